@@ -1,0 +1,69 @@
+// Error and Result<T>: how the data path reports failure without throwing.
+//
+// For: decode, translate and the other pure stages, whose callers must decide what a failure
+// means (dead letter, reconnect, fatal). Not for: start-up and config, which throw and are
+// caught in main (see cli/).
+// Thread-safety: value types.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace dualwrite {
+
+// The failure domains double as process exit codes (documented in the README), so that systemd
+// and scripts can tell a bad config (do not restart) from a lost source (restart).
+enum class ErrorDomain : std::uint8_t {
+  internal = 1,
+  usage = 2,        // bad arguments or config: fix and rerun, do not restart
+  decode = 3,       // malformed wire data
+  source = 4,       // the source database or replication connection
+  target = 5,       // the target database
+  slot_lost = 6,    // the replication slot is missing or invalidated: fatal, needs a human
+  translate = 7,
+  verify_drift = 8,
+};
+
+int exit_code(ErrorDomain domain);
+const char* to_string(ErrorDomain domain);
+
+struct Error {
+  ErrorDomain domain = ErrorDomain::internal;
+  std::string message;
+};
+
+// A minimal expected<T, Error> (std::expected is C++23). Access to the wrong alternative is a
+// programming error and terminates via std::get's exception, never silently.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+struct Ok {};
+using Status = Result<Ok>;
+
+inline Error make_error(ErrorDomain domain, std::string message) {
+  return Error{domain, std::move(message)};
+}
+
+}  // namespace dualwrite
