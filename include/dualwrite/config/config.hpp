@@ -1,0 +1,148 @@
+// Configuration: the one TOML file (`config/dualwrite.toml`), environment overrides
+// (`DUALWRITE_<SECTION>_<KEY>`), defaults, and validation.
+//
+// For: turning file + environment into a validated `Config`, reporting every problem as one line
+// that says what is wrong and how to fix it, and listing which defaults were applied. Every key is
+// declared once, in the table of config.cpp (type, default, help, reloadable); parsing, the
+// environment names, `dualwrite config --defaults` and the reload policy all derive from it.
+// Not for: reading secrets (see `read_password_file`, called by whoever connects) or connecting.
+// Thread-safety: `Config` is a value; load functions are reentrant.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dualwrite::config {
+
+using Milliseconds = std::chrono::milliseconds;
+
+struct SourceConfig {
+  std::string conninfo;
+  std::string password_file;  // e.g. $CREDENTIALS_DIRECTORY/source-password (systemd)
+  std::string slot;
+  std::string publication;
+  std::string origin;  // replication origin on the target that records applied progress
+  int proto_version = 2;
+  std::vector<std::string> tables;  // the legacy tables the publication covers
+};
+
+struct TargetConfig {
+  std::string conninfo;  // empty: the source database
+  std::string password_file;
+};
+
+struct ApplyConfig {
+  std::uint64_t batch_max_changes = 0;
+  std::uint64_t batch_max_bytes = 0;
+  Milliseconds batch_max_delay{0};
+  std::uint64_t queue_max_bytes = 0;
+};
+
+struct ProgressConfig {
+  Milliseconds replay_window{0};
+  Milliseconds status_interval{0};
+};
+
+struct ReconnectConfig {
+  Milliseconds initial_backoff{0};
+  Milliseconds max_backoff{0};
+};
+
+struct MetricsConfig {
+  std::string listen;
+  Milliseconds ready_max_lag{0};
+};
+
+struct LogConfig {
+  std::string level;
+  std::string format;  // text | json | journal | auto
+};
+
+struct Config {
+  SourceConfig source;
+  TargetConfig target;
+  ApplyConfig apply;
+  ProgressConfig progress;
+  ReconnectConfig reconnect;
+  MetricsConfig metrics;
+  LogConfig log;
+
+  // The target conninfo to use: [target] conninfo, or the source's when empty.
+  const std::string& effective_target_conninfo() const {
+    return target.conninfo.empty() ? source.conninfo : target.conninfo;
+  }
+};
+
+// Where a key's value came from, for `dualwrite config` and the start-up log.
+enum class ValueSource { default_value, file, environment };
+
+struct AppliedValue {
+  std::string section;
+  std::string key;
+  std::string value;  // as text; secrets never appear here
+  ValueSource source = ValueSource::default_value;
+};
+
+struct LoadResult {
+  Config config;
+  std::vector<AppliedValue> values;
+};
+
+// All problems found while loading, one line each ("[apply] batch_max_changes: must be at least
+// 1, got 0"). Thrown as one exception so the user sees every problem at once.
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+// Looks up an environment variable; nullptr when unset. Injected so tests need no setenv.
+using EnvLookup = std::function<const char*(const char*)>;
+EnvLookup process_environment();
+
+// Loads `toml_text` (the file's content; `origin` names it in messages), applies environment
+// overrides and defaults, validates. Throws ConfigError.
+LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
+                            const EnvLookup& env);
+
+// Loads the file at `path`. When `path` is the default path and the file does not exist, the
+// defaults and environment alone are used (so `DUALWRITE_SOURCE_CONNINFO=… dualwrite run`
+// works); any other missing file is an error.
+LoadResult load_file(const std::string& path, const EnvLookup& env, bool path_was_given);
+
+inline constexpr std::string_view default_config_path = "/etc/dualwrite/dualwrite.toml";
+
+// A commented TOML document with every key at its default: the source of truth that
+// config/dualwrite.toml is checked against.
+std::string render_defaults();
+
+// The keys whose new values a SIGHUP can apply without a restart.
+bool is_reloadable(std::string_view section, std::string_view key);
+
+// Compares two configs key by key: which differences are applied on reload, and which need a
+// restart (returned as "[section] key" strings).
+struct ReloadPlan {
+  std::vector<std::string> applied;
+  std::vector<std::string> needs_restart;
+};
+ReloadPlan plan_reload(const LoadResult& before, const LoadResult& after);
+
+// Reads a password file (first line, trailing newline stripped). Throws ConfigError naming the
+// file when it cannot be read or is empty.
+std::string read_password_file(const std::string& path);
+
+// Parsers shared with the command line (e.g. `--timeout 30s`). nullopt when malformed.
+std::optional<Milliseconds> parse_duration(std::string_view text);  // "250ms" "10s" "5min" "2h"
+std::optional<std::uint64_t> parse_size(std::string_view text);     // "4096" "64KiB" "16MiB" "1GiB"
+
+}  // namespace dualwrite::config

@@ -1,0 +1,537 @@
+#include "dualwrite/config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <toml++/toml.h>
+#include <type_traits>
+
+namespace dualwrite::config {
+
+namespace {
+
+enum class Kind { text, integer, size, duration, list, choice };
+
+// One declaration per key. `assign` parses the key's text form into the Config and returns an
+// error message (without the key's name) when the text is not acceptable; `render` gives the
+// current value as text.
+struct KeyDef {
+  const char* section;
+  const char* key;
+  Kind kind;
+  const char* default_text;
+  const char* help;
+  bool reloadable;
+  std::vector<std::string_view> choices;
+  std::function<std::optional<std::string>(Config&, const std::string&)> assign;
+  std::function<std::string(const Config&)> render;
+  bool secret_in_file_forbidden = false;  // conninfo: a password here is refused
+};
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += sep;
+    out += items[i];
+  }
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::optional<std::uint64_t> parse_unsigned(std::string_view s) {
+  std::uint64_t v = 0;
+  if (s.empty()) return std::nullopt;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// Accessor helpers that build the assign/render pair for a member of a given kind.
+template <typename Member>
+KeyDef text_key(const char* section, const char* key, const char* def, const char* help,
+                Member member, bool reloadable = false) {
+  return KeyDef{section, key, Kind::text, def, help, reloadable, {},
+                [member](Config& c, const std::string& v) -> std::optional<std::string> {
+                  member(c) = v;
+                  return std::nullopt;
+                },
+                [member](const Config& c) { return member(const_cast<Config&>(c)); }};
+}
+
+template <typename Member>
+KeyDef count_key(const char* section, const char* key, const char* def, const char* help,
+                 Member member, std::uint64_t min, std::uint64_t max, bool reloadable) {
+  return KeyDef{section, key, Kind::integer, def, help, reloadable, {},
+                [member, min, max](Config& c, const std::string& v) -> std::optional<std::string> {
+                  const auto n = parse_unsigned(v);
+                  if (!n) return "must be a whole number, got '" + v + "'";
+                  if (*n < min || *n > max) {
+                    return "must be between " + std::to_string(min) + " and " +
+                           std::to_string(max) + ", got " + v;
+                  }
+                  auto& field = member(c);
+                  field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
+                  return std::nullopt;
+                },
+                [member](const Config& c) {
+                  return std::to_string(member(const_cast<Config&>(c)));
+                }};
+}
+
+template <typename Member>
+KeyDef size_key(const char* section, const char* key, const char* def, const char* help,
+                Member member, std::uint64_t min, bool reloadable) {
+  return KeyDef{section, key, Kind::size, def, help, reloadable, {},
+                [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
+                  const auto n = parse_size(v);
+                  if (!n) return "must be a size such as 4096, 64KiB, 16MiB or 1GiB, got '" + v + "'";
+                  if (*n < min) return "must be at least " + std::to_string(min) + " bytes, got " + v;
+                  member(c) = *n;
+                  return std::nullopt;
+                },
+                [member](const Config& c) {
+                  return std::to_string(member(const_cast<Config&>(c)));
+                }};
+}
+
+template <typename Member>
+KeyDef duration_key(const char* section, const char* key, const char* def, const char* help,
+                    Member member, Milliseconds min, bool reloadable) {
+  return KeyDef{section, key, Kind::duration, def, help, reloadable, {},
+                [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
+                  const auto d = parse_duration(v);
+                  if (!d) return "must be a duration such as 250ms, 10s, 5min or 2h, got '" + v + "'";
+                  if (*d < min) {
+                    return "must be at least " + std::to_string(min.count()) + "ms, got " + v;
+                  }
+                  member(c) = *d;
+                  return std::nullopt;
+                },
+                [member](const Config& c) {
+                  return std::to_string(member(const_cast<Config&>(c)).count()) + "ms";
+                }};
+}
+
+template <typename Member>
+KeyDef choice_key(const char* section, const char* key, const char* def, const char* help,
+                  Member member, std::vector<std::string_view> choices, bool reloadable) {
+  KeyDef k{section, key, Kind::choice, def, help, reloadable, choices, nullptr, nullptr};
+  k.assign = [member, choices](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+      std::vector<std::string> names(choices.begin(), choices.end());
+      return "must be one of " + join(names, ", ") + ", got '" + v + "'";
+    }
+    member(c) = v;
+    return std::nullopt;
+  };
+  k.render = [member](const Config& c) { return member(const_cast<Config&>(c)); };
+  return k;
+}
+
+const std::regex& identifier_pattern() {
+  // Slot names are limited by PostgreSQL to lower-case letters, digits and underscores; we hold
+  // publication and origin names to the same rule so they never need quoting in runbooks.
+  static const std::regex re("^[a-z_][a-z0-9_]{0,62}$");
+  return re;
+}
+
+KeyDef identifier_key(const char* section, const char* key, const char* def, const char* help,
+                      std::function<std::string&(Config&)> member) {
+  KeyDef k = text_key(section, key, def, help, member);
+  k.assign = [member](Config& c, const std::string& v) -> std::optional<std::string> {
+    if (!std::regex_match(v, identifier_pattern())) {
+      return "must be 1-63 lower-case letters, digits or underscores, starting with a letter "
+             "or underscore, got '" +
+             v + "'";
+    }
+    member(c) = v;
+    return std::nullopt;
+  };
+  return k;
+}
+
+const std::vector<std::string_view>& legacy_tables() {
+  static const std::vector<std::string_view> tables{
+      "account_linkages", "user_attributes", "account_metadata",
+      "activity_feedback", "ai_suggestions",  "offline_likes",
+      "chatbot_conversations", "chatbot_messages", "conversation_context"};
+  return tables;
+}
+
+const std::vector<KeyDef>& key_table() {
+  static const std::vector<KeyDef> table = [] {
+    std::vector<KeyDef> t;
+    t.push_back(text_key("source", "conninfo", "host=/var/run/postgresql dbname=postgres user=dualwrite",
+                         "libpq connection string of the source database (the legacy tables). No "
+                         "password here: use a passfile, PGPASSWORD or password_file.",
+                         [](Config& c) -> std::string& { return c.source.conninfo; }));
+    t.back().secret_in_file_forbidden = true;
+    t.push_back(text_key("source", "password_file", "",
+                         "File holding the source password (first line), e.g. a systemd credential: "
+                         "\"/run/credentials/dualwrite.service/source-password\". Empty: none.",
+                         [](Config& c) -> std::string& { return c.source.password_file; }));
+    t.push_back(identifier_key("source", "slot", "dualwrite", "Logical replication slot (pgoutput).",
+                               [](Config& c) -> std::string& { return c.source.slot; }));
+    t.push_back(identifier_key("source", "publication", "dualwrite_legacy",
+                               "Publication covering the legacy tables.",
+                               [](Config& c) -> std::string& { return c.source.publication; }));
+    t.push_back(identifier_key("source", "origin", "dualwrite",
+                               "Replication origin on the target recording what has been applied.",
+                               [](Config& c) -> std::string& { return c.source.origin; }));
+    t.push_back(count_key("source", "proto_version", "2",
+                          "pgoutput protocol version: 2 streams large transactions while they run.",
+                          [](Config& c) -> int& { return c.source.proto_version; }, 1, 2, false));
+    {
+      KeyDef k{"source", "tables",
+               Kind::list,
+               "account_linkages, user_attributes, account_metadata, activity_feedback, "
+               "ai_suggestions, offline_likes, chatbot_conversations, chatbot_messages, "
+               "conversation_context",
+               "Legacy tables (schema public) the publication covers; a subset pauses the others.",
+               false,
+               {},
+               nullptr,
+               nullptr};
+      k.assign = [](Config& c, const std::string& v) -> std::optional<std::string> {
+        std::vector<std::string> out;
+        std::stringstream ss(v);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+          item = trim(item);
+          if (item.empty()) continue;
+          const auto& known = legacy_tables();
+          if (std::find(known.begin(), known.end(), item) == known.end()) {
+            std::vector<std::string> names(known.begin(), known.end());
+            return "'" + item + "' is not a legacy table (known: " + join(names, ", ") + ")";
+          }
+          if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+        }
+        if (out.empty()) return std::string("must name at least one legacy table");
+        c.source.tables = std::move(out);
+        return std::nullopt;
+      };
+      k.render = [](const Config& c) { return join(c.source.tables, ", "); };
+      t.push_back(std::move(k));
+    }
+    t.push_back(text_key("target", "conninfo", "",
+                         "libpq connection string of the target (the new tables). Empty: the source "
+                         "database.",
+                         [](Config& c) -> std::string& { return c.target.conninfo; }));
+    t.back().secret_in_file_forbidden = true;
+    t.push_back(text_key("target", "password_file", "", "File holding the target password.",
+                         [](Config& c) -> std::string& { return c.target.password_file; }));
+    t.push_back(count_key("apply", "batch_max_changes", "20000",
+                          "Most source changes in one target transaction.",
+                          [](Config& c) -> std::uint64_t& { return c.apply.batch_max_changes; }, 1,
+                          10'000'000, true));
+    t.push_back(size_key("apply", "batch_max_bytes", "16MiB",
+                         "Most decoded bytes in one target transaction.",
+                         [](Config& c) -> std::uint64_t& { return c.apply.batch_max_bytes; }, 4096,
+                         true));
+    t.push_back(duration_key("apply", "batch_max_delay", "100ms",
+                             "Longest a committed source transaction waits for its batch to fill.",
+                             [](Config& c) -> Milliseconds& { return c.apply.batch_max_delay; },
+                             Milliseconds{0}, true));
+    t.push_back(size_key("apply", "queue_max_bytes", "64MiB",
+                         "Bound on received-but-unapplied data; the stream pauses beyond it.",
+                         [](Config& c) -> std::uint64_t& { return c.apply.queue_max_bytes; },
+                         1 << 20, false));
+    t.push_back(duration_key("progress", "replay_window", "0s",
+                             "Keep this much applied history in the slot so `dualwrite replay` can "
+                             "re-apply it (retains WAL for that long).",
+                             [](Config& c) -> Milliseconds& { return c.progress.replay_window; },
+                             Milliseconds{0}, false));
+    t.push_back(duration_key("progress", "status_interval", "10s",
+                             "Longest interval between standby status updates to the source.",
+                             [](Config& c) -> Milliseconds& { return c.progress.status_interval; },
+                             Milliseconds{100}, false));
+    t.push_back(duration_key("reconnect", "initial_backoff", "100ms",
+                             "First wait before reconnecting after a lost connection.",
+                             [](Config& c) -> Milliseconds& { return c.reconnect.initial_backoff; },
+                             Milliseconds{1}, false));
+    t.push_back(duration_key("reconnect", "max_backoff", "30s",
+                             "Cap of the jittered exponential reconnect backoff.",
+                             [](Config& c) -> Milliseconds& { return c.reconnect.max_backoff; },
+                             Milliseconds{1}, false));
+    t.push_back(text_key("metrics", "listen", "127.0.0.1:9752",
+                         "host:port serving /metrics, /livez and /readyz. Empty: no HTTP server.",
+                         [](Config& c) -> std::string& { return c.metrics.listen; }));
+    t.back().assign = [](Config& c, const std::string& v) -> std::optional<std::string> {
+      static const std::regex re(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
+      std::smatch m;
+      if (!v.empty() && (!std::regex_match(v, m, re) || std::stoul(m[2].str()) > 65535)) {
+        return "must be host:port such as 127.0.0.1:9752 or [::1]:9752, got '" + v + "'";
+      }
+      c.metrics.listen = v;
+      return std::nullopt;
+    };
+    t.push_back(duration_key("metrics", "ready_max_lag", "60s",
+                             "/readyz fails while replication lag exceeds this.",
+                             [](Config& c) -> Milliseconds& { return c.metrics.ready_max_lag; },
+                             Milliseconds{0}, true));
+    t.push_back(choice_key("log", "level", "info", "trace, debug, info, warn, error or critical.",
+                           [](Config& c) -> std::string& { return c.log.level; },
+                           {"trace", "debug", "info", "warn", "error", "critical"}, true));
+    t.push_back(choice_key("log", "format", "auto",
+                           "text, json, journal (systemd), or auto: journal under systemd, else text.",
+                           [](Config& c) -> std::string& { return c.log.format; },
+                           {"auto", "text", "json", "journal"}, false));
+    return t;
+  }();
+  return table;
+}
+
+std::string env_name(const KeyDef& k) {
+  std::string name = "DUALWRITE_" + std::string(k.section) + "_" + k.key;
+  for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return name;
+}
+
+bool contains_password(std::string_view conninfo) {
+  static const std::regex keyword(R"((^|\s)password\s*=)", std::regex::icase);
+  static const std::regex uri(R"(^postgres(ql)?://[^/@]*:[^/@]*@)", std::regex::icase);
+  const std::string s(conninfo);
+  return std::regex_search(s, keyword) || std::regex_search(s, uri);
+}
+
+// The TOML value of a key as text, or an error message when its TOML type is wrong.
+std::optional<std::string> toml_as_text(const toml::node& node, Kind kind, std::string& error) {
+  if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+  if (node.is_integer() && kind != Kind::text && kind != Kind::choice && kind != Kind::list) {
+    return std::to_string(*node.value<std::int64_t>());
+  }
+  if (node.is_array() && kind == Kind::list) {
+    std::vector<std::string> items;
+    for (const auto& el : *node.as_array()) {
+      if (!el.is_string()) {
+        error = "must be an array of strings";
+        return std::nullopt;
+      }
+      items.push_back(*el.value<std::string>());
+    }
+    return join(items, ",");
+  }
+  switch (kind) {
+    case Kind::integer: error = "must be an integer"; break;
+    case Kind::size: error = "must be a size (integer bytes or a string such as \"16MiB\")"; break;
+    case Kind::duration: error = "must be a duration string such as \"10s\""; break;
+    case Kind::list: error = "must be an array of strings"; break;
+    default: error = "must be a string"; break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<std::string> problems)
+    : std::runtime_error(problems.empty() ? "invalid configuration" : problems.front()),
+      problems_(std::move(problems)) {}
+
+EnvLookup process_environment() {
+  return [](const char* name) -> const char* { return std::getenv(name); };
+}
+
+std::optional<Milliseconds> parse_duration(std::string_view text) {
+  const std::string s = trim(text);
+  std::size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  const auto n = parse_unsigned(std::string_view(s).substr(0, i));
+  if (!n) return std::nullopt;
+  const std::string unit = trim(std::string_view(s).substr(i));
+  std::uint64_t factor = 0;
+  if (unit == "ms") factor = 1;
+  else if (unit == "s") factor = 1000;
+  else if (unit == "min") factor = 60'000;
+  else if (unit == "h") factor = 3'600'000;
+  else if (unit.empty() && *n == 0) factor = 1;  // a bare 0 needs no unit
+  else return std::nullopt;
+  if (*n > UINT64_MAX / factor / 2) return std::nullopt;
+  return Milliseconds{static_cast<Milliseconds::rep>(*n * factor)};
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+  const std::string s = trim(text);
+  std::size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  const auto n = parse_unsigned(std::string_view(s).substr(0, i));
+  if (!n) return std::nullopt;
+  const std::string unit = trim(std::string_view(s).substr(i));
+  std::uint64_t factor = 0;
+  if (unit.empty() || unit == "B") factor = 1;
+  else if (unit == "KiB" || unit == "kB") factor = 1024;
+  else if (unit == "MiB" || unit == "MB") factor = 1024 * 1024;
+  else if (unit == "GiB" || unit == "GB") factor = 1024ull * 1024 * 1024;
+  else return std::nullopt;
+  if (*n > UINT64_MAX / factor) return std::nullopt;
+  return *n * factor;
+}
+
+LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
+                            const EnvLookup& env) {
+  std::vector<std::string> problems;
+  toml::table doc;
+  try {
+    doc = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    throw ConfigError({std::string(origin) + ":" + std::to_string(where.line) + ":" +
+                       std::to_string(where.column) + ": " + std::string(e.description())});
+  }
+
+  // Unknown sections and keys are errors: a typo must not silently fall back to a default.
+  for (const auto& [section_name, section_node] : doc) {
+    const std::string section(section_name.str());
+    const bool known_section = std::any_of(key_table().begin(), key_table().end(),
+                                           [&](const KeyDef& k) { return section == k.section; });
+    if (!known_section || !section_node.is_table()) {
+      problems.push_back(std::string(origin) + ": unknown section [" + section +
+                         "] (known: source, target, apply, progress, reconnect, metrics, log)");
+      continue;
+    }
+    for (const auto& [key_name, unused] : *section_node.as_table()) {
+      const std::string key(key_name.str());
+      const bool known = std::any_of(key_table().begin(), key_table().end(), [&](const KeyDef& k) {
+        return section == k.section && key == k.key;
+      });
+      if (!known) {
+        std::vector<std::string> keys;
+        for (const auto& k : key_table()) {
+          if (section == k.section) keys.emplace_back(k.key);
+        }
+        problems.push_back(std::string(origin) + ": unknown key [" + section + "] " + key +
+                           " (known in [" + section + "]: " + join(keys, ", ") + ")");
+      }
+    }
+  }
+
+  LoadResult result;
+  for (const auto& k : key_table()) {
+    std::string text = k.default_text;
+    ValueSource source = ValueSource::default_value;
+    std::string where = "default";
+    if (const toml::node* node = doc[k.section][k.key].node()) {
+      std::string type_error;
+      if (auto v = toml_as_text(*node, k.kind, type_error)) {
+        text = *v;
+        source = ValueSource::file;
+        where = std::string(origin);
+        if (k.secret_in_file_forbidden && contains_password(text)) {
+          problems.push_back(std::string(origin) + ": [" + k.section + "] " + k.key +
+                             " contains a password; keep it out of the config file: use a libpq "
+                             "passfile, PGPASSWORD, or [" + k.section + "] password_file");
+        }
+      } else {
+        problems.push_back(std::string(origin) + ": [" + k.section + "] " + k.key + " " +
+                           type_error);
+      }
+    }
+    const std::string var = env_name(k);
+    if (const char* value = env(var.c_str())) {
+      text = value;
+      source = ValueSource::environment;
+      where = var;
+    }
+    if (auto err = k.assign(result.config, text)) {
+      problems.push_back(where + ": [" + k.section + "] " + k.key + " " + *err);
+      continue;
+    }
+    std::string shown = k.render(result.config);
+    if (k.secret_in_file_forbidden && contains_password(shown)) shown = "<redacted>";
+    result.values.push_back(AppliedValue{k.section, k.key, shown, source});
+  }
+
+  // Cross-key rules.
+  const auto& c = result.config;
+  if (c.reconnect.max_backoff < c.reconnect.initial_backoff) {
+    problems.push_back("[reconnect] max_backoff must not be below initial_backoff");
+  }
+  if (c.apply.queue_max_bytes < c.apply.batch_max_bytes) {
+    problems.push_back("[apply] queue_max_bytes must be at least batch_max_bytes");
+  }
+  if (c.source.conninfo.empty()) {
+    problems.push_back("[source] conninfo must not be empty (set it in the file or "
+                       "DUALWRITE_SOURCE_CONNINFO)");
+  }
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+  return result;
+}
+
+LoadResult load_file(const std::string& path, const EnvLookup& env, bool path_was_given) {
+  std::ifstream in(path);
+  if (!in) {
+    if (!path_was_given) return load_from_string("", "defaults", env);
+    throw ConfigError({"cannot read config file " + path +
+                       " (pass an existing file with --config, or omit --config to use " +
+                       std::string(default_config_path) + ")"});
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return load_from_string(buf.str(), path, env);
+}
+
+std::string render_defaults() {
+  std::string out =
+      "# dualwrite configuration: every key with its default.\n"
+      "# Each key can also be set from the environment as DUALWRITE_<SECTION>_<KEY>.\n";
+  std::string section;
+  for (const auto& k : key_table()) {
+    if (section != k.section) {
+      section = k.section;
+      out += "\n[" + section + "]\n";
+    }
+    out += "# " + std::string(k.help) + (k.reloadable ? " (reloadable with SIGHUP)" : "") + "\n";
+    out += std::string(k.key) + " = ";
+    if (k.kind == Kind::list) {
+      std::vector<std::string> items;
+      std::stringstream ss(k.default_text);
+      std::string item;
+      while (std::getline(ss, item, ',')) items.push_back("\"" + trim(item) + "\"");
+      out += "[" + join(items, ", ") + "]\n";
+    } else if (k.kind == Kind::integer) {
+      out += std::string(k.default_text) + "\n";
+    } else {
+      out += "\"" + std::string(k.default_text) + "\"\n";
+    }
+  }
+  return out;
+}
+
+bool is_reloadable(std::string_view section, std::string_view key) {
+  for (const auto& k : key_table()) {
+    if (section == k.section && key == k.key) return k.reloadable;
+  }
+  return false;
+}
+
+ReloadPlan plan_reload(const LoadResult& before, const LoadResult& after) {
+  ReloadPlan plan;
+  for (std::size_t i = 0; i < before.values.size() && i < after.values.size(); ++i) {
+    const auto& a = before.values[i];
+    const auto& b = after.values[i];
+    if (a.value == b.value) continue;
+    (is_reloadable(b.section, b.key) ? plan.applied : plan.needs_restart)
+        .push_back("[" + b.section + "] " + b.key);
+  }
+  return plan;
+}
+
+std::string read_password_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError({"cannot read password file " + path});
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) throw ConfigError({"password file " + path + " is empty"});
+  return line;
+}
+
+}  // namespace dualwrite::config
