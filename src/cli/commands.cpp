@@ -3,8 +3,12 @@
 
 namespace dualwrite::cli {
 
+Command make_decode_command();
+
 std::vector<Command> all_commands() {
-  return {};
+  return {
+      make_decode_command(),
+  };
 }
 
 }  // namespace dualwrite::cli

@@ -200,6 +200,12 @@ Status read_xid_if_streaming(Reader& r, const DecodeContext& ctx, const char* na
 Status read_tuple(Reader& r, const char* name, const char* which, TupleData& out) {
   std::uint16_t ncolumns = 0;
   if (!r.u16("ncolumns", ncolumns)) return r.error(name, which);
+  // Each column takes at least one byte: refuse a forged count before allocating for it.
+  if (r.remaining() < ncolumns) {
+    return invalid(name, "truncated at offset " + std::to_string(r.offset()) + " reading " + which +
+                             " (" + std::to_string(ncolumns) + " columns announced, " +
+                             std::to_string(r.remaining()) + " bytes left)");
+  }
   out.columns.resize(ncolumns);
   for (std::uint16_t i = 0; i < ncolumns; ++i) {
     TupleValue& value = out.columns[i];
@@ -281,6 +287,12 @@ Status read_relation(Reader& r, const DecodeContext& ctx, Relation& m) {
   }
   std::uint16_t ncolumns = 0;
   if (!r.u16("ncolumns", ncolumns)) return r.error("relation");
+  // A column takes at least 10 bytes (flags, empty name, type_oid, type_modifier).
+  if (r.remaining() / 10 < ncolumns) {
+    return invalid("relation", "truncated at offset " + std::to_string(r.offset()) +
+                                   " reading columns (" + std::to_string(ncolumns) +
+                                   " announced, " + std::to_string(r.remaining()) + " bytes left)");
+  }
   m.columns.resize(ncolumns);
   for (std::uint16_t i = 0; i < ncolumns; ++i) {
     RelationColumn& c = m.columns[i];

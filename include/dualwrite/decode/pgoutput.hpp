@@ -100,6 +100,8 @@ struct Begin {
   Lsn final_lsn;
   PgTimestamp commit_time;
   TransactionId xid = 0;
+
+  bool operator==(const Begin&) const = default;
 };
 
 struct Commit {
@@ -107,12 +109,16 @@ struct Commit {
   Lsn commit_lsn;
   Lsn end_lsn;
   PgTimestamp commit_time;
+
+  bool operator==(const Commit&) const = default;
 };
 
 // The transaction came from another node through replication origin `name`.
 struct Origin {
   Lsn commit_lsn;
   std::string name;
+
+  bool operator==(const Origin&) const = default;
 };
 
 enum class ReplicaIdentity : char {
@@ -130,6 +136,8 @@ struct RelationColumn {
   std::int32_t type_modifier = -1;
 
   bool is_key() const { return (flags & kFlagKey) != 0; }
+
+  bool operator==(const RelationColumn&) const = default;
 };
 
 struct Relation {
@@ -139,6 +147,8 @@ struct Relation {
   std::string relation_name;
   ReplicaIdentity replica_identity = ReplicaIdentity::default_;
   std::vector<RelationColumn> columns;
+
+  bool operator==(const Relation&) const = default;
 };
 
 struct Type {
@@ -146,6 +156,8 @@ struct Type {
   Oid type_oid = 0;
   std::string namespace_name;
   std::string type_name;
+
+  bool operator==(const Type&) const = default;
 };
 
 // One column of a TupleData. `data` views the decoded buffer (see Ownership above) and is
@@ -154,16 +166,22 @@ struct TupleValue {
   enum class Kind : char { null = 'n', unchanged_toast = 'u', text = 't', binary = 'b' };
   Kind kind = Kind::null;
   std::string_view data;
+
+  bool operator==(const TupleValue&) const = default;
 };
 
 struct TupleData {
   std::vector<TupleValue> columns;
+
+  bool operator==(const TupleData&) const = default;
 };
 
 struct Insert {
   std::optional<TransactionId> xid;
   Oid relation_id = 0;
   TupleData new_tuple;
+
+  bool operator==(const Insert&) const = default;
 };
 
 // Which old row image an Update or Delete carries.
@@ -179,6 +197,8 @@ struct Update {
   OldTupleKind old_kind = OldTupleKind::none;
   TupleData old_tuple;  // empty when old_kind is none
   TupleData new_tuple;
+
+  bool operator==(const Update&) const = default;
 };
 
 struct Delete {
@@ -186,6 +206,8 @@ struct Delete {
   Oid relation_id = 0;
   OldTupleKind old_kind = OldTupleKind::key;  // key or old, never none
   TupleData old_tuple;
+
+  bool operator==(const Delete&) const = default;
 };
 
 struct Truncate {
@@ -194,6 +216,8 @@ struct Truncate {
   std::optional<TransactionId> xid;
   std::uint8_t options = 0;
   std::vector<Oid> relation_ids;
+
+  bool operator==(const Truncate&) const = default;
 };
 
 // pg_logical_emit_message(); `prefix` and `content` view the decoded buffer.
@@ -206,14 +230,20 @@ struct LogicalMessage {
   std::string_view content;
 
   bool transactional() const { return (flags & kFlagTransactional) != 0; }
+
+  bool operator==(const LogicalMessage&) const = default;
 };
 
 struct StreamStart {
   TransactionId xid = 0;
   bool first_segment = false;
+
+  bool operator==(const StreamStart&) const = default;
 };
 
-struct StreamStop {};
+struct StreamStop {
+  bool operator==(const StreamStop&) const = default;
+};
 
 struct StreamCommit {
   TransactionId xid = 0;
@@ -221,11 +251,15 @@ struct StreamCommit {
   Lsn commit_lsn;
   Lsn end_lsn;
   PgTimestamp commit_time;
+
+  bool operator==(const StreamCommit&) const = default;
 };
 
 struct StreamAbort {
   TransactionId xid = 0;
   TransactionId subxid = 0;  // equals xid when the whole transaction aborted
+
+  bool operator==(const StreamAbort&) const = default;
 };
 
 using Message =
