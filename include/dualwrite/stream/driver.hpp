@@ -1,0 +1,103 @@
+// StreamDriver: runs the replication stream on its own thread and hands frames to a consumer.
+//
+// For: the I/O of the daemon's source side. It connects (stream/replication.hpp), checks the
+// slot, starts replication from the position the consumer says is durable, and then runs two
+// coroutines on an Asio io_context (C++20 coroutines, Boost 1.74):
+//   reader   waits until libpq's socket is readable, PQconsumeInput, drains
+//            PQgetCopyData(async) until it returns 0; XLogData frames go into the FrameQueue,
+//            keepalives update the server's walEnd and are answered at once when they ask for a
+//            reply. When the queue is full the reader stops reading the socket (backpressure)
+//            and sleeps until the queue's space callback wakes it through the io_context.
+//   status   sends standby status updates (progress/ decides the values and when) at least every
+//            min(wal_sender_timeout / 2, status_interval), also while the reader is blocked on a
+//            full queue: the walsender processes replies even when its send buffer is full, so
+//            a stalled consumer does not get the connection killed.
+// A lost connection (network, server restart, walsender terminated) ends the session; the
+// reconnect loop waits a capped, jittered backoff and starts again from the durable position
+// (asked of `durable_position`, or the tracker). Each session begins with a Restarted event in
+// the queue, and frames of the previous session not yet consumed are dropped. A missing or
+// invalidated slot ends run() with ErrorDomain::slot_lost (fatal, exit code 6); it is never
+// retried. Errors of ErrorDomain::usage (bad options) are fatal too.
+// Not for: decoding, applying or metrics export (stats() exposes the numbers; ops/ exports
+// them), or signal handling (the daemon calls stop()).
+//
+// How a consumer plugs in: a consumer thread loops on queue.pop(); for each Frame it decodes
+// frame.payload; after the target commits a transaction it calls
+// tracker.mark_durable(commit end_lsn) and tracker.mark_consumed(seq of the last event it
+// finished); on Restarted it drops any partial transaction and calls mark_consumed(r.seq).
+// pop() returns nullopt once run() has returned and the queue is drained.
+//
+// Thread-safety: run() blocks the calling thread (the stream thread); stop() and stats() are
+// safe from any thread. The tracker and queue are shared with the consumer thread and are
+// thread-safe themselves. The driver, tracker and queue must outlive run().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "dualwrite/core/error.hpp"
+#include "dualwrite/core/lsn.hpp"
+#include "dualwrite/progress/clock.hpp"
+#include "dualwrite/progress/progress.hpp"
+#include "dualwrite/stream/backoff.hpp"
+#include "dualwrite/stream/frame_queue.hpp"
+#include "dualwrite/stream/replication.hpp"
+
+namespace dualwrite::stream {
+
+struct StreamConfig {
+  std::string conninfo;  // the source; replication=database is added
+  std::string application_name = "dualwrite";
+  // slot, publications, proto_version, messages; `start` is ignored (see durable_position).
+  StartOptions start;
+  // Upper bound of the status update interval (it is also at most wal_sender_timeout / 2).
+  std::chrono::milliseconds status_interval{10'000};
+  // Send a status update early when the confirmed position moved by more than this.
+  std::uint64_t status_progress_bytes = std::uint64_t{16} << 20;
+  BackoffConfig backoff;
+  // Where each session starts: the truth after a restart is the target's replication origin.
+  // Called on the stream thread before every START_REPLICATION; when empty, tracker.durable().
+  // An error of domain source is retried, any other is fatal.
+  std::function<Result<Lsn>()> durable_position;
+  // Called on the stream thread when a session ends with an error that will be retried, with
+  // the delay before the next attempt (for the warn log line; the count is in stats()).
+  std::function<void(const Error&, std::chrono::milliseconds retry_in)> on_retry;
+  // How long stop() waits for the server to acknowledge CopyDone before closing anyway.
+  std::chrono::milliseconds stop_timeout{5'000};
+};
+
+struct StreamStats {
+  std::uint64_t reconnects = 0;  // sessions retried after a failure
+  std::uint64_t sessions = 0;    // sessions that reached COPY BOTH
+  std::uint64_t frames = 0;      // XLogData frames received
+  std::uint64_t payload_bytes = 0;
+  std::uint64_t keepalives = 0;
+  std::uint64_t status_updates = 0;
+  bool connected = false;
+  std::chrono::milliseconds status_interval{0};  // in force for the current session
+};
+
+class StreamDriver {
+ public:
+  StreamDriver(StreamConfig config, progress::ProgressTracker& tracker, FrameQueue& queue);
+  ~StreamDriver();
+  StreamDriver(const StreamDriver&) = delete;
+  StreamDriver& operator=(const StreamDriver&) = delete;
+
+  // Streams until stop() (returns Ok) or a fatal error (slot_lost, usage, internal). Closes the
+  // queue before returning. Call once.
+  Status run();
+  // Asks run() to finish: sends a final status update (with what may be confirmed), CopyDone,
+  // waits for the server's CopyDone (at most stop_timeout) and closes the connection.
+  void stop();
+  StreamStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dualwrite::stream

@@ -1,0 +1,431 @@
+#include "dualwrite/stream/driver.hpp"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <optional>
+#include <string>
+
+// GCC 12 pairs Boost 1.74's awaitable_frame_base::operator new (recycling allocator) with the
+// sized operator delete of the same class and reports a mismatch that is not there.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace dualwrite::stream {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+namespace {
+
+struct CopyBuffer {
+  char* data = nullptr;
+  ~CopyBuffer() {
+    if (data != nullptr) PQfreemem(data);
+  }
+};
+
+std::string conn_message(PGconn* c) {
+  std::string m = PQerrorMessage(c);
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m.empty() ? "connection lost" : m;
+}
+
+}  // namespace
+
+// One replication session: a connection in COPY BOTH and the two coroutines working on it.
+// Everything here runs on the io_context's thread; no locking.
+struct Session {
+  Session(asio::io_context& ioc, ReplicationConnection c, progress::StatusPolicyConfig pc,
+          const progress::Clock& clock)
+      : conn(std::move(c)),
+        sd(ioc, conn.socket()),
+        status_timer(ioc),
+        children_done(ioc),
+        policy(pc, clock) {}
+  ~Session() {
+    // libpq owns the socket: never let Asio close it.
+    if (sd.is_open()) sd.release();
+  }
+
+  void end(std::optional<Error> e) {
+    if (!done) {
+      done = true;
+      error = std::move(e);
+    }
+    boost::system::error_code ignored;
+    sd.cancel(ignored);
+    status_timer.cancel();
+  }
+
+  ReplicationConnection conn;
+  asio::posix::stream_descriptor sd;
+  asio::steady_timer status_timer;
+  asio::steady_timer children_done;
+  progress::StatusPolicy policy;
+  int children = 0;
+  bool done = false;
+  bool stopping = false;
+  bool copy_done_sent = false;
+  bool flushing = false;
+  std::optional<Error> error;
+};
+
+struct StreamDriver::Impl {
+  Impl(StreamConfig c, progress::ProgressTracker& t, FrameQueue& q)
+      : cfg(std::move(c)), tracker(t), queue(q), space_signal(ioc), backoff_timer(ioc) {}
+
+  awaitable<void> main_loop();
+  awaitable<Status> run_session(bool& streamed);
+  awaitable<void> read_loop(Session& s);
+  awaitable<void> status_loop(Session& s);
+  awaitable<void> send_status(Session& s, bool reply_requested);
+  awaitable<void> flush(Session& s);
+  void handle_stop();
+
+  StreamConfig cfg;
+  progress::ProgressTracker& tracker;
+  FrameQueue& queue;
+  progress::SteadyClock clock;
+  asio::io_context ioc;
+  asio::steady_timer space_signal;  // cancelled to wake a reader blocked on a full queue
+  asio::steady_timer backoff_timer;
+  Session* current = nullptr;
+  bool stopping = false;
+  std::uint64_t seq = 0;
+  std::optional<Error> fatal;
+
+  std::atomic<std::uint64_t> reconnects{0}, sessions{0}, frames{0}, payload_bytes{0}, keepalives{0},
+      status_updates{0};
+  std::atomic<bool> connected{false};
+  std::atomic<std::int64_t> interval_ms{0};
+};
+
+StreamDriver::StreamDriver(StreamConfig config, progress::ProgressTracker& tracker,
+                           FrameQueue& queue)
+    : impl_(std::make_unique<Impl>(std::move(config), tracker, queue)) {
+  Impl* impl = impl_.get();
+  queue.set_space_callback(
+      [impl] { asio::post(impl->ioc, [impl] { impl->space_signal.cancel(); }); });
+}
+
+StreamDriver::~StreamDriver() {
+  impl_->queue.set_space_callback(nullptr);
+}
+
+Status StreamDriver::run() {
+  Impl& d = *impl_;
+  asio::co_spawn(d.ioc, d.main_loop(), [&d](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      d.fatal = make_error(ErrorDomain::internal, std::string("stream driver: ") + ex.what());
+    }
+  });
+  d.ioc.run();
+  d.connected = false;
+  d.queue.close();
+  if (d.fatal) return *d.fatal;
+  return Ok{};
+}
+
+void StreamDriver::stop() {
+  Impl* impl = impl_.get();
+  asio::post(impl->ioc, [impl] { impl->handle_stop(); });
+}
+
+StreamStats StreamDriver::stats() const {
+  const Impl& d = *impl_;
+  return StreamStats{
+      .reconnects = d.reconnects.load(),
+      .sessions = d.sessions.load(),
+      .frames = d.frames.load(),
+      .payload_bytes = d.payload_bytes.load(),
+      .keepalives = d.keepalives.load(),
+      .status_updates = d.status_updates.load(),
+      .connected = d.connected.load(),
+      .status_interval = std::chrono::milliseconds(d.interval_ms.load()),
+  };
+}
+
+void StreamDriver::Impl::handle_stop() {
+  stopping = true;
+  backoff_timer.cancel();
+  space_signal.cancel();
+  if (current != nullptr && !current->done) {
+    current->stopping = true;
+    boost::system::error_code ignored;
+    current->sd.cancel(ignored);  // the reader wakes up and closes the stream
+    current->status_timer.cancel();
+  }
+}
+
+awaitable<void> StreamDriver::Impl::main_loop() {
+  Backoff backoff(cfg.backoff);
+  while (!stopping) {
+    bool streamed = false;
+    Status st = co_await run_session(streamed);
+    if (stopping) break;
+    if (st.ok()) continue;  // the server ended the stream cleanly: start again
+    if (st.error().domain != ErrorDomain::source) {
+      fatal = st.error();
+      break;
+    }
+    if (streamed) backoff.reset();
+    const auto delay = backoff.next();
+    ++reconnects;
+    if (cfg.on_retry) cfg.on_retry(st.error(), delay);
+    backoff_timer.expires_after(delay);
+    boost::system::error_code ec;
+    co_await backoff_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+awaitable<Status> StreamDriver::Impl::run_session(bool& streamed) {
+  // Connecting is blocking libpq (bounded by the conninfo's connect_timeout); this thread has
+  // nothing else to do meanwhile, and a stop() posted during it is handled right after.
+  auto rc = ReplicationConnection::connect(cfg.conninfo, cfg.application_name);
+  if (!rc) co_return rc.error();
+  if (auto st = rc->check_slot(cfg.start.slot); !st) co_return st.error();
+  auto timeout_text = rc->show("wal_sender_timeout");
+  if (!timeout_text) co_return timeout_text.error();
+  auto timeout = parse_guc_duration(*timeout_text);
+  if (!timeout) co_return timeout.error();
+  const auto interval = progress::status_interval(*timeout, cfg.status_interval);
+  interval_ms = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
+
+  Lsn from = tracker.durable();
+  if (cfg.durable_position) {
+    auto p = cfg.durable_position();
+    if (!p) co_return p.error();
+    from = *p;
+  }
+  StartOptions options = cfg.start;
+  options.start = from;
+  if (auto st = rc->start_replication(options); !st) co_return st.error();
+  if (PQsetnonblocking(rc->native(), 1) != 0) {
+    co_return make_error(ErrorDomain::source,
+                         "cannot make the replication connection "
+                         "non-blocking: " +
+                             conn_message(rc->native()));
+  }
+
+  streamed = true;
+  ++sessions;
+  const Restarted restarted{.seq = ++seq, .session = sessions.load(), .from = from};
+  tracker.on_delivered(restarted.seq, Lsn::invalid(), Lsn::invalid());
+  queue.restart(restarted);
+
+  Session s(ioc, std::move(*rc),
+            progress::StatusPolicyConfig{.interval = interval,
+                                         .progress_bytes = cfg.status_progress_bytes},
+            clock);
+  current = &s;
+  connected = true;
+  s.stopping = stopping;
+  s.children = 2;
+  auto on_exit = [this, &s](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        s.end(make_error(ErrorDomain::internal, std::string("stream session: ") + ex.what()));
+      }
+    }
+    if (--s.children == 0) s.children_done.cancel();
+  };
+  asio::co_spawn(ioc, read_loop(s), on_exit);
+  asio::co_spawn(ioc, status_loop(s), on_exit);
+  while (s.children > 0) {
+    s.children_done.expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await s.children_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  current = nullptr;
+  connected = false;
+  if (s.error) co_return *s.error;
+  co_return Ok{};
+}
+
+awaitable<void> StreamDriver::Impl::flush(Session& s) {
+  // Only one coroutine flushes at a time; a second writer's bytes are already in libpq's
+  // buffer and go out with the running flush.
+  if (s.flushing) co_return;
+  s.flushing = true;
+  bool waited = false;
+  while (!s.done) {
+    const int r = PQflush(s.conn.native());
+    if (r == 0) break;
+    if (r < 0) {
+      s.end(make_error(ErrorDomain::source,
+                       "sending to the source: " + conn_message(s.conn.native())));
+      break;
+    }
+    waited = true;
+    boost::system::error_code ec;
+    co_await s.sd.async_wait(asio::posix::stream_descriptor::wait_write,
+                             asio::redirect_error(asio::use_awaitable, ec));
+  }
+  s.flushing = false;
+  // While waiting to write, libpq may have read input into its own buffer; wake the reader so
+  // that it drains it instead of waiting for the socket to become readable again.
+  if (waited && !s.done) {
+    boost::system::error_code ignored;
+    s.sd.cancel(ignored);
+  }
+}
+
+awaitable<void> StreamDriver::Impl::send_status(Session& s, bool reply_requested) {
+  const progress::StatusValues v = tracker.status();
+  if (!s.policy.due(v, reply_requested)) co_return;
+  const auto msg = build_status_update(StatusUpdate{
+      .write = v.write,
+      .flush = v.flush,
+      .apply = v.apply,
+      .clock = to_pg_timestamp(std::chrono::system_clock::now()),
+      .reply_requested = false,
+  });
+  if (PQputCopyData(s.conn.native(), reinterpret_cast<const char*>(msg.data()),
+                    static_cast<int>(msg.size())) != 1) {
+    s.end(make_error(ErrorDomain::source,
+                     "sending a status update: " + conn_message(s.conn.native())));
+    co_return;
+  }
+  s.policy.sent(v);
+  ++status_updates;
+  co_await flush(s);
+}
+
+awaitable<void> StreamDriver::Impl::status_loop(Session& s) {
+  const auto interval = s.policy.config().interval;
+  const auto tick = std::min<progress::Duration>(interval, std::chrono::seconds(1));
+  std::optional<progress::TimePoint> stop_deadline;
+  while (!s.done) {
+    auto wake = std::min(s.policy.next_deadline(), clock.now() + tick);
+    if (s.stopping) {
+      if (!stop_deadline) stop_deadline = clock.now() + cfg.stop_timeout;
+      wake = std::min(wake, *stop_deadline);
+    }
+    s.status_timer.expires_at(wake);
+    boost::system::error_code ec;
+    co_await s.status_timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (s.done) break;
+    if (stop_deadline && clock.now() >= *stop_deadline) {
+      s.end(std::nullopt);  // the server did not acknowledge CopyDone in time: close anyway
+      break;
+    }
+    if (!s.copy_done_sent) co_await send_status(s, false);
+  }
+}
+
+awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
+  PGconn* conn = s.conn.native();
+  std::optional<Frame> pending;  // received but refused by a full queue
+  while (!s.done) {
+    if (s.stopping && !s.copy_done_sent) {
+      // Final status update with what may be confirmed, then CopyDone; keep reading (and
+      // discarding) until the server ends its side of the copy.
+      pending.reset();
+      co_await send_status(s, true);
+      if (s.done) break;
+      if (PQputCopyEnd(conn, nullptr) != 1) {
+        s.end(make_error(ErrorDomain::source, "sending CopyDone: " + conn_message(conn)));
+        break;
+      }
+      s.copy_done_sent = true;
+      co_await flush(s);
+      continue;
+    }
+    if (pending) {
+      if (queue.try_push(*pending)) {
+        pending.reset();
+      } else {
+        space_signal.expires_at(asio::steady_timer::time_point::max());
+        boost::system::error_code ec;
+        co_await space_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+    }
+    CopyBuffer buf;
+    const int n = PQgetCopyData(conn, &buf.data, 1);
+    if (n > 0) {
+      const auto bytes = std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf.data),
+                                                    static_cast<std::size_t>(n));
+      auto parsed = parse_copy_data(bytes);
+      if (!parsed) {
+        s.end(parsed.error());
+        break;
+      }
+      if (s.copy_done_sent) continue;
+      if (const auto* x = std::get_if<XLogData>(&*parsed)) {
+        Frame f{.seq = ++seq,
+                .data_start = x->data_start,
+                .wal_end = x->wal_end,
+                .send_time = x->send_time,
+                .payload = std::vector<std::byte>(x->payload.begin(), x->payload.end())};
+        ++frames;
+        payload_bytes += x->payload.size();
+        tracker.on_delivered(f.seq, f.data_start, f.wal_end);
+        if (!queue.try_push(f)) pending = std::move(f);
+      } else {
+        const auto& k = std::get<Keepalive>(*parsed);
+        ++keepalives;
+        tracker.on_server_wal_end(k.wal_end);
+        if (k.reply_requested) co_await send_status(s, true);
+      }
+      continue;
+    }
+    if (n == 0) {
+      boost::system::error_code ec;
+      co_await s.sd.async_wait(asio::posix::stream_descriptor::wait_read,
+                               asio::redirect_error(asio::use_awaitable, ec));
+      if (s.done) break;
+      if (ec == asio::error::operation_aborted) continue;  // woken: stop, or drain libpq's buffer
+      if (ec) {
+        s.end(make_error(ErrorDomain::source, "waiting for the source: " + ec.message()));
+        break;
+      }
+      if (PQconsumeInput(conn) == 0) {
+        s.end(make_error(ErrorDomain::source, "reading from the source: " + conn_message(conn)));
+        break;
+      }
+      continue;
+    }
+    if (n == -1) {
+      // The server ended the copy: collect the command's results.
+      std::optional<Error> err;
+      while (PGresult* r = PQgetResult(conn)) {
+        const auto st = PQresultStatus(r);
+        if (!err && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_COPY_OUT &&
+            st != PGRES_COPY_BOTH) {
+          err = s.conn.error_from(r, "replication stream");
+        }
+        PQclear(r);
+        if (PQisBusy(conn) != 0) break;
+      }
+      if (err) {
+        s.end(std::move(err));
+      } else if (s.copy_done_sent) {
+        s.end(std::nullopt);
+      } else {
+        s.end(make_error(ErrorDomain::source, "the server ended the replication stream"));
+      }
+      break;
+    }
+    s.end(s.conn.error_from(nullptr, "reading the replication stream"));
+    break;
+  }
+  s.end(s.error);  // wake the status coroutine (keeps the first error)
+}
+
+}  // namespace dualwrite::stream
