@@ -394,14 +394,14 @@ Status read_truncate(Reader& r, const DecodeContext& ctx, Truncate& m) {
 }
 
 Status read_message(Reader& r, const DecodeContext& ctx, LogicalMessage& m) {
-  if (auto s = read_xid_if_streaming(r, ctx, "logical message", m.xid); !s) return s;
-  if (!r.u8("flags", m.flags)) return r.error("logical message");
+  if (auto s = read_xid_if_streaming(r, ctx, "logical", m.xid); !s) return s;
+  if (!r.u8("flags", m.flags)) return r.error("logical");
   if ((m.flags & ~LogicalMessage::kFlagTransactional) != 0) {
-    return invalid("logical message",
+    return invalid("logical",
                    "unrecognized flags " + std::to_string(m.flags) + " in logical message");
   }
   if (!r.lsn("lsn", m.lsn) || !r.cstring("prefix", m.prefix) || !r.counted("content", m.content)) {
-    return r.error("logical message");
+    return r.error("logical");
   }
   return Ok{};
 }
@@ -479,6 +479,16 @@ Status dispatch(Reader& r, std::uint8_t tag, const DecodeContext& ctx, Message& 
   }
 }
 
+// The name used in error texts: "stream commit", "logical" (as in "logical message: ...").
+std::string error_label(const Message& m) {
+  if (std::holds_alternative<LogicalMessage>(m)) return "logical";
+  std::string label = name_of(m);
+  for (auto& c : label) {
+    if (c == '_') c = ' ';
+  }
+  return label;
+}
+
 }  // namespace
 
 Status decode_into(std::span<const std::byte> bytes, DecodeContext context, Message& out) {
@@ -488,7 +498,7 @@ Status decode_into(std::span<const std::byte> bytes, DecodeContext context, Mess
   if (auto s = dispatch(r, tag, context, out); !s) return s;
   if (!r.at_end()) [[unlikely]] {
     return make_error(ErrorDomain::decode,
-                      std::string(name_of(out)) + " message: " + std::to_string(r.remaining()) +
+                      error_label(out) + " message: " + std::to_string(r.remaining()) +
                           " trailing bytes at offset " + std::to_string(r.offset()) +
                           " after a complete message");
   }
@@ -535,7 +545,7 @@ Status Decoder::advance(const Message& message) {
              (std::holds_alternative<Begin>(message) || std::holds_alternative<Commit>(message) ||
               std::holds_alternative<StreamCommit>(message) ||
               std::holds_alternative<StreamAbort>(message))) {
-    return make_error(ErrorDomain::decode, std::string(name_of(message)) +
+    return make_error(ErrorDomain::decode, error_label(message) +
                                                " message inside the streamed block of xid " +
                                                std::to_string(*stream_xid_));
   }
