@@ -1,0 +1,90 @@
+// The translator: one legacy change in, the target writes of mapping.md out.
+//
+// For: every rule of mapping.md that can be decided from the change alone: enum mapping,
+// derived ids (rule 1), keys from the old key (rule 2), JSON payload splitting with simdjson,
+// unchanged TOAST (rule 5), the dead-letter reasons unknown_enum_value, invalid_payload and
+// truncate, and the deferral of link deletions to the end of their transaction (rule 4).
+// What needs the target's state (account resolution, the catalog, chat sequences, like merges,
+// missing parents) is expressed in the statements of each OpKind and decided by apply.
+// Not for: I/O. A rejected change emits nothing.
+// Thread-safety: a Translator is used by one thread (it owns parser and scratch buffers).
+#pragma once
+
+#include <optional>
+#include <simdjson.h>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dualwrite/translate/change.hpp"
+#include "dualwrite/translate/ops.hpp"
+#include "dualwrite/translate/uuid.hpp"
+
+namespace dualwrite::translate {
+
+enum class DeadLetterReason : std::uint8_t {
+  unlinked_user,
+  unknown_enum_value,
+  invalid_payload,
+  missing_parent,
+  truncate,
+  apply_error,
+};
+std::string_view name_of(DeadLetterReason reason);
+std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view text);
+
+struct Rejection {
+  DeadLetterReason reason;
+  std::string detail;
+};
+
+// Receives the ops of a translated change. `run_key` names the target row an upsert
+// overwrites: two ops of one kind with the same run key never share a set-based statement
+// (PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT).
+class OpSink {
+ public:
+  virtual ~OpSink() = default;
+  virtual void op(OpKind kind, std::span<const Param> params, std::string_view run_key) = 0;
+};
+
+class Translator {
+ public:
+  Translator();
+
+  // Translates `change`. On success its ops went to `sink`; otherwise nothing did and the
+  // rejection says why (the caller writes the dead letter).
+  std::optional<Rejection> translate(const Change& change, OpSink& sink);
+
+  // Emits what was deferred to the end of the current source transaction (rule 4: link
+  // deletions come last, so the other deletions of a deleted user still find its account).
+  void end_transaction(OpSink& sink);
+  // Forgets deferred work (the transaction will be received again after a reconnect).
+  void reset();
+
+ private:
+  std::optional<Rejection> account_linkages(const Change& c, OpSink& sink);
+  std::optional<Rejection> account_metadata(const Change& c, OpSink& sink);
+  std::optional<Rejection> user_attributes(const Change& c, OpSink& sink);
+  std::optional<Rejection> activity_feedback(const Change& c, OpSink& sink);
+  std::optional<Rejection> ai_suggestions(const Change& c, OpSink& sink);
+  std::optional<Rejection> offline_likes(const Change& c, OpSink& sink);
+  std::optional<Rejection> chatbot_conversations(const Change& c, OpSink& sink);
+  std::optional<Rejection> chatbot_messages(const Change& c, OpSink& sink);
+  std::optional<Rejection> conversation_context(const Change& c, OpSink& sink);
+
+  // Parses `json` (a jsonb text value) into the reusable DOM parser.
+  simdjson::simdjson_result<simdjson::dom::element> parse_json(std::string_view json);
+
+  simdjson::dom::parser parser_;
+  simdjson::padded_string padded_;
+  std::vector<std::string> deferred_link_deletes_;
+  // Scratch buffers the emitted Params point into; valid until the next translate().
+  std::string json_a_, json_b_, json_c_, json_d_, key_, number_;
+  UuidText id_a_{}, id_b_{};
+};
+
+// The legacy row of a change as a JSON object (dead letters keep new_row and old_key as
+// jsonb). Unchanged-TOAST and absent columns are left out.
+std::string row_to_json(LegacyTable table, const Row& row);
+
+}  // namespace dualwrite::translate

@@ -1,0 +1,568 @@
+#include "dualwrite/translate/translator.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "dualwrite/decode/json.hpp"
+
+namespace dualwrite::translate {
+
+namespace {
+
+using State = Value::State;
+
+std::optional<Rejection> reject(DeadLetterReason reason, std::string detail) {
+  return Rejection{reason, std::move(detail)};
+}
+
+// Text, or NULL for NULL, absent and unchanged. For NOT NULL legacy columns, NULL then means
+// "keep" in the target statement (ops.hpp).
+Param param(const Value& v) { return v.is_text() ? Param::of(v.text) : Param::null(); }
+
+// Checks a short text column against its allowed values; the detail names them all.
+template <std::size_t N>
+std::optional<Rejection> check_enum(const Value& v, std::string_view column,
+                                    const std::array<std::string_view, N>& allowed,
+                                    bool nullable = false) {
+  if (v.is_unchanged() || (nullable && (v.is_null() || v.state == State::absent))) {
+    return std::nullopt;
+  }
+  if (v.is_text() && std::find(allowed.begin(), allowed.end(), v.text) != allowed.end()) {
+    return std::nullopt;
+  }
+  std::string detail(column);
+  detail += v.is_text() ? " '" + std::string(v.text) + "'" : std::string(" NULL");
+  detail += " is not one of ";
+  for (std::size_t i = 0; i < N; ++i) {
+    if (i) detail += ", ";
+    detail += allowed[i];
+  }
+  return reject(DeadLetterReason::unknown_enum_value, std::move(detail));
+}
+
+std::optional<Rejection> require(const Value& v, std::string_view column) {
+  if (v.is_text()) return std::nullopt;
+  return reject(DeadLetterReason::invalid_payload,
+                std::string(column) + (v.is_null() ? " is NULL" : " is missing"));
+}
+
+void append_key_value(std::string& out, std::string_view key, std::string_view raw_json) {
+  if (out.size() > 1) out += ',';
+  decode::append_json_string(key, out);
+  out += ':';
+  out += raw_json;
+}
+
+constexpr std::array<std::string_view, 3> kAccountStatus{"active", "suspended", "deleted"};
+constexpr std::array<std::string_view, 6> kAgeRange{"18-24", "25-34", "35-44",
+                                                    "45-54", "55-64", "65+"};
+constexpr std::array<std::string_view, 7> kFeedbackType{"like", "dislike", "skip",  "view",
+                                                        "save", "booked",  "shared"};
+constexpr std::array<std::string_view, 4> kSource{"quiz", "chat", "manual", "cron"};
+constexpr std::array<std::string_view, 3> kRunStatus{"pending", "completed", "failed"};
+constexpr std::array<std::string_view, 3> kSessionType{"trip_planning", "support", "onboarding"};
+constexpr std::array<std::string_view, 4> kRole{"user", "assistant", "system", "tool"};
+
+std::string_view interaction_type_of(std::string_view feedback_type) {
+  if (feedback_type == "like") return "like";
+  if (feedback_type == "dislike" || feedback_type == "skip") return "skip";
+  if (feedback_type == "view") return "view";
+  if (feedback_type == "save") return "bookmark";
+  if (feedback_type == "booked") return "book";
+  return "share";  // "shared": check_enum ran first
+}
+
+std::string_view trigger_of(std::string_view source) {
+  if (source == "quiz") return "quiz_result";
+  if (source == "chat") return "chat_prompt";
+  return source;  // manual, cron
+}
+
+}  // namespace
+
+std::string_view name_of(Operation op) {
+  switch (op) {
+    case Operation::insert: return "insert";
+    case Operation::update: return "update";
+    case Operation::delete_: return "delete";
+    case Operation::truncate: return "truncate";
+  }
+  return "unknown";
+}
+
+std::string_view name_of(DeadLetterReason reason) {
+  switch (reason) {
+    case DeadLetterReason::unlinked_user: return "unlinked_user";
+    case DeadLetterReason::unknown_enum_value: return "unknown_enum_value";
+    case DeadLetterReason::invalid_payload: return "invalid_payload";
+    case DeadLetterReason::missing_parent: return "missing_parent";
+    case DeadLetterReason::truncate: return "truncate";
+    case DeadLetterReason::apply_error: return "apply_error";
+  }
+  return "unknown";
+}
+
+std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view text) {
+  for (auto r : {DeadLetterReason::unlinked_user, DeadLetterReason::unknown_enum_value,
+                 DeadLetterReason::invalid_payload, DeadLetterReason::missing_parent,
+                 DeadLetterReason::truncate, DeadLetterReason::apply_error}) {
+    if (name_of(r) == text) return r;
+  }
+  return std::nullopt;
+}
+
+Translator::Translator() = default;
+
+simdjson::simdjson_result<simdjson::dom::element> Translator::parse_json(std::string_view json) {
+  return parser_.parse(json.data(), json.size(), true);
+}
+
+std::optional<Rejection> Translator::translate(const Change& c, OpSink& sink) {
+  if (c.op == Operation::truncate) {
+    return reject(DeadLetterReason::truncate,
+                  "TRUNCATE of " + std::string(name_of(c.table)) + " is never mirrored");
+  }
+  switch (c.table) {
+    case LegacyTable::account_linkages: return account_linkages(c, sink);
+    case LegacyTable::user_attributes: return user_attributes(c, sink);
+    case LegacyTable::account_metadata: return account_metadata(c, sink);
+    case LegacyTable::activity_feedback: return activity_feedback(c, sink);
+    case LegacyTable::ai_suggestions: return ai_suggestions(c, sink);
+    case LegacyTable::offline_likes: return offline_likes(c, sink);
+    case LegacyTable::chatbot_conversations: return chatbot_conversations(c, sink);
+    case LegacyTable::chatbot_messages: return chatbot_messages(c, sink);
+    case LegacyTable::conversation_context: return conversation_context(c, sink);
+  }
+  return reject(DeadLetterReason::invalid_payload, "unknown legacy table");
+}
+
+void Translator::end_transaction(OpSink& sink) {
+  for (const auto& id : deferred_link_deletes_) {
+    const Param p[] = {Param::of(id)};
+    sink.op(OpKind::link_delete, p, id);
+  }
+  deferred_link_deletes_.clear();
+}
+
+void Translator::reset() { deferred_link_deletes_.clear(); }
+
+// account_linkages -> accounts, account_user_links
+std::optional<Rejection> Translator::account_linkages(const Change& c, OpSink& sink) {
+  namespace k = col::account_linkages;
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::id], "id")) return r;
+    deferred_link_deletes_.emplace_back(c.old_key[k::id].text);
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
+                         {k::account_id, "account_id"}, {k::created_at, "created_at"}}) {
+    if (auto r = require(row[i], name)) return r;
+  }
+  if (c.has_old_key && c.old_key[k::id].is_text() && c.old_key[k::id].text != row[k::id].text) {
+    const Param old[] = {Param::of(c.old_key[k::id].text)};
+    sink.op(OpKind::link_delete, old, c.old_key[k::id].text);
+  }
+  const Param p[] = {param(row[k::id]), param(row[k::account_id]), param(row[k::user_id]),
+                     param(row[k::created_at])};
+  sink.op(OpKind::link_put, p, row[k::id].text);
+  return std::nullopt;
+}
+
+// account_metadata -> accounts (status, onboarding_state, updated_at)
+std::optional<Rejection> Translator::account_metadata(const Change& c, OpSink& sink) {
+  namespace k = col::account_metadata;
+  if (c.op == Operation::delete_) return std::nullopt;  // mapping.md: DELETE does nothing
+  const Row& row = c.new_row;
+  if (auto r = require(row[k::account_id], "account_id")) return r;
+  if (auto r = check_enum(row[k::status], "status", kAccountStatus)) return r;
+  if (auto r = require(row[k::updated_at], "updated_at")) return r;
+  const Param p[] = {param(row[k::account_id]), param(row[k::status]),
+                     param(row[k::onboarding_state]), param(row[k::updated_at])};
+  sink.op(OpKind::account_metadata_put, p, row[k::account_id].text);
+  return std::nullopt;
+}
+
+// user_attributes -> account_profiles, account_settings
+std::optional<Rejection> Translator::user_attributes(const Change& c, OpSink& sink) {
+  namespace k = col::user_attributes;
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::user_id], "user_id")) return r;
+    const Param p[] = {Param::of(c.old_key[k::user_id].text)};
+    sink.op(OpKind::profile_delete, p, c.old_key[k::user_id].text);
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  if (auto r = require(row[k::user_id], "user_id")) return r;
+  if (auto r = require(row[k::updated_at], "updated_at")) return r;
+  if (auto r = check_enum(row[k::age_range], "age_range", kAgeRange, /*nullable=*/true)) return r;
+
+  Param notifications = Param::null(), feature_flags = Param::null(), rest = Param::null();
+  const Value& prefs = row[k::preferences];
+  if (prefs.is_text()) {
+    auto doc = parse_json(prefs.text);
+    simdjson::dom::object obj;
+    if (doc.error() || doc.value_unsafe().get_object().get(obj)) {
+      return reject(DeadLetterReason::invalid_payload, "preferences is not a JSON object");
+    }
+    json_a_ = "{}";
+    json_b_ = "{}";
+    json_c_ = "{";
+    for (auto field : obj) {
+      const bool is_notifications = field.key == "notifications";
+      if (is_notifications || field.key == "feature_flags") {
+        if (!field.value.is_object()) {
+          return reject(DeadLetterReason::invalid_payload,
+                        "preferences." + std::string(field.key) + " is not a JSON object");
+        }
+        (is_notifications ? json_a_ : json_b_) = simdjson::minify(field.value);
+      } else {
+        append_key_value(json_c_, field.key, simdjson::minify(field.value));
+      }
+    }
+    json_c_ += '}';
+    notifications = Param::of(json_a_);
+    feature_flags = Param::of(json_b_);
+    rest = Param::of(json_c_);
+  } else if (!prefs.is_unchanged()) {
+    return reject(DeadLetterReason::invalid_payload, "preferences is NULL");
+  }
+
+  unsigned keep_mask = 0;
+  const std::uint8_t text_columns[] = {k::display_name, k::locale,    k::timezone,
+                                       k::country,      k::age_range, k::travel_style};
+  for (unsigned bit = 0; bit < 6; ++bit) {
+    if (row[text_columns[bit]].is_unchanged()) keep_mask |= 1u << bit;
+  }
+  number_ = std::to_string(keep_mask);
+  // The account, when the row names it, is the target key; otherwise apply resolves it from
+  // the user, and the user is the best key we have.
+  key_ = row[k::account_id].is_text() ? std::string(row[k::account_id].text)
+                                      : "user:" + std::string(row[k::user_id].text);
+  const Param p[] = {param(row[k::user_id]),      param(row[k::account_id]),
+                     param(row[k::display_name]), param(row[k::locale]),
+                     param(row[k::timezone]),     param(row[k::country]),
+                     param(row[k::age_range]),    param(row[k::travel_style]),
+                     param(row[k::updated_at]),   Param::of(number_),
+                     notifications,               feature_flags,
+                     rest};
+  sink.op(OpKind::profile_put, p, key_);
+  return std::nullopt;
+}
+
+// activity_feedback -> activity_interactions (+ interaction_sources, recommendation_items)
+std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& sink) {
+  namespace k = col::activity_feedback;
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::id], "id")) return r;
+    id_a_ = mapping_uuid("activity_feedback:" + std::string(c.old_key[k::id].text));
+    const Param p[] = {Param::of(view(id_a_))};
+    sink.op(OpKind::feedback_delete, p, view(id_a_));
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
+                         {k::activity_slug, "activity_slug"}, {k::created_at, "created_at"}}) {
+    if (auto r = require(row[i], name)) return r;
+  }
+  if (auto r = check_enum(row[k::feedback_type], "feedback_type", kFeedbackType)) return r;
+  if (row[k::feedback_type].is_unchanged()) {
+    return reject(DeadLetterReason::invalid_payload, "feedback_type is missing");
+  }
+  const std::string_view feedback_type = row[k::feedback_type].text;
+
+  Param metadata = param(row[k::metadata]);
+  if (feedback_type == "dislike" && row[k::metadata].is_text()) {
+    auto doc = parse_json(row[k::metadata].text);
+    simdjson::dom::object obj;
+    if (doc.error() || doc.value_unsafe().get_object().get(obj)) {
+      return reject(DeadLetterReason::invalid_payload,
+                    "metadata of a dislike is not a JSON object (legacy_feedback_type cannot "
+                    "be added)");
+    }
+    json_a_ = "{";
+    for (auto field : obj) {
+      if (field.key != "legacy_feedback_type") {
+        append_key_value(json_a_, field.key, simdjson::minify(field.value));
+      }
+    }
+    append_key_value(json_a_, "legacy_feedback_type", "\"dislike\"");
+    json_a_ += '}';
+    metadata = Param::of(json_a_);
+  }
+
+  Param source_id = Param::null(), suggestion_id = Param::null(), outcome = Param::null();
+  if (row[k::suggestion_id].is_text()) {
+    id_b_ = mapping_uuid("interaction_sources:recommendation:" +
+                         std::string(row[k::suggestion_id].text));
+    source_id = Param::of(view(id_b_));
+    suggestion_id = Param::of(row[k::suggestion_id].text);
+    outcome = Param::of(feedback_type);
+  }
+
+  if (c.op == Operation::update && c.has_old_key && c.old_key[k::id].is_text() &&
+      c.old_key[k::id].text != row[k::id].text) {
+    const auto old_id = mapping_uuid("activity_feedback:" + std::string(c.old_key[k::id].text));
+    const Param old[] = {Param::of(view(old_id))};
+    sink.op(OpKind::feedback_delete, old, view(old_id));
+  }
+  id_a_ = mapping_uuid("activity_feedback:" + std::string(row[k::id].text));
+  const Param p[] = {Param::of(view(id_a_)),
+                     param(row[k::user_id]),
+                     param(row[k::account_id]),
+                     param(row[k::activity_slug]),
+                     Param::of(interaction_type_of(feedback_type)),
+                     source_id,
+                     suggestion_id,
+                     param(row[k::score]),
+                     metadata,
+                     param(row[k::created_at]),
+                     outcome};
+  sink.op(c.op == Operation::insert ? OpKind::feedback_insert : OpKind::feedback_update, p,
+          view(id_a_));
+  return std::nullopt;
+}
+
+// ai_suggestions -> recommendation_runs, recommendation_items
+std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sink) {
+  namespace k = col::ai_suggestions;
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::id], "id")) return r;
+    const Param p[] = {Param::of(c.old_key[k::id].text)};
+    sink.op(OpKind::suggestion_delete, p, c.old_key[k::id].text);
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
+                         {k::created_at, "created_at"}}) {
+    if (auto r = require(row[i], name)) return r;
+  }
+  if (auto r = check_enum(row[k::source], "source", kSource)) return r;
+  if (auto r = check_enum(row[k::status], "status", kRunStatus)) return r;
+
+  Param items = Param::null(), item_count = Param::null();
+  if (row[k::suggestions].is_text()) {
+    auto doc = parse_json(row[k::suggestions].text);
+    simdjson::dom::array array;
+    if (doc.error() || doc.value_unsafe().get_array().get(array)) {
+      return reject(DeadLetterReason::invalid_payload, "suggestions is not a JSON array");
+    }
+    const std::string run_id(row[k::id].text);
+    json_a_ = "[";
+    std::size_t position = 0;
+    for (auto element : array) {
+      ++position;
+      simdjson::dom::object obj;
+      std::string_view slug;
+      if (element.get_object().get(obj) || obj["slug"].get_string().get(slug)) {
+        return reject(DeadLetterReason::invalid_payload,
+                      "suggestions[" + std::to_string(position) +
+                          "] is not an object with a string slug");
+      }
+      std::string features = "{";
+      simdjson::dom::element f;
+      if (!obj["features"].get(f)) {
+        simdjson::dom::object fobj;
+        if (f.get_object().get(fobj)) {
+          return reject(DeadLetterReason::invalid_payload,
+                        "suggestions[" + std::to_string(position) + "].features is not an object");
+        }
+        for (auto field : fobj) {
+          if (field.key != "score" && field.key != "reason") {
+            append_key_value(features, field.key, simdjson::minify(field.value));
+          }
+        }
+      }
+      for (const char* extra : {"score", "reason"}) {
+        simdjson::dom::element v;
+        if (!obj[extra].get(v)) append_key_value(features, extra, simdjson::minify(v));
+      }
+      features += '}';
+      const auto item_id = mapping_uuid("ai_suggestions:" + run_id + ":" + std::to_string(position));
+      if (position > 1) json_a_ += ',';
+      json_a_ += "{\"id\":\"";
+      json_a_.append(item_id.data(), item_id.size());
+      json_a_ += "\",\"position\":" + std::to_string(position) + ",\"activity_slug\":";
+      decode::append_json_string(slug, json_a_);
+      json_a_ += ",\"ranking_features\":" + features + "}";
+    }
+    json_a_ += ']';
+    number_ = std::to_string(position);
+    items = Param::of(json_a_);
+    item_count = Param::of(number_);
+  } else if (!row[k::suggestions].is_unchanged()) {
+    return reject(DeadLetterReason::invalid_payload, "suggestions is NULL");
+  }
+
+  const Param p[] = {param(row[k::id]),
+                     param(row[k::user_id]),
+                     param(row[k::account_id]),
+                     row[k::source].is_text() ? Param::of(trigger_of(row[k::source].text))
+                                              : Param::null(),
+                     param(row[k::prompt]),
+                     param(row[k::model]),
+                     param(row[k::model_params]),
+                     param(row[k::status]),
+                     param(row[k::created_at]),
+                     items,
+                     item_count,
+                     Param::of(row[k::model].is_unchanged() ? "true" : "false")};
+  sink.op(OpKind::suggestion_put, p, row[k::id].text);
+  return std::nullopt;
+}
+
+// offline_likes -> offline_interactions
+std::optional<Rejection> Translator::offline_likes(const Change& c, OpSink& sink) {
+  namespace k = col::offline_likes;
+  auto id_of = [](const Row& r) {
+    return mapping_uuid("offline_likes:" + std::string(r[k::user_id].text) + ":" +
+                        std::string(r[k::activity_slug].text));
+  };
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::user_id], "user_id")) return r;
+    if (auto r = require(c.old_key[k::activity_slug], "activity_slug")) return r;
+    id_a_ = id_of(c.old_key);
+    const Param p[] = {Param::of(view(id_a_))};
+    sink.op(OpKind::offline_delete, p, view(id_a_));
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  for (auto [i, name] : {std::pair{k::user_id, "user_id"}, {k::activity_slug, "activity_slug"},
+                         {k::updated_at, "updated_at"}}) {
+    if (auto r = require(row[i], name)) return r;
+  }
+  if (c.has_old_key && c.old_key[k::user_id].is_text() && c.old_key[k::activity_slug].is_text()) {
+    id_b_ = id_of(c.old_key);
+    const Param old[] = {Param::of(view(id_b_))};
+    sink.op(OpKind::offline_delete, old, view(id_b_));
+  }
+  id_a_ = id_of(row);
+  const Param p[] = {Param::of(view(id_a_)),   param(row[k::user_id]), param(row[k::account_id]),
+                     param(row[k::activity_slug]), param(row[k::payload]),
+                     param(row[k::updated_at])};
+  sink.op(OpKind::offline_put, p, view(id_a_));
+  return std::nullopt;
+}
+
+// chatbot_conversations -> chat_sessions
+std::optional<Rejection> Translator::chatbot_conversations(const Change& c, OpSink& sink) {
+  namespace k = col::chatbot_conversations;
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::id], "id")) return r;
+    const Param p[] = {Param::of(c.old_key[k::id].text)};
+    sink.op(OpKind::session_delete, p, c.old_key[k::id].text);
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
+                         {k::created_at, "created_at"}, {k::updated_at, "updated_at"}}) {
+    if (auto r = require(row[i], name)) return r;
+  }
+  if (auto r = check_enum(row[k::conversation_type], "conversation_type", kSessionType)) return r;
+  const Param p[] = {param(row[k::id]),          param(row[k::user_id]),
+                     param(row[k::account_id]),  param(row[k::conversation_type]),
+                     param(row[k::context]),     param(row[k::created_by]),
+                     param(row[k::metadata]),    param(row[k::created_at]),
+                     param(row[k::updated_at]),  param(row[k::ended_at])};
+  sink.op(OpKind::session_put, p, row[k::id].text);
+  return std::nullopt;
+}
+
+// chatbot_messages -> chat_messages
+std::optional<Rejection> Translator::chatbot_messages(const Change& c, OpSink& sink) {
+  namespace k = col::chatbot_messages;
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::id], "id")) return r;
+    const Param p[] = {Param::of(c.old_key[k::id].text)};
+    sink.op(OpKind::message_delete, p, c.old_key[k::id].text);
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  for (auto [i, name] : {std::pair{k::id, "id"}, {k::conversation_id, "conversation_id"},
+                         {k::created_at, "created_at"}}) {
+    if (auto r = require(row[i], name)) return r;
+  }
+  if (auto r = check_enum(row[k::role], "role", kRole)) return r;
+
+  Param tool_calls = Param::null(), latency = Param::null(), metadata = Param::null();
+  if (row[k::metadata].is_text()) {
+    auto doc = parse_json(row[k::metadata].text);
+    simdjson::dom::object obj;
+    if (doc.error() || doc.value_unsafe().get_object().get(obj)) {
+      return reject(DeadLetterReason::invalid_payload, "metadata is not a JSON object");
+    }
+    json_c_ = "{";
+    for (auto field : obj) {
+      if (field.key == "tool_calls") {
+        json_a_ = simdjson::minify(field.value);
+        tool_calls = Param::of(json_a_);
+        continue;
+      }
+      std::int64_t ms = 0;
+      // An integer that fits the target's integer column moves out of metadata; anything else
+      // stays in metadata, so nothing the legacy row held is lost.
+      if (field.key == "latency_ms" && field.value.is_int64() && !field.value.get_int64().get(ms) &&
+          ms >= INT32_MIN && ms <= INT32_MAX) {
+        number_ = std::to_string(ms);
+        latency = Param::of(number_);
+        continue;
+      }
+      append_key_value(json_c_, field.key, simdjson::minify(field.value));
+    }
+    json_c_ += '}';
+    metadata = Param::of(json_c_);
+  } else if (!row[k::metadata].is_unchanged()) {
+    return reject(DeadLetterReason::invalid_payload, "metadata is NULL");
+  }
+  const Param p[] = {param(row[k::id]),      param(row[k::conversation_id]),
+                     param(row[k::role]),    param(row[k::content]),
+                     tool_calls,             latency,
+                     metadata,               param(row[k::created_at])};
+  sink.op(OpKind::message_put, p, row[k::id].text);
+  return std::nullopt;
+}
+
+// conversation_context -> chat_summaries
+std::optional<Rejection> Translator::conversation_context(const Change& c, OpSink& sink) {
+  namespace k = col::conversation_context;
+  if (c.op == Operation::delete_) {
+    if (auto r = require(c.old_key[k::conversation_id], "conversation_id")) return r;
+    const Param p[] = {Param::of(c.old_key[k::conversation_id].text)};
+    sink.op(OpKind::summary_delete, p, c.old_key[k::conversation_id].text);
+    return std::nullopt;
+  }
+  const Row& row = c.new_row;
+  if (auto r = require(row[k::conversation_id], "conversation_id")) return r;
+  if (auto r = require(row[k::updated_at], "updated_at")) return r;
+  const Param p[] = {param(row[k::conversation_id]), param(row[k::summary]),
+                     param(row[k::updated_at])};
+  sink.op(OpKind::summary_put, p, row[k::conversation_id].text);
+  return std::nullopt;
+}
+
+std::string row_to_json(LegacyTable table, const Row& row) {
+  const auto& t = info(table);
+  std::string out = "{";
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const Value& v = row[i];
+    if (v.state == State::absent || v.is_unchanged()) continue;
+    if (out.size() > 1) out += ',';
+    decode::append_json_string(t.columns[i].name, out);
+    out += ':';
+    if (v.is_null()) {
+      out += "null";
+      continue;
+    }
+    switch (t.columns[i].json) {
+      case JsonKind::json:
+      case JsonKind::number: out += v.text; break;
+      case JsonKind::boolean: out += (v.text == "t" || v.text == "true") ? "true" : "false"; break;
+      case JsonKind::string: decode::append_json_string(v.text, out); break;
+    }
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace dualwrite::translate
