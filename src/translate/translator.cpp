@@ -137,22 +137,15 @@ std::optional<Rejection> Translator::translate(const Change& c, OpSink& sink) {
   return reject(DeadLetterReason::invalid_payload, "unknown legacy table");
 }
 
-void Translator::end_transaction(OpSink& sink) {
-  for (const auto& id : deferred_link_deletes_) {
-    const Param p[] = {Param::of(id)};
-    sink.op(OpKind::link_delete, p, id);
-  }
-  deferred_link_deletes_.clear();
-}
-
-void Translator::reset() { deferred_link_deletes_.clear(); }
-
 // account_linkages -> accounts, account_user_links
 std::optional<Rejection> Translator::account_linkages(const Change& c, OpSink& sink) {
   namespace k = col::account_linkages;
   if (c.op == Operation::delete_) {
     if (auto r = require(c.old_key[k::id], "id")) return r;
-    deferred_link_deletes_.emplace_back(c.old_key[k::id].text);
+    // Rule 4 (a user's deletion cascades in any order) is kept by apply: the link_delete
+    // statement remembers the deleted links for the rest of the target transaction.
+    const Param p[] = {Param::of(c.old_key[k::id].text)};
+    sink.op(OpKind::link_delete, p, c.old_key[k::id].text);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -292,13 +285,12 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
     metadata = Param::of(json_a_);
   }
 
-  Param source_id = Param::null(), suggestion_id = Param::null(), outcome = Param::null();
+  Param source_id = Param::null(), suggestion_id = Param::null();
   if (row[k::suggestion_id].is_text()) {
     id_b_ = mapping_uuid("interaction_sources:recommendation:" +
                          std::string(row[k::suggestion_id].text));
     source_id = Param::of(view(id_b_));
     suggestion_id = Param::of(row[k::suggestion_id].text);
-    outcome = Param::of(feedback_type);
   }
 
   if (c.op == Operation::update && c.has_old_key && c.old_key[k::id].is_text() &&
@@ -318,7 +310,7 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
                      param(row[k::score]),
                      metadata,
                      param(row[k::created_at]),
-                     outcome};
+                     Param::of(feedback_type)};
   sink.op(c.op == Operation::insert ? OpKind::feedback_insert : OpKind::feedback_update, p,
           view(id_a_));
   return std::nullopt;

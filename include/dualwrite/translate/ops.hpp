@@ -20,7 +20,8 @@ enum class OpKind : std::uint8_t {
   // account_linkages INSERT/UPDATE: creates the account if missing, upserts the link.
   // (id, account_id, user_id, created_at)
   link_put,
-  // account_linkages DELETE, deferred to the end of its source transaction (rule 4). (id)
+  // account_linkages DELETE; remembers the deleted links for the rest of the target
+  // transaction, where account resolution still finds them (rule 4). (id)
   link_delete,
   // account_metadata INSERT/UPDATE. (account_id, status, onboarding_state|keep, updated_at)
   account_metadata_put,
@@ -33,7 +34,8 @@ enum class OpKind : std::uint8_t {
   // user_attributes DELETE. (user_id)
   profile_delete,
   // activity_feedback INSERT. (id, user_id, account_id|resolve, activity_slug, interaction_type,
-  //  source_id|null, suggestion_id|null, score|null, metadata|keep, created_at, outcome|null)
+  //  source_id|null, suggestion_id|null, score|null, metadata|keep, created_at, legacy_type)
+  // legacy_type: the legacy feedback_type, which decides the recommendation outcome.
   feedback_insert,
   // activity_feedback UPDATE: same parameters, rewrites the interaction.
   feedback_update,

@@ -2,8 +2,8 @@
 //
 // For: every rule of mapping.md that can be decided from the change alone: enum mapping,
 // derived ids (rule 1), keys from the old key (rule 2), JSON payload splitting with simdjson,
-// unchanged TOAST (rule 5), the dead-letter reasons unknown_enum_value, invalid_payload and
-// truncate, and the deferral of link deletions to the end of their transaction (rule 4).
+// unchanged TOAST (rule 5), and the dead-letter reasons unknown_enum_value, invalid_payload and
+// truncate.
 // What needs the target's state (account resolution, the catalog, chat sequences, like merges,
 // missing parents) is expressed in the statements of each OpKind and decided by apply.
 // Not for: I/O. A rejected change emits nothing.
@@ -55,12 +55,6 @@ class Translator {
   // rejection says why (the caller writes the dead letter).
   std::optional<Rejection> translate(const Change& change, OpSink& sink);
 
-  // Emits what was deferred to the end of the current source transaction (rule 4: link
-  // deletions come last, so the other deletions of a deleted user still find its account).
-  void end_transaction(OpSink& sink);
-  // Forgets deferred work (the transaction will be received again after a reconnect).
-  void reset();
-
  private:
   std::optional<Rejection> account_linkages(const Change& c, OpSink& sink);
   std::optional<Rejection> account_metadata(const Change& c, OpSink& sink);
@@ -77,7 +71,6 @@ class Translator {
 
   simdjson::dom::parser parser_;
   simdjson::padded_string padded_;
-  std::vector<std::string> deferred_link_deletes_;
   // Scratch buffers the emitted Params point into; valid until the next translate().
   std::string json_a_, json_b_, json_c_, json_d_, key_, number_;
   UuidText id_a_{}, id_b_{};

@@ -79,7 +79,7 @@ TEST(Translator, FeedbackBecomesAnInteractionWithADerivedId) {
   EXPECT_EQ(sink.lines[0],
             "feedback_insert: 369f20a0-35e7-53ce-8348-7fd91b9e9391 | " + std::string(kUser) +
                 " | " + kAccount +
-                " | surf-lesson | like | ∅ | ∅ | 0.500 | {} | 2026-01-02 03:04:05+00 | ∅ |");
+                " | surf-lesson | like | ∅ | ∅ | 0.500 | {} | 2026-01-02 03:04:05+00 | like |");
   EXPECT_EQ(sink.keys[0], "369f20a0-35e7-53ce-8348-7fd91b9e9391");
 }
 
@@ -257,18 +257,14 @@ TEST(Translator, UnchangedTextColumnsSetTheKeepMask) {
 
 namespace al = col::account_linkages;
 
-TEST(Translator, LinkDeletionsWaitForTheEndOfTheTransaction) {
+TEST(Translator, LinksAndProfilesAreDeletedByTheirOldKeys) {
   Translator t;
   RecordingSink sink;
   ASSERT_FALSE(t.translate(remove(LegacyTable::account_linkages, row_of({{al::id, "L1"}})), sink));
   ASSERT_FALSE(t.translate(remove(LegacyTable::user_attributes, row_of({{ua::user_id, kUser}})), sink));
-  ASSERT_EQ(sink.lines.size(), 1u);
-  EXPECT_EQ(sink.lines[0], std::string("profile_delete: ") + kUser + " |");
-  t.end_transaction(sink);
   ASSERT_EQ(sink.lines.size(), 2u);
-  EXPECT_EQ(sink.lines[1], "link_delete: L1 |");
-  t.end_transaction(sink);
-  EXPECT_EQ(sink.lines.size(), 2u) << "deferred work is emitted once";
+  EXPECT_EQ(sink.lines[0], "link_delete: L1 |");
+  EXPECT_EQ(sink.lines[1], std::string("profile_delete: ") + kUser + " |");
 }
 
 namespace cm = col::chatbot_messages;
