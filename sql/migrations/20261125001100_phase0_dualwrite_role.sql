@@ -95,7 +95,9 @@ BEGIN
     'pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone)',
     'pg_replication_origin_xact_reset()',
     'pg_replication_origin_advance(text, pg_lsn)',
-    'pg_replication_origin_progress(text, boolean)']
+    'pg_replication_origin_progress(text, boolean)',
+    -- what the pg_replication_origin_status view reads (`dualwrite status`)
+    'pg_show_replication_origin_status()']
   LOOP
     EXECUTE format('GRANT EXECUTE ON FUNCTION pg_catalog.%s TO dualwrite', fn);
   END LOOP;

@@ -2,7 +2,7 @@
 -- the enums, the partitioning, the view, dualwrite.dead_letters exactly as mapping.md rule 6 has
 -- it, the bookkeeping table, and the bridge role with its publication and privileges.
 BEGIN;
-SELECT plan(80);
+SELECT plan(81);
 
 SELECT has_table('public', t, 'table public.' || t || ' exists')
   FROM unnest(ARRAY[
@@ -128,6 +128,8 @@ SELECT table_privs_are('dualwrite', 'dead_letters', 'dualwrite', ARRAY['SELECT',
                        'dualwrite writes dead letters but cannot delete them');
 SELECT function_privs_are('pg_catalog', 'pg_replication_origin_xact_setup', ARRAY['pg_lsn', 'timestamp with time zone'],
                           'dualwrite', ARRAY['EXECUTE'], 'dualwrite may use replication origins');
+SELECT function_privs_are('pg_catalog', 'pg_show_replication_origin_status', ARRAY[]::name[],
+                          'dualwrite', ARRAY['EXECUTE'], 'dualwrite may read pg_replication_origin_status');
 SELECT set_eq($$SELECT tablename::text FROM pg_publication_tables WHERE pubname = 'dualwrite_legacy'$$,
               ARRAY['account_linkages', 'user_attributes', 'account_metadata', 'activity_feedback',
                     'ai_suggestions', 'offline_likes', 'chatbot_conversations', 'chatbot_messages',
