@@ -37,6 +37,10 @@
 //                   't' Int32 length, Byte(length)  value in text output form
 //                   'b' Int32 length, Byte(length)  value in binary form (binary mode only)
 //
+// Inside a streamed block the [xid] of a change is that of the (sub)transaction that made it:
+// changes made under a savepoint carry the subtransaction's xid, which is what a later Stream
+// Abort names in `subxid` when the savepoint is rolled back (seen in the PG15 fixtures).
+//
 // A message is exactly one buffer: bytes left over after a complete message are an error, as
 // are unknown tags, unknown flag bits, negative lengths and anything past the end.
 //
@@ -273,7 +277,10 @@ struct DecodeContext {
 };
 
 // Decodes exactly one message. Pure: same bytes and context, same result. Errors have domain
-// ErrorDomain::decode and a message such as "truncated at offset 13 reading commit_lsn".
+// ErrorDomain::decode and a message naming the message kind, the field and the byte offset:
+// "commit message: truncated at offset 2 reading commit_lsn (need 8 bytes, 3 left)",
+// "unknown message tag 'Z' at offset 0", "commit message: unrecognized flags 3 in commit
+// message", "insert message: 5 trailing bytes at offset 40 after a complete message".
 Result<Message> decode(std::span<const std::byte> bytes, DecodeContext context = {});
 
 // The same, into an existing Message: when `out` already holds the alternative being decoded,
