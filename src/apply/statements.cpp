@@ -1,6 +1,7 @@
 #include "dualwrite/apply/statements.hpp"
 
 #include <array>
+#include <string>
 
 namespace dualwrite::apply {
 
@@ -54,7 +55,9 @@ WITH src AS (
   UPDATE public.accounts a
      SET status = coalesce(s.status, a.status),
          onboarding_state = coalesce(s.onboarding_state, a.onboarding_state),
-         updated_at = s.updated_at
+         -- monotonic, like touch_account_profile(): accounts.updated_at is the last change of
+         -- the account or its profile, whichever order they arrive in
+         updated_at = greatest(a.updated_at, s.updated_at)
     FROM src s WHERE a.id = s.account_id
   RETURNING a.id
 ), ins AS (
@@ -142,7 +145,7 @@ SELECT NULL::bigint AS ord, NULL::text AS outcome WHERE false
 // activity_feedback: the common part of insert and update. The outcome of a feedback on the
 // item of its suggestion run: only-where-NULL timestamps take the first feedback of the
 // statement in stream order, `liked` the last one.
-#define DW_FEEDBACK_SOURCE R"SQL(
+constexpr std::string_view kFeedbackSource = R"SQL(
 WITH src AS (
   SELECT s.ord, s.id::uuid AS id,
          coalesce(s.account_id::uuid, l.account_id, d.account_id) AS account_id,
@@ -185,9 +188,10 @@ WITH src AS (
             FROM ok WHERE suggestion_id IS NOT NULL
            GROUP BY suggestion_id, activity_slug) o
    WHERE ri.run_id = o.suggestion_id AND ri.activity_slug = o.activity_slug
-)SQL"
+))SQL";
 
-constexpr std::string_view kFeedbackInsert = DW_FEEDBACK_SOURCE R"SQL(, ins AS (
+constexpr std::string_view kFeedbackInsertTail = R"SQL(
+, ins AS (
   INSERT INTO public.activity_interactions (id, account_id, activity_id, activity_slug,
                                             interaction_type, source_session_id, score_delta,
                                             metadata, created_at)
@@ -205,7 +209,8 @@ SELECT ord, 'merged' FROM ok
                     WHERE x.id = ok.id AND x.account_id = ok.account_id)
 )SQL";
 
-constexpr std::string_view kFeedbackUpdate = DW_FEEDBACK_SOURCE R"SQL(, moved AS (
+constexpr std::string_view kFeedbackUpdateTail = R"SQL(
+, moved AS (
   DELETE FROM public.activity_interactions x USING ok
    WHERE x.id = ok.id AND x.account_id <> ok.account_id
 ), upd AS (
@@ -235,7 +240,15 @@ UNION ALL
 SELECT ord, 'merged' FROM ok
  WHERE id NOT IN (SELECT id FROM upd) AND id NOT IN (SELECT id FROM ins)
 )SQL";
-#undef DW_FEEDBACK_SOURCE
+
+const std::string& feedback_insert_sql() {
+  static const std::string sql = std::string(kFeedbackSource) + std::string(kFeedbackInsertTail);
+  return sql;
+}
+const std::string& feedback_update_sql() {
+  static const std::string sql = std::string(kFeedbackSource) + std::string(kFeedbackUpdateTail);
+  return sql;
+}
 
 constexpr std::string_view kFeedbackDelete = R"SQL(
 WITH gone AS (
@@ -429,7 +442,7 @@ WITH src AS (
                     WHERE m.session_id = f.session_id), 0) + f.n,
          f.tool_calls, f.latency_ms, coalesce(f.metadata, '{}'), f.created_at
     FROM fresh f
-  ON CONFLICT DO NOTHING
+  ON CONFLICT (id, session_id) DO NOTHING
 )
 SELECT ord, 'missing_parent'::text AS outcome FROM src WHERE NOT has_parent
 )SQL";
@@ -484,8 +497,8 @@ constexpr std::array<Statement, translate::kOpKindCount> kStatements{{
     {OpKind::account_metadata_put, "dw_account_metadata_put", kAccountMetadataPut},
     {OpKind::profile_put, "dw_profile_put", kProfilePut},
     {OpKind::profile_delete, "dw_profile_delete", kProfileDelete},
-    {OpKind::feedback_insert, "dw_feedback_insert", kFeedbackInsert},
-    {OpKind::feedback_update, "dw_feedback_update", kFeedbackUpdate},
+    {OpKind::feedback_insert, "dw_feedback_insert", {}},
+    {OpKind::feedback_update, "dw_feedback_update", {}},
     {OpKind::feedback_delete, "dw_feedback_delete", kFeedbackDelete},
     {OpKind::suggestion_put, "dw_suggestion_put", kSuggestionPut},
     {OpKind::suggestion_delete, "dw_suggestion_delete", kSuggestionDelete},
@@ -513,6 +526,9 @@ std::string_view statement_name(OpKind kind) {
   return kStatements[static_cast<std::size_t>(kind)].name;
 }
 std::string_view statement_sql(OpKind kind) {
+  // The two feedback statements share their first half, so they are assembled once at run time.
+  if (kind == OpKind::feedback_insert) return feedback_insert_sql();
+  if (kind == OpKind::feedback_update) return feedback_update_sql();
   return kStatements[static_cast<std::size_t>(kind)].sql;
 }
 
@@ -522,7 +538,7 @@ CREATE TEMP TABLE IF NOT EXISTS dw_deleted_links (
   supabase_user_id uuid NOT NULL,
   account_id uuid NOT NULL
 ) ON COMMIT DELETE ROWS;
-SET search_path = public, pg_temp;
+SET search_path = public, extensions, pg_temp;
 SET application_name = 'dualwrite';
 )SQL";
 }
@@ -531,7 +547,13 @@ std::string_view insert_dead_letter_sql() {
   return R"SQL(
 INSERT INTO dualwrite.dead_letters (source_table, operation, old_key, new_row, lsn, xid,
                                     commit_time, reason, detail)
-VALUES ($1, $2, $3::jsonb, $4::jsonb, $5::pg_lsn, $6::bigint, $7::timestamptz, $8, $9)
+SELECT $1, $2, $3::jsonb, $4::jsonb, $5::pg_lsn, $6::bigint, $7::timestamptz, $8, $9
+ WHERE $5 IS NULL OR NOT EXISTS (
+       -- a replayed change is not dead-lettered twice
+       SELECT 1 FROM dualwrite.dead_letters d
+        WHERE d.lsn = $5::pg_lsn AND d.xid = $6::bigint AND d.source_table = $1
+          AND d.operation = $2 AND d.reason = $8
+          AND d.old_key IS NOT DISTINCT FROM $3::jsonb AND d.new_row IS NOT DISTINCT FROM $4::jsonb)
 )SQL";
 }
 

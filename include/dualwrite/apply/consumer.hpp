@@ -1,0 +1,71 @@
+// The consumer: pgoutput messages in, source transactions applied through the Applier.
+//
+// For: the protocol-level assembly of source transactions: Begin/Commit (skipping those the
+// target's origin already holds: commit LSN below the origin's progress, as pgcopydb's
+// "commitLSN <= previousLSN: already applied"), the relation cache, and protocol 2 streamed
+// transactions, which are spooled to an unlinked temporary file per transaction (so memory stays
+// bounded whatever their size) and applied at Stream Commit, with the changes of aborted
+// subtransactions cut off at Stream Abort, as PostgreSQL's own worker.c does.
+// Not for: batching decisions (the caller commits the Applier) or I/O with the source.
+// Thread-safety: one thread.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dualwrite/apply/applier.hpp"
+#include "dualwrite/core/error.hpp"
+#include "dualwrite/decode/pgoutput.hpp"
+#include "dualwrite/translate/relation_cache.hpp"
+
+namespace dualwrite::apply {
+
+class Consumer {
+ public:
+  explicit Consumer(Applier& applier);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  enum class Event : std::uint8_t {
+    none,       // inside a transaction, or a message with no effect on transactions
+    committed,  // a source transaction ended (applied, or skipped as already applied)
+  };
+  // Feeds one pgoutput message. Errors: malformed input (decode), a source schema that is not
+  // the legacy one (translate); target errors are thrown by the Applier.
+  Result<Event> feed(std::span<const std::byte> message);
+
+  // Forgets partial state (the stream restarts from the origin): the open source transaction
+  // and spooled streamed transactions, which the server will send again.
+  void reset();
+
+  bool in_transaction() const { return in_txn_; }
+  // End LSN of the last source transaction that ended (applied or skipped).
+  Lsn last_end_lsn() const { return last_end_; }
+  // The commit time of the last transaction that ended, microseconds since 2000-01-01.
+  std::int64_t last_commit_time() const { return last_commit_time_; }
+  std::uint64_t skipped_transactions() const { return skipped_; }
+
+ private:
+  struct Spool;
+  Result<Event> dispatch(const decode::Message& message, bool replaying);
+  Status change(const decode::Message& message);
+  Status replay(Spool& spool, const decode::StreamCommit& commit);
+
+  Applier& applier_;
+  decode::Decoder decoder_;
+  translate::RelationCache relations_;
+  std::map<decode::TransactionId, std::unique_ptr<Spool>> spools_;
+  bool in_txn_ = false;
+  bool skipping_ = false;
+  Lsn last_end_;
+  std::int64_t last_commit_time_ = 0;
+  std::uint64_t skipped_ = 0;
+  translate::SourcePosition position_;
+};
+
+}  // namespace dualwrite::apply

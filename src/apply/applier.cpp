@@ -1,0 +1,713 @@
+#include "dualwrite/apply/applier.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <simdjson.h>
+
+#include "dualwrite/apply/statements.hpp"
+
+namespace dualwrite::apply {
+
+using translate::Change;
+using translate::DeadLetterReason;
+using translate::LegacyTable;
+using translate::OpKind;
+using translate::Operation;
+using translate::Param;
+using translate::SourcePosition;
+
+namespace {
+
+constexpr std::uint64_t kNoRecord = UINT64_MAX;
+
+std::size_t table_index(LegacyTable t) { return static_cast<std::size_t>(t); }
+
+LegacyTable table_of_kind(OpKind kind) {
+  switch (kind) {
+    case OpKind::link_put:
+    case OpKind::link_delete: return LegacyTable::account_linkages;
+    case OpKind::account_metadata_put: return LegacyTable::account_metadata;
+    case OpKind::profile_put:
+    case OpKind::profile_delete: return LegacyTable::user_attributes;
+    case OpKind::feedback_insert:
+    case OpKind::feedback_update:
+    case OpKind::feedback_delete: return LegacyTable::activity_feedback;
+    case OpKind::suggestion_put:
+    case OpKind::suggestion_delete: return LegacyTable::ai_suggestions;
+    case OpKind::offline_put:
+    case OpKind::offline_delete: return LegacyTable::offline_likes;
+    case OpKind::session_put:
+    case OpKind::session_delete: return LegacyTable::chatbot_conversations;
+    case OpKind::message_put:
+    case OpKind::message_delete: return LegacyTable::chatbot_messages;
+    case OpKind::summary_put:
+    case OpKind::summary_delete: return LegacyTable::conversation_context;
+  }
+  return LegacyTable::account_linkages;
+}
+
+// Ops whose statement may turn them into a dead letter need the change kept until the results
+// are read: those resolving an account they do not carry (parameter 3, index 2 — or 2 for
+// user_attributes), and chat rows that may miss their parent.
+bool may_dead_letter(OpKind kind, std::span<const Param> params) {
+  switch (kind) {
+    case OpKind::profile_put: return params[1].is_null;
+    case OpKind::feedback_insert:
+    case OpKind::feedback_update:
+    case OpKind::suggestion_put:
+    case OpKind::offline_put:
+    case OpKind::session_put: return params[2].is_null;
+    case OpKind::message_put:
+    case OpKind::summary_put: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::string format_pg_timestamp(std::int64_t micros_since_2000) {
+  constexpr std::int64_t kEpochShift = 946'684'800LL * 1'000'000;
+  const std::int64_t unix_micros = micros_since_2000 + kEpochShift;
+  std::int64_t secs = unix_micros / 1'000'000;
+  std::int64_t frac = unix_micros % 1'000'000;
+  if (frac < 0) {
+    frac += 1'000'000;
+    --secs;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(frac));
+  return buf;
+}
+
+// What a dead letter needs to know of a change, kept until its statement's results are read.
+struct Applier::Record {
+  LegacyTable table = LegacyTable::account_linkages;
+  Operation op = Operation::insert;
+  SourcePosition position;
+  std::string old_key_json;
+  std::string new_row_json;
+  std::optional<std::int64_t> letter;  // a dead letter being retried
+};
+
+// A statement sent and not yet synced. `rows[i]` is the record of the op at ord i+1.
+struct Applier::Pending {
+  std::optional<OpKind> kind;
+  std::vector<std::uint64_t> rows;
+  std::string what;  // for error messages
+  bool capture = false;
+  ResultPtr captured;
+};
+
+// Accumulates consecutive ops of one kind as parallel array literals (one statement).
+class Applier::RunBuilder : public translate::OpSink {
+ public:
+  explicit RunBuilder(Applier& applier) : a_(applier) {}
+
+  void op(OpKind kind, std::span<const Param> params, std::string_view run_key) override {
+    const std::uint64_t key = std::hash<std::string_view>{}(run_key);
+    if (kind_ && (*kind_ != kind || keys_.count(key) != 0 ||
+                  rows_.size() >= a_.options_.max_statement_rows ||
+                  bytes_ >= a_.options_.max_statement_bytes)) {
+      a_.flush_run();
+    }
+    if (!kind_) {
+      kind_ = kind;
+      arrays_.assign(params.size(), std::string("{"));
+    }
+    keys_.insert(key);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      std::string& literal = arrays_[i];
+      if (literal.size() > 1) literal += ',';
+      if (params[i].is_null) {
+        literal += "NULL";
+      } else {
+        append_array_element(literal, params[i].text);
+        bytes_ += params[i].text.size();
+      }
+    }
+    std::uint64_t record = kNoRecord;
+    if (current_record_ != kNoRecord && may_dead_letter(kind, params)) record = current_record_;
+    rows_.push_back(record);
+    if (kind == OpKind::link_put) link_users_.emplace_back(params[2].text);
+    a_.pending_bytes_ += bytes_ - counted_bytes_;
+    counted_bytes_ = bytes_;
+    a_.stats_.rows_written[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  bool empty() const { return !kind_; }
+  // The oldest record the current run still refers to (kNoRecord when none).
+  std::uint64_t first_record() const {
+    for (auto r : rows_) {
+      if (r != kNoRecord) return r;
+    }
+    return kNoRecord;
+  }
+
+  std::optional<OpKind> kind_;
+  std::vector<std::string> arrays_;
+  std::vector<std::uint64_t> rows_;
+  std::unordered_set<std::uint64_t> keys_;
+  std::vector<std::string> link_users_;
+  std::size_t bytes_ = 0;
+  std::size_t counted_bytes_ = 0;
+  std::uint64_t current_record_ = kNoRecord;
+
+  void reset() {
+    kind_.reset();
+    arrays_.clear();
+    rows_.clear();
+    keys_.clear();
+    link_users_.clear();
+    bytes_ = counted_bytes_ = 0;
+  }
+
+ private:
+  Applier& a_;
+};
+
+Applier::Applier(ApplyOptions options, ApplyStats& stats)
+    : options_(std::move(options)), stats_(stats), builder_(std::make_unique<RunBuilder>(*this)) {}
+
+Applier::~Applier() = default;
+
+bool Applier::connected() const { return conn_.ok(); }
+
+void Applier::connect() {
+  builder_->reset();
+  pending_.clear();
+  records_.clear();
+  records_base_ = 0;
+  in_txn_ = false;
+  first_error_.reset();
+  unsynced_statements_ = 0;
+  pending_changes_ = pending_bytes_ = 0;
+  current_.reset();
+  last_end_.reset();
+
+  conn_ = Connection::open(options_.conninfo, options_.password);
+  conn_.exec(session_setup_sql());
+  const char* origin = options_.origin.c_str();
+  bool found = false;
+  conn_.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
+  if (!found) conn_.query("SELECT pg_replication_origin_create($1)", {origin});
+  conn_.query("SELECT pg_replication_origin_session_setup($1)", {origin});
+  const std::string progress =
+      conn_.scalar("SELECT pg_replication_origin_progress($1, true)", {origin}, &found);
+  origin_progress_ = found ? Lsn::parse(progress).value_or(Lsn{}) : Lsn{};
+  stats_.unresolved_dead_letters.store(std::stoll(conn_.scalar(
+      "SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL")));
+  unresolved_unlinked_ = std::stoll(conn_.scalar(
+      "SELECT count(*) FROM dualwrite.dead_letters "
+      "WHERE reason = 'unlinked_user' AND resolved_at IS NULL"));
+
+  auto prepare = [&](std::string_view name, std::string_view sql) {
+    ResultPtr r(PQprepare(conn_.get(), std::string(name).c_str(), std::string(sql).c_str(), 0,
+                          nullptr));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      const auto e = conn_.error_of(r.get());
+      throw DbError("preparing " + std::string(name) + ": " + e.what(), e.sqlstate(),
+                    e.connection_lost());
+    }
+  };
+  for (std::size_t k = 0; k < translate::kOpKindCount; ++k) {
+    const auto kind = static_cast<OpKind>(k);
+    prepare(statement_name(kind), statement_sql(kind));
+  }
+  prepare(kInsertDeadLetter, insert_dead_letter_sql());
+  prepare(kUnlinkedLettersOfUsers, unlinked_letters_of_users_sql());
+  prepare(kResolveDeadLetters, resolve_dead_letters_sql());
+  prepare("dw_retry_failed",
+          "UPDATE dualwrite.dead_letters SET attempts = attempts + 1 "
+          "WHERE id = ANY($1::text[]::bigint[])");
+  prepare("dw_origin_xact_setup",
+          "SELECT pg_replication_origin_xact_setup($1::pg_lsn, $2::timestamptz)");
+  if (PQenterPipelineMode(conn_.get()) != 1) {
+    throw DbError("cannot enter pipeline mode: " + std::string(PQerrorMessage(conn_.get())), "",
+                  true);
+  }
+}
+
+void Applier::send_control(const char* sql) {
+  if (PQsendQueryParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+    throw DbError(std::string("cannot send ") + sql + ": " + PQerrorMessage(conn_.get()), "",
+                  true);
+  }
+  Pending p;
+  p.what = sql;
+  pending_.push_back(std::move(p));
+}
+
+void Applier::begin(const SourcePosition& position) {
+  if (!in_txn_) {
+    send_control("BEGIN");
+    in_txn_ = true;
+  }
+  current_ = position;
+}
+
+std::uint64_t Applier::remember(const Change& change, bool eager) {
+  Record r;
+  r.table = change.table;
+  r.op = change.op;
+  r.position = current_.value_or(SourcePosition{});
+  if (eager) {
+    if (change.has_old_key) r.old_key_json = translate::row_to_json(change.table, change.old_key);
+    if (change.op != Operation::delete_) {
+      r.new_row_json = translate::row_to_json(change.table, change.new_row);
+    }
+  }
+  records_.push_back(std::move(r));
+  return records_base_ + records_.size() - 1;
+}
+
+Applier::Record& Applier::record_at(std::uint64_t index) { return records_[index - records_base_]; }
+
+void Applier::apply(const Change& change) {
+  stats_.changes[table_index(change.table)][static_cast<std::size_t>(change.op)].fetch_add(
+      1, std::memory_order_relaxed);
+  ++pending_changes_;
+  if (careful_) {
+    send_control("SAVEPOINT dw_change");
+    apply_translated(change, std::nullopt);
+    flush_run();
+    send_control("RELEASE SAVEPOINT dw_change");
+    sync();
+    if (first_error_) {
+      const std::string message = *first_error_;
+      first_error_.reset();
+      send_control("ROLLBACK TO SAVEPOINT dw_change");
+      sync();
+      Record r;
+      r.table = change.table;
+      r.op = change.op;
+      r.position = current_.value_or(SourcePosition{});
+      if (change.has_old_key) r.old_key_json = translate::row_to_json(change.table, change.old_key);
+      if (change.op != Operation::delete_) {
+        r.new_row_json = translate::row_to_json(change.table, change.new_row);
+      }
+      write_dead_letter(r, DeadLetterReason::apply_error, message);
+      sync();
+    }
+    return;
+  }
+  apply_translated(change, std::nullopt);
+}
+
+void Applier::apply_translated(const Change& change, std::optional<std::int64_t> letter) {
+  // Records are cheap unless eager: the JSON of the legacy row is rendered only for changes
+  // whose statement may dead-letter them (see may_dead_letter), decided per op by the builder;
+  // rendering it for all would cost the bulk path. We render eagerly when the change's account
+  // is missing or it is a chat row, which is exactly when may_dead_letter can be true.
+  bool eager = false;
+  switch (change.table) {
+    case LegacyTable::chatbot_messages:
+    case LegacyTable::conversation_context: eager = true; break;
+    case LegacyTable::user_attributes:
+    case LegacyTable::activity_feedback:
+    case LegacyTable::ai_suggestions:
+    case LegacyTable::offline_likes:
+    case LegacyTable::chatbot_conversations: {
+      const std::size_t account_col =
+          change.table == LegacyTable::user_attributes ? 1 : (change.table == LegacyTable::offline_likes ? 2 : 2);
+      eager = change.op != Operation::delete_ && !change.new_row[account_col].is_text();
+      break;
+    }
+    default: break;
+  }
+  builder_->current_record_ = eager ? remember(change, true) : kNoRecord;
+  if (eager && letter) record_at(builder_->current_record_).letter = letter;
+  auto& translator = letter ? retry_translator_ : translator_;
+  if (auto rejection = translator.translate(change, *builder_)) {
+    builder_->current_record_ = kNoRecord;
+    if (letter) {
+      failed_retries_.push_back(*letter);
+    } else {
+      reject_change(change, *rejection);
+    }
+  }
+  builder_->current_record_ = kNoRecord;
+}
+
+void Applier::reject_change(const Change& change, const translate::Rejection& rejection) {
+  Record r;
+  r.table = change.table;
+  r.op = change.op;
+  r.position = current_.value_or(SourcePosition{});
+  if (change.has_old_key) r.old_key_json = translate::row_to_json(change.table, change.old_key);
+  if (change.op != Operation::delete_ && change.op != Operation::truncate) {
+    r.new_row_json = translate::row_to_json(change.table, change.new_row);
+  }
+  // The dead letter must follow the ops sent before it, so the current run goes first.
+  flush_run();
+  write_dead_letter(r, rejection.reason, rejection.detail);
+}
+
+void Applier::truncate(LegacyTable table) {
+  Change c;
+  c.table = table;
+  c.op = Operation::truncate;
+  stats_.changes[table_index(table)][static_cast<std::size_t>(Operation::truncate)].fetch_add(1);
+  ++pending_changes_;
+  reject_change(c, translator_.translate(c, *builder_).value());
+}
+
+void Applier::write_dead_letter(const Record& record, DeadLetterReason reason,
+                                const std::string& detail) {
+  const std::string table(translate::name_of(record.table));
+  const std::string op(translate::name_of(record.op));
+  const std::string lsn = record.position.commit_lsn.to_string();
+  const std::string xid = std::to_string(record.position.xid);
+  const std::string time = format_pg_timestamp(record.position.commit_time_micros);
+  const std::string why(translate::name_of(reason));
+  const char* values[9] = {table.c_str(),
+                           op.c_str(),
+                           record.old_key_json.empty() ? nullptr : record.old_key_json.c_str(),
+                           record.new_row_json.empty() ? nullptr : record.new_row_json.c_str(),
+                           record.position.commit_lsn.is_valid() ? lsn.c_str() : nullptr,
+                           record.position.commit_lsn.is_valid() ? xid.c_str() : nullptr,
+                           record.position.commit_lsn.is_valid() ? time.c_str() : nullptr,
+                           why.c_str(),
+                           detail.c_str()};
+  if (PQsendQueryPrepared(conn_.get(), std::string(kInsertDeadLetter).c_str(), 9, values, nullptr,
+                          nullptr, 0) != 1) {
+    throw DbError("cannot send a dead letter: " + std::string(PQerrorMessage(conn_.get())), "",
+                  true);
+  }
+  Pending p;
+  p.what = "dead letter";
+  pending_.push_back(std::move(p));
+  ++unsynced_statements_;
+  stats_.dead_letters[table_index(record.table)][static_cast<std::size_t>(reason)].fetch_add(1);
+  stats_.unresolved_dead_letters.fetch_add(1);
+  if (reason == DeadLetterReason::unlinked_user) ++unresolved_unlinked_;
+}
+
+void Applier::flush_run() {
+  if (builder_->empty()) return;
+  const OpKind kind = *builder_->kind_;
+  std::vector<const char*> values;
+  values.reserve(builder_->arrays_.size());
+  for (auto& literal : builder_->arrays_) {
+    literal += '}';
+    values.push_back(literal.c_str());
+  }
+  if (PQsendQueryPrepared(conn_.get(), std::string(statement_name(kind)).c_str(),
+                          static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                          0) != 1) {
+    throw DbError("cannot send " + std::string(translate::info(kind).name) + ": " +
+                      PQerrorMessage(conn_.get()),
+                  "", true);
+  }
+  Pending p;
+  p.kind = kind;
+  p.rows = std::move(builder_->rows_);
+  p.what = std::string(translate::info(kind).name);
+  pending_.push_back(std::move(p));
+  std::vector<std::string> users = std::move(builder_->link_users_);
+  builder_->reset();
+  ++unsynced_statements_;
+  if (kind == OpKind::link_put && unresolved_unlinked_ > 0) {
+    // Rule 3: the dead letters of users linked just now are applied right here, in their
+    // original order, in this transaction.
+    sync();
+    retry_unlinked(users);
+  } else if (unsynced_statements_ >= options_.sync_every_statements) {
+    sync();
+  }
+}
+
+void Applier::sync() {
+  if (pending_.empty()) return;
+  if (PQpipelineSync(conn_.get()) != 1) {
+    throw DbError("cannot sync the pipeline: " + std::string(PQerrorMessage(conn_.get())), "",
+                  true);
+  }
+  std::vector<std::pair<std::uint64_t, std::string>> letters;  // (record, reason)
+  for (auto& p : pending_) {
+    while (PGresult* raw = PQgetResult(conn_.get())) {
+      ResultPtr r(raw);
+      const auto st = PQresultStatus(raw);
+      if (st == PGRES_TUPLES_OK && p.capture) {
+        p.captured = std::move(r);
+      } else if (st == PGRES_TUPLES_OK && p.kind) {
+        for (int i = 0; i < PQntuples(raw); ++i) {
+          if (PQgetisnull(raw, i, 0)) continue;
+          const auto ord = std::stoull(PQgetvalue(raw, i, 0));
+          const std::string outcome = PQgetvalue(raw, i, 1);
+          if (outcome == "merged") {
+            stats_.merged[table_index(table_of_kind(*p.kind))].fetch_add(1);
+            continue;
+          }
+          if (ord == 0 || ord > p.rows.size() || p.rows[ord - 1] == kNoRecord) {
+            if (!first_error_) {
+              first_error_ = p.what + " reported " + outcome + " for a change it was not given";
+            }
+            continue;
+          }
+          letters.emplace_back(p.rows[ord - 1], outcome);
+        }
+      } else if (st == PGRES_FATAL_ERROR) {
+        if (!first_error_) first_error_ = p.what + ": " + conn_.error_of(raw).what();
+        if (PQstatus(conn_.get()) != CONNECTION_OK) throw conn_.error_of(raw);
+      }
+    }
+  }
+  ResultPtr sync_result(PQgetResult(conn_.get()));
+  if (!sync_result || PQresultStatus(sync_result.get()) != PGRES_PIPELINE_SYNC) {
+    throw DbError("target pipeline out of step: " + std::string(PQerrorMessage(conn_.get())), "",
+                  PQstatus(conn_.get()) != CONNECTION_OK);
+  }
+  std::deque<Pending> done;
+  done.swap(pending_);
+  unsynced_statements_ = 0;
+
+  if (first_error_ && !careful_) {
+    const std::string message = *first_error_;
+    rollback();
+    stats_.careful_retries.fetch_add(1);
+    throw ApplyRejected(message);
+  }
+  if (!first_error_) {
+    for (const auto& [record, outcome] : letters) {
+      Record& r = record_at(record);
+      if (r.letter) {
+        failed_retries_.push_back(*r.letter);
+        continue;
+      }
+      const auto reason = translate::parse_dead_letter_reason(outcome);
+      write_dead_letter(r, reason.value_or(DeadLetterReason::apply_error),
+                        outcome == "unlinked_user"
+                            ? "no account: the row has no account_id and its user is not linked"
+                            : outcome == "missing_parent"
+                                  ? "the chat session of this row does not exist on the target"
+                                  : outcome);
+    }
+    for (const auto& p : done) {
+      if (!p.kind) continue;
+      for (auto record : p.rows) {
+        if (record == kNoRecord) continue;
+        const Record& r = record_at(record);
+        if (r.letter && std::find(failed_retries_.begin(), failed_retries_.end(), *r.letter) ==
+                            failed_retries_.end()) {
+          resolved_letters_.push_back(*r.letter);
+        }
+      }
+    }
+  }
+  // Records older than what the current run refers to are no longer needed.
+  const std::uint64_t keep_from = builder_->first_record();
+  const std::uint64_t end = records_base_ + records_.size();
+  const std::uint64_t drop_to = keep_from == kNoRecord ? end : keep_from;
+  while (records_base_ < drop_to && !records_.empty()) {
+    records_.pop_front();
+    ++records_base_;
+  }
+  if (!pending_.empty()) sync();  // dead letters just queued
+}
+
+void Applier::retry_unlinked(const std::vector<std::string>& user_ids) {
+  std::string users = "{";
+  for (const auto& u : user_ids) {
+    if (users.size() > 1) users += ',';
+    append_array_element(users, u);
+  }
+  users += '}';
+  const char* values[1] = {users.c_str()};
+  if (PQsendQueryPrepared(conn_.get(), std::string(kUnlinkedLettersOfUsers).c_str(), 1, values,
+                          nullptr, nullptr, 0) != 1) {
+    throw DbError("cannot query dead letters: " + std::string(PQerrorMessage(conn_.get())), "",
+                  true);
+  }
+  Pending p;
+  p.capture = true;
+  p.what = "unlinked dead letters";
+  pending_.push_back(std::move(p));
+  auto* query = &pending_.back();
+  (void)query;
+  // sync() moves pending_ away; keep the captured result by reading it back first.
+  ResultPtr letters;
+  {
+    if (PQpipelineSync(conn_.get()) != 1) {
+      throw DbError("cannot sync the pipeline", "", true);
+    }
+    while (PGresult* raw = PQgetResult(conn_.get())) {
+      if (PQresultStatus(raw) == PGRES_TUPLES_OK) {
+        letters.reset(raw);
+      } else {
+        if (PQresultStatus(raw) == PGRES_FATAL_ERROR) {
+          const auto err = conn_.error_of(raw);
+          PQclear(raw);
+          throw err;
+        }
+        PQclear(raw);
+      }
+    }
+    ResultPtr sync_result(PQgetResult(conn_.get()));
+    if (!sync_result || PQresultStatus(sync_result.get()) != PGRES_PIPELINE_SYNC) {
+      throw DbError("target pipeline out of step", "", PQstatus(conn_.get()) != CONNECTION_OK);
+    }
+    pending_.clear();
+    unsynced_statements_ = 0;
+  }
+  if (!letters || PQntuples(letters.get()) == 0) return;
+
+  const auto saved_current = current_;
+  simdjson::dom::parser parser;
+  for (int i = 0; i < PQntuples(letters.get()); ++i) {
+    const std::int64_t id = std::stoll(PQgetvalue(letters.get(), i, 0));
+    const std::string_view table_name = PQgetvalue(letters.get(), i, 1);
+    const std::string_view op_name = PQgetvalue(letters.get(), i, 2);
+    auto table = translate::find_legacy_table("public", table_name);
+    if (!table) continue;
+    Change change;
+    change.table = *table;
+    change.op = op_name == "insert" ? Operation::insert
+                : op_name == "update" ? Operation::update
+                                      : Operation::delete_;
+    // Values view these strings; they live until the change is translated.
+    std::deque<std::string> storage;
+    auto load = [&](int column, translate::Row& row) -> bool {
+      if (PQgetisnull(letters.get(), i, column)) return false;
+      storage.emplace_back(PQgetvalue(letters.get(), i, column));
+      simdjson::dom::object obj;
+      if (parser.parse(storage.back()).get_object().get(obj)) return false;
+      const auto& columns = translate::info(*table).columns;
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        simdjson::dom::element v;
+        if (obj[columns[c].name].get(v)) continue;
+        auto& value = row[c];
+        if (v.is_null()) {
+          value.state = translate::Value::State::null;
+        } else if (v.is_string()) {
+          storage.emplace_back(std::string(v.get_string().value_unsafe()));
+          value = {translate::Value::State::text, storage.back()};
+        } else if (v.is_bool()) {
+          value = {translate::Value::State::text, v.get_bool().value_unsafe() ? "true" : "false"};
+        } else {
+          storage.emplace_back(simdjson::minify(v));
+          value = {translate::Value::State::text, storage.back()};
+        }
+      }
+      return true;
+    };
+    change.has_old_key = load(3, change.old_key);
+    load(4, change.new_row);
+    SourcePosition position;
+    if (!PQgetisnull(letters.get(), i, 5)) {
+      position.commit_lsn = Lsn::parse(PQgetvalue(letters.get(), i, 5)).value_or(Lsn{});
+    }
+    if (!PQgetisnull(letters.get(), i, 6)) {
+      position.xid = static_cast<std::uint32_t>(std::stoull(PQgetvalue(letters.get(), i, 6)));
+    }
+    current_ = position;
+    apply_translated(change, id);
+  }
+  current_ = saved_current;
+  flush_run();
+  sync();
+  std::vector<std::int64_t> resolved;
+  resolved.swap(resolved_letters_);
+  std::vector<std::int64_t> failed;
+  failed.swap(failed_retries_);
+  auto send_ids = [&](const char* statement, const std::vector<std::int64_t>& ids) {
+    if (ids.empty()) return;
+    std::string literal = "{";
+    for (auto id : ids) {
+      if (literal.size() > 1) literal += ',';
+      literal += std::to_string(id);
+    }
+    literal += '}';
+    const char* v[1] = {literal.c_str()};
+    if (PQsendQueryPrepared(conn_.get(), statement, 1, v, nullptr, nullptr, 0) != 1) {
+      throw DbError("cannot update dead letters", "", true);
+    }
+    Pending pr;
+    pr.what = statement;
+    pending_.push_back(std::move(pr));
+  };
+  send_ids(std::string(kResolveDeadLetters).c_str(), resolved);
+  send_ids("dw_retry_failed", failed);
+  sync();
+  unresolved_unlinked_ -= static_cast<std::int64_t>(resolved.size());
+  stats_.unresolved_dead_letters.fetch_sub(static_cast<std::int64_t>(resolved.size()));
+}
+
+void Applier::end(const SourcePosition& position) {
+  last_end_ = position;
+  current_.reset();
+  stats_.source_transactions.fetch_add(1, std::memory_order_relaxed);
+}
+
+Lsn Applier::commit() {
+  if (!in_txn_) return origin_progress_;
+  flush_run();
+  if (last_end_) {
+    const std::string lsn = last_end_->end_lsn.to_string();
+    const std::string time = format_pg_timestamp(last_end_->commit_time_micros);
+    const char* values[2] = {lsn.c_str(), time.c_str()};
+    if (PQsendQueryPrepared(conn_.get(), "dw_origin_xact_setup", 2, values, nullptr, nullptr, 0) !=
+        1) {
+      throw DbError("cannot send origin progress: " + std::string(PQerrorMessage(conn_.get())),
+                    "", true);
+    }
+    Pending p;
+    p.what = "origin progress";
+    pending_.push_back(std::move(p));
+  }
+  send_control("COMMIT");
+  sync();
+  if (first_error_) {
+    // Careful mode: an error outside any change's savepoint (the commit itself).
+    const std::string message = *first_error_;
+    rollback();
+    throw ApplyRejected(message);
+  }
+  in_txn_ = false;
+  pending_changes_ = pending_bytes_ = 0;
+  if (last_end_) origin_progress_ = last_end_->end_lsn;
+  last_end_.reset();
+  stats_.target_transactions.fetch_add(1, std::memory_order_relaxed);
+  return origin_progress_;
+}
+
+void Applier::rollback() {
+  builder_->reset();
+  first_error_.reset();
+  pending_changes_ = pending_bytes_ = 0;
+  current_.reset();
+  last_end_.reset();
+  resolved_letters_.clear();
+  failed_retries_.clear();
+  if (!conn_.ok()) {
+    pending_.clear();
+    in_txn_ = false;
+    return;
+  }
+  if (!pending_.empty()) {
+    PQpipelineSync(conn_.get());
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      while (PGresult* raw = PQgetResult(conn_.get())) PQclear(raw);
+    }
+    ResultPtr s(PQgetResult(conn_.get()));
+    pending_.clear();
+  }
+  if (in_txn_) {
+    send_control("ROLLBACK");
+    PQpipelineSync(conn_.get());
+    while (PGresult* raw = PQgetResult(conn_.get())) PQclear(raw);
+    ResultPtr s(PQgetResult(conn_.get()));
+    pending_.clear();
+  }
+  records_.clear();
+  records_base_ = 0;
+  unsynced_statements_ = 0;
+  in_txn_ = false;
+}
+
+}  // namespace dualwrite::apply

@@ -1,0 +1,229 @@
+#include "dualwrite/apply/consumer.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+namespace dualwrite::apply {
+
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+Error spool_error(const char* what) {
+  return make_error(ErrorDomain::internal,
+                    std::string("spool file: ") + what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+// The raw messages of one streamed transaction, in an unlinked temporary file: records of
+// (u32 length, bytes). `first_offset_of` keeps where each subtransaction's first change starts,
+// so that aborting it truncates the file there (its changes, and those of any later
+// subtransaction nested in it, come after that point).
+struct Consumer::Spool {
+  std::FILE* file = nullptr;
+  std::map<decode::TransactionId, long> first_offset_of;
+  ~Spool() {
+    if (file != nullptr) std::fclose(file);
+  }
+};
+
+Consumer::Consumer(Applier& applier) : applier_(applier) {}
+Consumer::~Consumer() = default;
+
+void Consumer::reset() {
+  decoder_ = decode::Decoder{};
+  spools_.clear();
+  in_txn_ = false;
+  skipping_ = false;
+}
+
+Result<Consumer::Event> Consumer::feed(std::span<const std::byte> bytes) {
+  decode::Message message;
+  const bool in_stream = decoder_.in_streamed_block();
+  const auto stream_xid = decoder_.stream_xid();
+  if (auto s = decoder_.decode_into(bytes, message); !s) return s.error();
+
+  // Inside a streamed block, everything but the block markers goes to that transaction's spool.
+  if (in_stream && !std::holds_alternative<decode::StreamStop>(message) && stream_xid) {
+    if (const auto* rel = std::get_if<decode::Relation>(&message)) {
+      if (auto s = relations_.remember(*rel); !s) return s.error();
+    }
+    auto& spool = spools_[*stream_xid];
+    if (!spool) {
+      spool = std::make_unique<Spool>();
+      spool->file = std::tmpfile();
+      if (spool->file == nullptr) return spool_error("cannot create");
+    }
+    std::optional<decode::TransactionId> sub;
+    std::visit(
+        [&](const auto& m) {
+          if constexpr (requires { m.xid; }) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(m.xid)>,
+                                         std::optional<decode::TransactionId>>) {
+              sub = m.xid;
+            }
+          }
+        },
+        message);
+    if (sub && *sub != *stream_xid && !spool->first_offset_of.count(*sub)) {
+      spool->first_offset_of[*sub] = std::ftell(spool->file);
+    }
+    const auto length = static_cast<std::uint32_t>(bytes.size());
+    if (std::fwrite(&length, sizeof length, 1, spool->file) != 1 ||
+        std::fwrite(bytes.data(), 1, bytes.size(), spool->file) != bytes.size()) {
+      return spool_error("cannot write");
+    }
+    return Event::none;
+  }
+  return dispatch(message, false);
+}
+
+Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool replaying) {
+  return std::visit(
+      Overloaded{
+          [&](const decode::Begin& m) -> Result<Event> {
+            in_txn_ = true;
+            position_ = {m.final_lsn, Lsn{}, m.xid, m.commit_time.micros_since_2000};
+            // Already applied: the origin holds the end of a commit at or after this one.
+            skipping_ = m.final_lsn < applier_.origin_progress();
+            if (!skipping_) applier_.begin(position_);
+            return Event::none;
+          },
+          [&](const decode::Commit& m) -> Result<Event> {
+            position_.commit_lsn = m.commit_lsn;
+            position_.end_lsn = m.end_lsn;
+            position_.commit_time_micros = m.commit_time.micros_since_2000;
+            if (skipping_) {
+              ++skipped_;
+            } else {
+              applier_.end(position_);
+            }
+            in_txn_ = false;
+            skipping_ = false;
+            last_end_ = m.end_lsn;
+            last_commit_time_ = m.commit_time.micros_since_2000;
+            return Event::committed;
+          },
+          [&](const decode::Relation& m) -> Result<Event> {
+            if (auto s = relations_.remember(m); !s) return s.error();
+            return Event::none;
+          },
+          [&](const decode::Insert&) -> Result<Event> {
+            if (auto s = change(message); !s) return s.error();
+            return Event::none;
+          },
+          [&](const decode::Update&) -> Result<Event> {
+            if (auto s = change(message); !s) return s.error();
+            return Event::none;
+          },
+          [&](const decode::Delete&) -> Result<Event> {
+            if (auto s = change(message); !s) return s.error();
+            return Event::none;
+          },
+          [&](const decode::Truncate& m) -> Result<Event> {
+            if (skipping_) return Event::none;
+            auto tables = relations_.tables_of(m);
+            if (!tables) return tables.error();
+            for (auto t : *tables) applier_.truncate(t);
+            return Event::none;
+          },
+          [&](const decode::StreamCommit& m) -> Result<Event> {
+            auto it = spools_.find(m.xid);
+            std::unique_ptr<Spool> spool;
+            if (it != spools_.end()) {
+              spool = std::move(it->second);
+              spools_.erase(it);
+            }
+            last_end_ = m.end_lsn;
+            last_commit_time_ = m.commit_time.micros_since_2000;
+            if (m.commit_lsn < applier_.origin_progress()) {
+              ++skipped_;
+              return Event::committed;
+            }
+            position_ = {m.commit_lsn, m.end_lsn, m.xid, m.commit_time.micros_since_2000};
+            applier_.begin(position_);
+            if (spool) {
+              if (auto s = replay(*spool, m); !s) return s.error();
+            }
+            applier_.end(position_);
+            return Event::committed;
+          },
+          [&](const decode::StreamAbort& m) -> Result<Event> {
+            auto it = spools_.find(m.xid);
+            if (it == spools_.end()) return Event::none;
+            if (m.subxid == m.xid) {
+              spools_.erase(it);
+              return Event::none;
+            }
+            Spool& spool = *it->second;
+            auto sub = spool.first_offset_of.find(m.subxid);
+            if (sub == spool.first_offset_of.end()) return Event::none;  // it wrote nothing
+            const long offset = sub->second;
+            std::fflush(spool.file);
+            if (ftruncate(fileno(spool.file), offset) != 0) return spool_error("cannot truncate");
+            std::fseek(spool.file, offset, SEEK_SET);
+            // Later subtransactions started after this one; their changes are gone too.
+            for (auto j = spool.first_offset_of.begin(); j != spool.first_offset_of.end();) {
+              j = j->second >= offset ? spool.first_offset_of.erase(j) : std::next(j);
+            }
+            return Event::none;
+          },
+          [&](const auto&) -> Result<Event> {
+            // Origin, Type, logical messages and the stream block markers change nothing here.
+            (void)replaying;
+            return Event::none;
+          }},
+      message);
+}
+
+Status Consumer::change(const decode::Message& message) {
+  if (skipping_) return Ok{};
+  Result<std::optional<translate::Change>> c = std::visit(
+      Overloaded{[&](const decode::Insert& m) { return relations_.change_of(m); },
+                 [&](const decode::Update& m) { return relations_.change_of(m); },
+                 [&](const decode::Delete& m) { return relations_.change_of(m); },
+                 [&](const auto&) -> Result<std::optional<translate::Change>> {
+                   return std::optional<translate::Change>{};
+                 }},
+      message);
+  if (!c) return c.error();
+  if (*c) applier_.apply(**c);
+  return Ok{};
+}
+
+Status Consumer::replay(Spool& spool, const decode::StreamCommit& commit) {
+  (void)commit;
+  std::fflush(spool.file);
+  std::rewind(spool.file);
+  std::vector<std::byte> buffer;
+  decode::DecodeContext context;
+  context.in_streamed_block = true;
+  for (;;) {
+    std::uint32_t length = 0;
+    if (std::fread(&length, sizeof length, 1, spool.file) != 1) break;
+    buffer.resize(length);
+    if (std::fread(buffer.data(), 1, length, spool.file) != length) {
+      return spool_error("truncated record");
+    }
+    decode::Message message;
+    if (auto s = decode::decode_into(buffer, context, message); !s) return s.error();
+    if (std::holds_alternative<decode::Relation>(message)) continue;  // remembered on arrival
+    if (auto s = change(message); !s) return s.error();
+    if (const auto* t = std::get_if<decode::Truncate>(&message)) {
+      auto tables = relations_.tables_of(*t);
+      if (!tables) return tables.error();
+      for (auto table : *tables) applier_.truncate(table);
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace dualwrite::apply

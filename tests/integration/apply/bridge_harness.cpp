@@ -1,0 +1,77 @@
+#include "bridge_harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include "dualwrite/decode/hex.hpp"
+
+namespace dualwrite::testing {
+
+Bridge::Bridge(TestDatabase& db, std::string proto_version) : db_(db), proto_(std::move(proto_version)) {
+  db_.exec("SELECT pg_create_logical_replication_slot('dw_test', 'pgoutput')");
+}
+
+std::vector<std::vector<std::byte>> Bridge::peek() {
+  std::string options = "'proto_version', '" + proto_ + "', 'publication_names', 'dualwrite_legacy'";
+  if (proto_ == "2") options += ", 'streaming', 'on'";
+  const auto rows = db_.rows(
+      "SELECT encode(data, 'hex') FROM pg_logical_slot_peek_binary_changes('dw_test', NULL, NULL, " +
+      options + ")");
+  std::vector<std::vector<std::byte>> out;
+  for (const auto& hex : rows) {
+    std::vector<std::byte> bytes;
+    const auto s = decode::parse_hex(hex, bytes);
+    if (!s) throw std::runtime_error("bad hex from the server: " + s.error().message);
+    out.push_back(std::move(bytes));
+  }
+  return out;
+}
+
+int Bridge::pump(const std::string& origin) {
+  apply::ApplyOptions options;
+  options.conninfo = db_.conninfo();
+  options.origin = origin;
+  const auto messages = peek();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    apply::Applier applier(options, stats_);
+    applier.connect();
+    applier.set_careful(attempt == 1);
+    apply::Consumer consumer(applier);
+    int applied = 0;
+    try {
+      for (const auto& m : messages) {
+        auto event = consumer.feed(m);
+        if (!event) throw std::runtime_error("consumer: " + event.error().message);
+        if (*event == apply::Consumer::Event::committed && applier.in_transaction()) {
+          applier.commit();
+          ++applied;
+        }
+      }
+      return applied;
+    } catch (const apply::ApplyRejected&) {
+      if (attempt == 1) throw;
+    }
+  }
+  return 0;
+}
+
+std::vector<std::string> Bridge::target_snapshot() {
+  std::vector<std::string> out;
+  for (const char* table :
+       {"accounts", "account_user_links", "account_profiles", "account_settings",
+        "activity_interactions", "interaction_sources", "recommendation_runs",
+        "recommendation_items", "offline_interactions", "chat_sessions", "chat_messages",
+        "chat_summaries"}) {
+    for (auto& row : db_.rows(std::string("SELECT t::text FROM public.") + table +
+                              " t ORDER BY t::text")) {
+      out.push_back(std::string(table) + ": " + row);
+    }
+  }
+  for (auto& row : db_.rows(
+           "SELECT source_table || ' ' || operation || ' ' || reason || ' ' || coalesce(new_row::text, old_key::text, '') "
+           "|| ' ' || (resolved_at IS NOT NULL) FROM dualwrite.dead_letters ORDER BY id")) {
+    out.push_back("dead_letter: " + row);
+  }
+  return out;
+}
+
+}  // namespace dualwrite::testing
