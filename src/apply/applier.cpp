@@ -192,14 +192,17 @@ void Applier::connect() {
 
   conn_ = Connection::open(options_.conninfo, options_.password);
   conn_.exec(session_setup_sql());
-  const char* origin = options_.origin.c_str();
   bool found = false;
-  conn_.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
-  if (!found) conn_.query("SELECT pg_replication_origin_create($1)", {origin});
-  conn_.query("SELECT pg_replication_origin_session_setup($1)", {origin});
-  const std::string progress =
-      conn_.scalar("SELECT pg_replication_origin_progress($1, true)", {origin}, &found);
-  origin_progress_ = found ? Lsn::parse(progress).value_or(Lsn{}) : Lsn{};
+  origin_progress_ = Lsn{};
+  if (!options_.origin.empty()) {
+    const char* origin = options_.origin.c_str();
+    conn_.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
+    if (!found) conn_.query("SELECT pg_replication_origin_create($1)", {origin});
+    conn_.query("SELECT pg_replication_origin_session_setup($1)", {origin});
+    const std::string progress =
+        conn_.scalar("SELECT pg_replication_origin_progress($1, true)", {origin}, &found);
+    origin_progress_ = found ? Lsn::parse(progress).value_or(Lsn{}) : Lsn{};
+  }
   stats_.unresolved_dead_letters.store(std::stoll(conn_.scalar(
       "SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL")));
   unresolved_unlinked_ = std::stoll(conn_.scalar(
@@ -556,58 +559,8 @@ void Applier::retry_unlinked(const std::vector<std::string>& user_ids) {
     unsynced_statements_ = 0;
   }
   if (!letters || PQntuples(letters.get()) == 0) return;
-
   const auto saved_current = current_;
-  simdjson::dom::parser parser;
-  for (int i = 0; i < PQntuples(letters.get()); ++i) {
-    const std::int64_t id = std::stoll(PQgetvalue(letters.get(), i, 0));
-    const std::string_view table_name = PQgetvalue(letters.get(), i, 1);
-    const std::string_view op_name = PQgetvalue(letters.get(), i, 2);
-    auto table = translate::find_legacy_table("public", table_name);
-    if (!table) continue;
-    Change change;
-    change.table = *table;
-    change.op = op_name == "insert" ? Operation::insert
-                : op_name == "update" ? Operation::update
-                                      : Operation::delete_;
-    // Values view these strings; they live until the change is translated.
-    std::deque<std::string> storage;
-    auto load = [&](int column, translate::Row& row) -> bool {
-      if (PQgetisnull(letters.get(), i, column)) return false;
-      storage.emplace_back(PQgetvalue(letters.get(), i, column));
-      simdjson::dom::object obj;
-      if (parser.parse(storage.back()).get_object().get(obj)) return false;
-      const auto& columns = translate::info(*table).columns;
-      for (std::size_t c = 0; c < columns.size(); ++c) {
-        simdjson::dom::element v;
-        if (obj[columns[c].name].get(v)) continue;
-        auto& value = row[c];
-        if (v.is_null()) {
-          value.state = translate::Value::State::null;
-        } else if (v.is_string()) {
-          storage.emplace_back(std::string(v.get_string().value_unsafe()));
-          value = {translate::Value::State::text, storage.back()};
-        } else if (v.is_bool()) {
-          value = {translate::Value::State::text, v.get_bool().value_unsafe() ? "true" : "false"};
-        } else {
-          storage.emplace_back(simdjson::minify(v));
-          value = {translate::Value::State::text, storage.back()};
-        }
-      }
-      return true;
-    };
-    change.has_old_key = load(3, change.old_key);
-    load(4, change.new_row);
-    SourcePosition position;
-    if (!PQgetisnull(letters.get(), i, 5)) {
-      position.commit_lsn = Lsn::parse(PQgetvalue(letters.get(), i, 5)).value_or(Lsn{});
-    }
-    if (!PQgetisnull(letters.get(), i, 6)) {
-      position.xid = static_cast<std::uint32_t>(std::stoull(PQgetvalue(letters.get(), i, 6)));
-    }
-    current_ = position;
-    apply_translated(change, id);
-  }
+  apply_letters(letters.get());
   current_ = saved_current;
   flush_run();
   sync();
@@ -638,6 +591,130 @@ void Applier::retry_unlinked(const std::vector<std::string>& user_ids) {
   stats_.unresolved_dead_letters.fetch_sub(static_cast<std::int64_t>(resolved.size()));
 }
 
+void Applier::apply_letters(const PGresult* letters) {
+  // Columns: id, source_table, operation, old_key, new_row, lsn, xid (commit_time unused).
+  simdjson::dom::parser parser;
+  for (int i = 0; i < PQntuples(letters); ++i) {
+    const std::int64_t id = std::stoll(PQgetvalue(letters, i, 0));
+    const std::string_view table_name = PQgetvalue(letters, i, 1);
+    const std::string_view op_name = PQgetvalue(letters, i, 2);
+    auto table = translate::find_legacy_table("public", table_name);
+    if (!table || op_name == "truncate") {
+      failed_retries_.push_back(id);
+      continue;
+    }
+    Change change;
+    change.table = *table;
+    change.op = op_name == "insert" ? Operation::insert
+                : op_name == "update" ? Operation::update
+                                      : Operation::delete_;
+    // Values view these strings; they live until the change is translated.
+    std::deque<std::string> storage;
+    auto load = [&](int column, translate::Row& row) -> bool {
+      if (PQgetisnull(letters, i, column)) return false;
+      storage.emplace_back(PQgetvalue(letters, i, column));
+      simdjson::dom::object obj;
+      if (parser.parse(storage.back()).get_object().get(obj)) return false;
+      const auto& columns = translate::info(*table).columns;
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        simdjson::dom::element v;
+        if (obj[columns[c].name].get(v)) continue;
+        auto& value = row[c];
+        if (v.is_null()) {
+          value.state = translate::Value::State::null;
+        } else if (v.is_string()) {
+          storage.emplace_back(std::string(v.get_string().value_unsafe()));
+          value = {translate::Value::State::text, storage.back()};
+        } else if (v.is_bool()) {
+          value = {translate::Value::State::text, v.get_bool().value_unsafe() ? "true" : "false"};
+        } else {
+          storage.emplace_back(simdjson::minify(v));
+          value = {translate::Value::State::text, storage.back()};
+        }
+      }
+      return true;
+    };
+    change.has_old_key = load(3, change.old_key);
+    load(4, change.new_row);
+    SourcePosition position;
+    if (!PQgetisnull(letters, i, 5)) {
+      position.commit_lsn = Lsn::parse(PQgetvalue(letters, i, 5)).value_or(Lsn{});
+    }
+    if (!PQgetisnull(letters, i, 6)) {
+      position.xid = static_cast<std::uint32_t>(std::stoull(PQgetvalue(letters, i, 6)));
+    }
+    current_ = position;
+    apply_translated(change, id);
+  }
+}
+
+Applier::RetryReport Applier::retry_dead_letters(const std::string& where_sql,
+                                                 const std::vector<const char*>& params) {
+  RetryReport report;
+  // Outside pipeline mode for the lookup; each letter then gets its own transaction.
+  PQexitPipelineMode(conn_.get());
+  auto rows = conn_.query(
+      "SELECT id, source_table, operation, old_key::text, new_row::text, lsn::text, xid, "
+      "commit_time::text FROM dualwrite.dead_letters WHERE resolved_at IS NULL AND (" +
+          where_sql + ") ORDER BY id",
+      params);
+  PQenterPipelineMode(conn_.get());
+  const bool was_careful = careful_;
+  careful_ = true;
+  for (int i = 0; i < PQntuples(rows.get()); ++i) {
+    const std::int64_t id = std::stoll(PQgetvalue(rows.get(), i, 0));
+    // One letter: a result of one row, cut out of the query's result.
+    ResultPtr one(PQcopyResult(rows.get(), PG_COPYRES_ATTRS));
+    for (int c = 0; c < PQnfields(rows.get()); ++c) {
+      PQsetvalue(one.get(), 0, c, PQgetisnull(rows.get(), i, c) ? nullptr : PQgetvalue(rows.get(), i, c),
+                 PQgetisnull(rows.get(), i, c) ? -1 : PQgetlength(rows.get(), i, c));
+    }
+    send_control("BEGIN");
+    in_txn_ = true;
+    send_control("SAVEPOINT dw_change");
+    apply_letters(one.get());
+    flush_run();
+    send_control("RELEASE SAVEPOINT dw_change");
+    sync();
+    std::string error;
+    if (first_error_) {
+      error = *first_error_;
+      first_error_.reset();
+      send_control("ROLLBACK TO SAVEPOINT dw_change");
+      sync();
+      failed_retries_.push_back(id);
+    }
+    const bool failed =
+        std::find(failed_retries_.begin(), failed_retries_.end(), id) != failed_retries_.end();
+    const std::string ids = "{" + std::to_string(id) + "}";
+    const std::string detail = error.empty() ? "" : "retry failed: " + error;
+    const char* v[2] = {ids.c_str(), detail.c_str()};
+    if (failed) {
+      PQsendQueryParams(conn_.get(),
+                        "UPDATE dualwrite.dead_letters SET attempts = attempts + 1, "
+                        "detail = CASE WHEN $2 = '' THEN detail ELSE $2 END "
+                        "WHERE id = ANY($1::bigint[])",
+                        2, nullptr, v, nullptr, nullptr, 0);
+    } else {
+      PQsendQueryPrepared(conn_.get(), std::string(kResolveDeadLetters).c_str(), 1, v, nullptr,
+                          nullptr, 0);
+    }
+    Pending p;
+    p.what = "dead letter outcome";
+    pending_.push_back(std::move(p));
+    send_control("COMMIT");
+    sync();
+    in_txn_ = false;
+    (failed ? report.failed : report.resolved).push_back(id);
+    if (!failed) stats_.unresolved_dead_letters.fetch_sub(1);
+    failed_retries_.clear();
+    resolved_letters_.clear();
+    if (!error.empty()) report.errors.emplace_back(id, error);
+  }
+  careful_ = was_careful;
+  return report;
+}
+
 void Applier::end(const SourcePosition& position) {
   last_end_ = position;
   current_.reset();
@@ -647,7 +724,7 @@ void Applier::end(const SourcePosition& position) {
 Lsn Applier::commit() {
   if (!in_txn_) return origin_progress_;
   flush_run();
-  if (last_end_) {
+  if (last_end_ && !options_.origin.empty()) {
     const std::string lsn = last_end_->end_lsn.to_string();
     const std::string time = format_pg_timestamp(last_end_->commit_time_micros);
     const char* values[2] = {lsn.c_str(), time.c_str()};

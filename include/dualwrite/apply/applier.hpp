@@ -55,6 +55,8 @@ struct ApplyStats {
 struct ApplyOptions {
   std::string conninfo;
   std::string password;
+  // The replication origin recording progress; empty for tools that apply outside the stream
+  // (dead-letter retries), which must not compete with the daemon for it.
   std::string origin;
   std::size_t max_statement_rows = 4000;
   std::size_t max_statement_bytes = std::size_t{8} << 20;
@@ -100,6 +102,18 @@ class Applier {
   void rollback();
 
   bool in_transaction() const { return in_txn_; }
+
+  // Retries the unresolved dead letters selected by `where_sql` (a condition on
+  // dualwrite.dead_letters, with $1… bound to `params`), oldest first, each in its own target
+  // transaction under the current target state. A letter that now applies is marked resolved
+  // (never deleted); one that still fails keeps its place with attempts + 1.
+  struct RetryReport {
+    std::vector<std::int64_t> resolved;
+    std::vector<std::int64_t> failed;
+    std::vector<std::pair<std::int64_t, std::string>> errors;
+  };
+  RetryReport retry_dead_letters(const std::string& where_sql,
+                                 const std::vector<const char*>& params);
   // Changes and parameter bytes in the open target transaction.
   std::uint64_t pending_changes() const { return pending_changes_; }
   std::uint64_t pending_bytes() const { return pending_bytes_; }
@@ -115,6 +129,7 @@ class Applier {
   void write_dead_letter(const Record& record, translate::DeadLetterReason reason,
                          const std::string& detail);
   void retry_unlinked(const std::vector<std::string>& user_ids);
+  void apply_letters(const PGresult* letters);
   void reject_change(const translate::Change& change, const translate::Rejection& rejection);
   std::uint64_t remember(const translate::Change& change, bool eager);
   Record& record_at(std::uint64_t index);

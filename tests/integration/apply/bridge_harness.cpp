@@ -29,7 +29,8 @@ std::vector<std::vector<std::byte>> Bridge::peek() {
 int Bridge::pump(const std::string& origin) {
   apply::ApplyOptions options;
   options.conninfo = db_.conninfo();
-  options.origin = origin;
+  // Replication origins are cluster-wide: parallel tests must not share one.
+  options.origin = db_.name() + "_" + origin;
   const auto messages = peek();
   for (int attempt = 0; attempt < 2; ++attempt) {
     apply::Applier applier(options, stats_);

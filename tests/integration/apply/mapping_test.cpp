@@ -259,7 +259,7 @@ TEST_F(Mapping, OriginAdvancesWithEveryCommitAndSkipsWhatWasApplied) {
   link(kL1, kU1, kA1);
   EXPECT_EQ(bridge_.pump(), 1);
   EXPECT_EQ(bridge_.pump(), 0) << "a second pump finds everything applied";
-  EXPECT_NE(q("SELECT remote_lsn FROM pg_replication_origin_status s JOIN pg_replication_origin o ON o.roident = s.local_id WHERE o.roname = 'dualwrite'"), "0/0");
+  EXPECT_NE(q("SELECT remote_lsn FROM pg_replication_origin_status s JOIN pg_replication_origin o ON o.roident = s.local_id WHERE o.roname = '" + db_.name() + "_dualwrite'"), "0/0");
 }
 
 TEST(MappingStreamed, ALargeStreamedTransactionIsSpooledAndAppliedWhole) {

@@ -1,0 +1,49 @@
+// The daemon: the pipeline wired together (`dualwrite run`).
+//
+// For: owning the threads and the restart policy. The stream thread (StreamDriver: replication
+// connection, keepalives, status updates, source reconnects) hands frames through a bounded
+// FrameQueue to the apply thread (this one), which decodes, translates and applies them
+// (Consumer, Applier), closes a target transaction when its queue runs dry or a batch limit is
+// reached, and only then reports the position as durable to the ProgressTracker, which is all
+// the stream ever confirms to the server.
+// Restart policy, as a state machine:
+//   streaming --target connection lost--> backoff, reconnect target, restart the stream from
+//             the target's origin (frames in the queue are dropped; the slot re-sends them)
+//   streaming --statement rejected-------> roll back, restart from the origin, careful mode
+//             until past the rejected batch (each change under a savepoint; a refused change
+//             becomes an apply_error dead letter), then fast mode again
+//   streaming --slot missing or lost-----> fatal, exit code 6
+//   streaming --SIGTERM------------------> finish the open source transaction's target
+//             transaction if it is whole (else roll it back), confirm, exit 0
+// Not for: parsing configuration or arguments (cli/), or metrics exposition (ops/).
+// Thread-safety: run() is called once, on the thread that becomes the apply thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "dualwrite/apply/applier.hpp"
+#include "dualwrite/config/config.hpp"
+#include "dualwrite/core/error.hpp"
+
+namespace dualwrite::daemon {
+
+struct RunHooks {
+  // Called once streaming has started (systemd READY=1).
+  std::function<void()> on_ready;
+  // Called from the apply loop at least every second while it turns (watchdog, status line).
+  std::function<void(const std::string& status)> on_tick;
+};
+
+// Creates the publication (when missing and the role may) and the slot (when missing). When it
+// created the slot, the origin (created when missing) is set to the slot's consistent point:
+// the stream starts there, and progress left by an older slot of the same name must not make
+// the consumer skip transactions of the new one.
+Status ensure_replication_setup(const config::Config& config);
+
+// Runs until `stop` becomes true (exit 0) or a fatal error. Returns the exit status.
+int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
+        const RunHooks& hooks = {});
+
+}  // namespace dualwrite::daemon

@@ -1,0 +1,191 @@
+// `dualwrite dead-letters list | show ID | retry [ID | --reason R] | resolve ID`: inspect and
+// retry the changes the bridge could not translate (mapping.md rule 6). Retried letters are
+// marked resolved, never deleted. Works while the daemon runs: it uses its own connection and
+// no replication origin.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "common.hpp"
+#include "dualwrite/apply/applier.hpp"
+#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/cli/app.hpp"
+#include "dualwrite/core/error.hpp"
+#include "dualwrite/translate/translator.hpp"
+
+namespace dualwrite::cli {
+
+namespace {
+
+struct Options {
+  ConfigOption config;
+  std::string reason;
+  std::string table;
+  bool all = false;
+  int limit = 50;
+  long long id = 0;
+  bool json = false;
+};
+
+std::string target_password(const config::Config& c) {
+  const auto& file = c.target.conninfo.empty() ? c.source.password_file : c.target.password_file;
+  return file.empty() ? std::string() : config::read_password_file(file);
+}
+
+int with_target(const Options& o, const std::function<int(const config::Config&, apply::Connection&)>& body) {
+  auto loaded = load_config(o.config);
+  if (!loaded) return exit_code(ErrorDomain::usage);
+  if (!o.reason.empty() && !translate::parse_dead_letter_reason(o.reason)) {
+    std::fprintf(stderr,
+                 "dualwrite: --reason must be one of unlinked_user, unknown_enum_value, "
+                 "invalid_payload, missing_parent, truncate, apply_error; got '%s'\n",
+                 o.reason.c_str());
+    return exit_code(ErrorDomain::usage);
+  }
+  try {
+    auto conn = apply::Connection::open(loaded->config.effective_target_conninfo(),
+                                        target_password(loaded->config));
+    return body(loaded->config, conn);
+  } catch (const apply::DbError& e) {
+    std::fprintf(stderr, "dualwrite: target: %s\n", e.what());
+    return exit_code(ErrorDomain::target);
+  }
+}
+
+int list(const Options& o) {
+  return with_target(o, [&](const config::Config&, apply::Connection& conn) {
+    const std::string limit = std::to_string(o.limit);
+    auto r = conn.query(
+        "SELECT id, created_at::timestamp(0)::text, source_table, operation, reason, attempts, "
+        "CASE WHEN resolved_at IS NULL THEN '' ELSE 'resolved' END, "
+        "coalesce(left(detail, 80), ''), lsn::text "
+        "FROM dualwrite.dead_letters "
+        "WHERE ($1 = '' OR reason = $1) AND ($2 = '' OR source_table = $2) "
+        "AND ($3 OR resolved_at IS NULL) ORDER BY id LIMIT $4::int",
+        {o.reason.c_str(), o.table.c_str(), o.all ? "true" : "false", limit.c_str()});
+    if (o.json) {
+      for (int i = 0; i < PQntuples(r.get()); ++i) {
+        std::printf("{\"id\":%s,\"created_at\":\"%s\",\"source_table\":\"%s\",\"operation\":\"%s\","
+                    "\"reason\":\"%s\",\"attempts\":%s,\"resolved\":%s,\"lsn\":\"%s\"}\n",
+                    PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
+                    PQgetvalue(r.get(), i, 3), PQgetvalue(r.get(), i, 4), PQgetvalue(r.get(), i, 5),
+                    *PQgetvalue(r.get(), i, 6) ? "true" : "false", PQgetvalue(r.get(), i, 8));
+      }
+      return 0;
+    }
+    std::printf("%-8s %-19s %-22s %-9s %-19s %-3s %-8s %s\n", "id", "created", "table", "op",
+                "reason", "try", "", "detail");
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      std::printf("%-8s %-19s %-22s %-9s %-19s %-3s %-8s %s\n", PQgetvalue(r.get(), i, 0),
+                  PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2), PQgetvalue(r.get(), i, 3),
+                  PQgetvalue(r.get(), i, 4), PQgetvalue(r.get(), i, 5), PQgetvalue(r.get(), i, 6),
+                  PQgetvalue(r.get(), i, 7));
+    }
+    const std::string total = conn.scalar(
+        "SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL");
+    std::printf("(%d shown; %s unresolved in all)\n", PQntuples(r.get()), total.c_str());
+    return 0;
+  });
+}
+
+int show(const Options& o) {
+  return with_target(o, [&](const config::Config&, apply::Connection& conn) {
+    const std::string id = std::to_string(o.id);
+    auto r = conn.query(
+        "SELECT jsonb_pretty(to_jsonb(d)) FROM dualwrite.dead_letters d WHERE id = $1::bigint",
+        {id.c_str()});
+    if (PQntuples(r.get()) == 0) {
+      std::fprintf(stderr, "dualwrite: no dead letter %s (see: dualwrite dead-letters list --all)\n",
+                   id.c_str());
+      return exit_code(ErrorDomain::usage);
+    }
+    std::printf("%s\n", PQgetvalue(r.get(), 0, 0));
+    return 0;
+  });
+}
+
+int retry(const Options& o) {
+  if (o.id == 0 && o.reason.empty()) {
+    std::fprintf(stderr, "dualwrite: retry needs an ID or --reason R (e.g. --reason unlinked_user)\n");
+    return exit_code(ErrorDomain::usage);
+  }
+  return with_target(o, [&](const config::Config& c, apply::Connection&) {
+    apply::ApplyStats stats;
+    apply::ApplyOptions options;
+    options.conninfo = c.effective_target_conninfo();
+    options.password = target_password(c);
+    apply::Applier applier(options, stats);
+    applier.connect();
+    const std::string id = std::to_string(o.id);
+    auto report = o.id != 0 ? applier.retry_dead_letters("id = $1::bigint", {id.c_str()})
+                            : applier.retry_dead_letters("reason = $1", {o.reason.c_str()});
+    for (auto r : report.resolved) std::printf("%lld resolved\n", static_cast<long long>(r));
+    for (auto f : report.failed) std::printf("%lld still failing\n", static_cast<long long>(f));
+    for (const auto& [letter, error] : report.errors) {
+      std::printf("%lld: %s\n", static_cast<long long>(letter), error.c_str());
+    }
+    std::printf("%zu resolved, %zu still failing\n", report.resolved.size(), report.failed.size());
+    if (o.id != 0 && report.resolved.empty() && report.failed.empty()) {
+      std::fprintf(stderr, "dualwrite: dead letter %s is not an unresolved one\n", id.c_str());
+      return exit_code(ErrorDomain::usage);
+    }
+    return report.failed.empty() ? 0 : 1;
+  });
+}
+
+int resolve(const Options& o) {
+  return with_target(o, [&](const config::Config&, apply::Connection& conn) {
+    const std::string id = std::to_string(o.id);
+    auto r = conn.query(
+        "UPDATE dualwrite.dead_letters SET resolved_at = now() "
+        "WHERE id = $1::bigint AND resolved_at IS NULL RETURNING id",
+        {id.c_str()});
+    if (PQntuples(r.get()) == 0) {
+      std::fprintf(stderr, "dualwrite: dead letter %s does not exist or is already resolved\n",
+                   id.c_str());
+      return exit_code(ErrorDomain::usage);
+    }
+    std::printf("%s resolved (not applied)\n", id.c_str());
+    return 0;
+  });
+}
+
+}  // namespace
+
+Command make_dead_letters_command() {
+  return Command{
+      "dead-letters", "Inspect, retry and resolve changes that could not be translated",
+      [](CLI::App& app) -> std::function<int()> {
+        auto o = std::make_shared<Options>();
+        auto action = std::make_shared<std::function<int()>>();
+        app.require_subcommand(1);
+        auto add_config = [o](CLI::App* sub) {
+          sub->add_option("--config", o->config.path, "Configuration file")
+              ->each([o](const std::string&) { o->config.given = true; });
+        };
+        auto* l = app.add_subcommand("list", "List unresolved dead letters, oldest first");
+        add_config(l);
+        l->add_option("--reason", o->reason, "Only this reason");
+        l->add_option("--table", o->table, "Only this legacy table");
+        l->add_flag("--all", o->all, "Include resolved letters");
+        l->add_option("--limit", o->limit, "At most this many")->check(CLI::PositiveNumber);
+        l->add_flag("--json", o->json, "One JSON object per line");
+        l->callback([o, action] { *action = [o] { return list(*o); }; });
+        auto* s = app.add_subcommand("show", "Show one dead letter whole");
+        add_config(s);
+        s->add_option("id", o->id, "Dead letter id")->required()->check(CLI::PositiveNumber);
+        s->callback([o, action] { *action = [o] { return show(*o); }; });
+        auto* r = app.add_subcommand("retry", "Apply dead letters again (after a fix)");
+        add_config(r);
+        r->add_option("id", o->id, "Dead letter id")->check(CLI::PositiveNumber);
+        r->add_option("--reason", o->reason, "Every unresolved letter of this reason");
+        r->callback([o, action] { *action = [o] { return retry(*o); }; });
+        auto* v = app.add_subcommand("resolve", "Mark one resolved without applying it");
+        add_config(v);
+        v->add_option("id", o->id, "Dead letter id")->required()->check(CLI::PositiveNumber);
+        v->callback([o, action] { *action = [o] { return resolve(*o); }; });
+        return [action] { return (*action)(); };
+      }};
+}
+
+}  // namespace dualwrite::cli

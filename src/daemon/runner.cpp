@@ -1,0 +1,276 @@
+#include "dualwrite/daemon/runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+#include "dualwrite/apply/consumer.hpp"
+#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/progress/progress.hpp"
+#include "dualwrite/stream/backoff.hpp"
+#include "dualwrite/stream/driver.hpp"
+#include "dualwrite/stream/replication.hpp"
+
+namespace dualwrite::daemon {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string password_of(const std::string& file) {
+  return file.empty() ? std::string() : config::read_password_file(file);
+}
+
+// The source conninfo with a password from password_file appended as a quoted parameter
+// (libpq parses a later keyword over an earlier one); never logged.
+std::string with_password(const std::string& conninfo, const std::string& password) {
+  if (password.empty()) return conninfo;
+  std::string quoted = "'";
+  for (char c : password) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  quoted += "'";
+  return conninfo + " password=" + quoted;
+}
+
+std::string quote_ident(const std::string& name) { return "\"" + name + "\""; }
+
+}  // namespace
+
+Status ensure_replication_setup(const config::Config& config) {
+  const std::string source = with_password(config.source.conninfo, password_of(config.source.password_file));
+  try {
+    auto conn = apply::Connection::open(source);
+    bool found = false;
+    const char* pub = config.source.publication.c_str();
+    conn.scalar("SELECT 1 FROM pg_publication WHERE pubname = $1", {pub}, &found);
+    if (!found) {
+      std::string tables;
+      for (const auto& t : config.source.tables) {
+        if (!tables.empty()) tables += ", ";
+        tables += "public." + quote_ident(t);
+      }
+      conn.exec("CREATE PUBLICATION " + quote_ident(config.source.publication) + " FOR TABLE " +
+                tables);
+      spdlog::info("created publication {} for {} legacy tables", config.source.publication,
+                   config.source.tables.size());
+    }
+    const char* slot = config.source.slot.c_str();
+    const std::string wal_status = conn.scalar(
+        "SELECT coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1", {slot},
+        &found);
+    if (found) {
+      if (wal_status == "lost") {
+        return make_error(ErrorDomain::slot_lost,
+                          "replication slot " + config.source.slot +
+                              " is invalidated (wal_status = lost): WAL it needed was removed; "
+                              "drop it and bootstrap again");
+      }
+      return Ok{};
+    }
+  } catch (const apply::DbError& e) {
+    return make_error(ErrorDomain::source, std::string("source: ") + e.what());
+  }
+  auto repl = stream::ReplicationConnection::connect(source);
+  if (!repl) return repl.error();
+  auto created = repl->create_slot(config.source.slot, stream::SnapshotAction::nothing);
+  if (!created) return created.error();
+  spdlog::info("created replication slot {} at {}", created->slot_name,
+               created->consistent_point.to_string());
+  try {
+    auto target = apply::Connection::open(
+        config.effective_target_conninfo(),
+        password_of(config.target.conninfo.empty() ? config.source.password_file
+                                                   : config.target.password_file));
+    const char* origin = config.source.origin.c_str();
+    const std::string point = created->consistent_point.to_string();
+    bool found = false;
+    target.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
+    if (!found) target.query("SELECT pg_replication_origin_create($1)", {origin});
+    target.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)", {origin, point.c_str()});
+  } catch (const apply::DbError& e) {
+    return make_error(ErrorDomain::target, std::string("target: ") + e.what());
+  }
+  return Ok{};
+}
+
+int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
+        const RunHooks& hooks) {
+  if (auto s = ensure_replication_setup(config); !s) {
+    spdlog::error("{}", s.error().message);
+    return exit_code(s.error().domain);
+  }
+  apply::ApplyOptions options;
+  options.conninfo = config.effective_target_conninfo();
+  options.password = password_of(config.target.conninfo.empty() ? config.source.password_file
+                                                                : config.target.password_file);
+  options.origin = config.source.origin;
+  apply::Applier applier(options, stats);
+  stream::Backoff target_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
+  const std::string source = with_password(config.source.conninfo, password_of(config.source.password_file));
+
+  Lsn careful_until;  // careful mode while source commits are at or below this
+  bool ready_sent = false;
+
+  while (!stop.load()) {
+    // Target first: its origin says where the stream starts.
+    try {
+      applier.connect();
+      target_backoff.reset();
+    } catch (const apply::DbError& e) {
+      const auto wait = target_backoff.next();
+      spdlog::warn("target: {}; retrying in {} ms", e.what(), wait.count());
+      for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      continue;
+    }
+    const Lsn origin = applier.origin_progress();
+    spdlog::info("target origin {} at {}; streaming slot {}", config.source.origin,
+                 origin.to_string(), config.source.slot);
+
+    progress::SteadyClock clock;
+    progress::ProgressTracker tracker(origin, config.progress.replay_window, clock);
+    stream::FrameQueue queue(config.apply.queue_max_bytes);
+    stream::StreamConfig sc;
+    sc.conninfo = source;
+    sc.start.slot = config.source.slot;
+    sc.start.publications = {config.source.publication};
+    sc.start.proto_version = config.source.proto_version;
+    sc.status_interval = config.progress.status_interval;
+    sc.backoff = {config.reconnect.initial_backoff, config.reconnect.max_backoff};
+    sc.durable_position = [&tracker]() -> Result<Lsn> { return tracker.durable(); };
+    sc.on_retry = [](const Error& e, std::chrono::milliseconds in) {
+      spdlog::warn("source: {}; reconnecting in {} ms", e.message, in.count());
+    };
+    stream::StreamDriver driver(sc, tracker, queue);
+    Status stream_status = Ok{};
+    std::thread stream_thread([&] { stream_status = driver.run(); });
+
+    apply::Consumer consumer(applier);
+    enum class Outcome { stopped, restart, fatal } outcome = Outcome::stopped;
+    int fatal_code = 0;
+    std::uint64_t last_commit_seq = 0;
+    auto first_pending = Clock::time_point{};
+    auto last_tick = Clock::now();
+
+    auto commit_batch = [&]() {
+      const Lsn durable = applier.commit();
+      tracker.mark_durable(durable);
+      tracker.mark_consumed(last_commit_seq);
+      tracker.note_applied_commit_time(std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::microseconds(consumer.last_commit_time() + 946'684'800LL * 1'000'000))));
+      if (applier.careful() && durable > careful_until) {
+        applier.set_careful(false);
+        spdlog::info("past the rejected batch at {}: back to fast mode", careful_until.to_string());
+      }
+    };
+
+    try {
+      if (careful_until > origin) applier.set_careful(true);
+      while (true) {
+        if (stop.load()) {
+          // Only whole source transactions are committed; a partial one is rolled back and
+          // will be streamed again.
+          if (consumer.in_transaction()) {
+            applier.rollback();
+          } else if (applier.in_transaction()) {
+            commit_batch();
+          }
+          outcome = Outcome::stopped;
+          break;
+        }
+        auto event = queue.pop_for(std::chrono::milliseconds(100));
+        if (Clock::now() - last_tick > std::chrono::seconds(1)) {
+          last_tick = Clock::now();
+          if (hooks.on_tick) {
+            const auto snap = tracker.snapshot();
+            hooks.on_tick("applied " + snap.positions.durable.to_string() + ", confirmed " +
+                          snap.confirmed.to_string());
+          }
+        }
+        if (!event) {
+          if (queue.closed()) {
+            if (!stream_status.ok() || !stop.load()) {
+              outcome = Outcome::fatal;
+              break;
+            }
+            outcome = Outcome::stopped;
+            break;
+          }
+          if (!ready_sent && hooks.on_ready && driver.stats().connected) {
+            hooks.on_ready();
+            ready_sent = true;
+          }
+          // The queue ran dry: close the batch now for latency.
+          if (applier.in_transaction() && !consumer.in_transaction()) commit_batch();
+          continue;
+        }
+        if (const auto* restarted = std::get_if<stream::Restarted>(&*event)) {
+          // The source reconnected: what was in flight comes again from the durable position.
+          if (applier.in_transaction()) applier.rollback();
+          consumer.reset();
+          tracker.mark_consumed(restarted->seq);
+          continue;
+        }
+        auto& frame = std::get<stream::Frame>(*event);
+        if (!ready_sent && hooks.on_ready) {
+          hooks.on_ready();
+          ready_sent = true;
+        }
+        auto result = consumer.feed(frame.payload);
+        if (!result) {
+          spdlog::critical("cannot process the change stream at {}: {}",
+                           frame.data_start.to_string(), result.error().message);
+          fatal_code = exit_code(result.error().domain);
+          outcome = Outcome::fatal;
+          break;
+        }
+        if (*result == apply::Consumer::Event::committed) {
+          last_commit_seq = frame.seq;
+          if (!applier.in_transaction()) {
+            // Skipped (already applied) or empty: nothing to commit, but it is finished.
+            tracker.mark_durable(consumer.last_end_lsn());
+            tracker.mark_consumed(frame.seq);
+            continue;
+          }
+          if (first_pending == Clock::time_point{}) first_pending = Clock::now();
+          const bool full = applier.pending_changes() >= config.apply.batch_max_changes ||
+                            applier.pending_bytes() >= config.apply.batch_max_bytes ||
+                            Clock::now() - first_pending >= config.apply.batch_max_delay;
+          if (full || queue.size() == 0 || applier.careful()) {
+            commit_batch();
+            first_pending = {};
+          }
+        }
+      }
+    } catch (const apply::ApplyRejected& e) {
+      careful_until = std::max(careful_until, consumer.last_end_lsn() + 1);
+      spdlog::warn("target rejected a batch ({}); re-applying it change by change", e.what());
+      outcome = Outcome::restart;
+    } catch (const apply::DbError& e) {
+      spdlog::warn("target: {}", e.what());
+      outcome = Outcome::restart;
+    }
+
+    driver.stop();
+    stream_thread.join();
+    if (outcome == Outcome::fatal) {
+      if (!stream_status.ok()) {
+        spdlog::critical("{}", stream_status.error().message);
+        return exit_code(stream_status.error().domain);
+      }
+      return fatal_code != 0 ? fatal_code : exit_code(ErrorDomain::internal);
+    }
+    if (outcome == Outcome::stopped && stop.load()) break;
+    // Restart: the target connection is rebuilt and the stream starts again from its origin.
+    if (applier.in_transaction()) applier.rollback();
+  }
+  spdlog::info("stopped at {}", applier.origin_progress().to_string());
+  return 0;
+}
+
+}  // namespace dualwrite::daemon
