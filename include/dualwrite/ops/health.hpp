@@ -1,0 +1,59 @@
+// Health: what /livez and /readyz answer.
+//
+// For: liveness ("the apply loop is turning": a heartbeat the loop refreshes, no database
+// check, so a slow database never gets the process killed) and readiness ("streaming, target
+// healthy, lag under [metrics] ready_max_lag"), each as a verdict with one line per check for
+// `?verbose`. Liveness is what systemd's watchdog and a Kubernetes liveness probe should use;
+// readiness is for load balancers, dashboards and cutover scripts.
+// Not for: HTTP (http_server.hpp) or computing lag (Metrics::refresh returns it).
+// Thread-safety: every member function is safe from any thread (atomics).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace dualwrite::ops {
+
+struct Check {
+  std::string name;
+  bool ok = false;
+  std::string detail;
+};
+
+struct Verdict {
+  bool ok = false;
+  std::vector<Check> checks;
+  // "ok" / "failed", or with `verbose` one line per check ("[+]loop ok: …", "[-]lag failed: …")
+  // and a last line naming the endpoint's outcome.
+  std::string body(std::string_view endpoint, bool verbose) const;
+};
+
+class Health {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  explicit Health(std::chrono::milliseconds ready_max_lag,
+                  std::chrono::milliseconds liveness_timeout = std::chrono::seconds(30));
+
+  // The loop turned (call on every tick).
+  void beat(SteadyClock::time_point now = SteadyClock::now());
+  // The pipeline's state as of the last tick.
+  void update(bool source_connected, bool target_healthy, double lag_seconds);
+  // SIGHUP: [metrics] ready_max_lag is reloadable.
+  void set_ready_max_lag(std::chrono::milliseconds max_lag);
+
+  Verdict liveness(SteadyClock::time_point now = SteadyClock::now()) const;
+  Verdict readiness(SteadyClock::time_point now = SteadyClock::now()) const;
+
+ private:
+  std::chrono::milliseconds liveness_timeout_;
+  std::atomic<std::int64_t> ready_max_lag_ms_;
+  std::atomic<std::int64_t> last_beat_ns_{0};  // steady clock; 0: never
+  std::atomic<bool> source_connected_{false};
+  std::atomic<bool> target_healthy_{false};
+  std::atomic<double> lag_seconds_{0};
+};
+
+}  // namespace dualwrite::ops

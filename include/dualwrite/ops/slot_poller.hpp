@@ -1,0 +1,66 @@
+// SlotPoller: how much WAL the source keeps for the slot, and whether the slot is at risk.
+//
+// For: polling pg_replication_slots on the source every `interval` on its own thread,
+//   SELECT wal_status, safe_wal_size, pg_current_wal_lsn() - restart_lsn
+//     FROM pg_replication_slots WHERE slot_name = $1
+// and handing the result to Metrics (dualwrite_slot_retained_wal_bytes, _slot_wal_status,
+// _slot_safe_wal_size_bytes). A failed poll (connection refused, query error, slot missing)
+// counts dualwrite_errors_total{stage="slot_poll"} and logs a warning; the connection is
+// reopened at the next poll. Polling is independent of streaming so that retained WAL stays
+// visible exactly when streaming is broken, which is when it grows.
+// Not for: deciding that the slot is lost (the stream stage does that, fatally); this only
+// reports.
+// Thread-safety: start()/stop() from one thread; poll_once() must not run concurrently with
+// the thread (use one or the other).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/core/error.hpp"
+#include "dualwrite/ops/metrics.hpp"
+
+namespace dualwrite::ops {
+
+struct SlotPollerConfig {
+  std::string conninfo;  // the source, a normal (not replication) connection
+  std::string password;  // from [source] password_file; passed beside the conninfo
+  std::string slot;
+  std::chrono::milliseconds interval{10'000};
+};
+
+// Pure: a row's text values (nullptr for NULL) as a SlotState. An error names the bad field.
+Result<SlotState> parse_slot_row(const char* wal_status, const char* safe_wal_size,
+                                 const char* retained);
+
+class SlotPoller {
+ public:
+  SlotPoller(SlotPollerConfig config, Metrics& metrics);
+  ~SlotPoller();  // stops the thread
+  SlotPoller(const SlotPoller&) = delete;
+  SlotPoller& operator=(const SlotPoller&) = delete;
+
+  // Polls now, then every interval, on a thread of its own.
+  void start();
+  void stop();
+  // One poll on the calling thread: updates Metrics, or counts the error and logs it.
+  Result<SlotState> poll_once();
+
+ private:
+  Result<SlotState> query();
+
+  SlotPollerConfig config_;
+  Metrics& metrics_;
+  apply::Connection conn_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace dualwrite::ops

@@ -1,0 +1,297 @@
+#include "dualwrite/ops/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "dualwrite/translate/change.hpp"
+#include "dualwrite/translate/legacy_schema.hpp"
+#include "dualwrite/translate/ops.hpp"
+#include "dualwrite/translate/translator.hpp"
+
+namespace dualwrite::ops {
+
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+std::string str(std::string_view s) { return std::string(s); }
+
+// Apply (target transaction) duration: a batch usually takes milliseconds, a large one seconds.
+const prometheus::Histogram::BucketBoundaries kApplyBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+// Source commit to target commit: batching delay plus apply; minutes when catching up.
+const prometheus::Histogram::BucketBoundaries kCommitToApplyBuckets = {
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600};
+
+}  // namespace
+
+Metrics::Metrics(std::string_view version) : registry_(std::make_shared<prometheus::Registry>()) {
+  auto& r = *registry_;
+  BuildGauge()
+      .Name("dualwrite_build_info")
+      .Help("Always 1; the version label says which dualwrite is running")
+      .Register(r)
+      .Add({{"version", str(version)}})
+      .Set(1);
+  source_connected_ = &BuildGauge()
+                           .Name("dualwrite_source_connected")
+                           .Help("1 while the replication connection to the source is streaming")
+                           .Register(r)
+                           .Add({});
+  lag_bytes_ = &BuildGauge()
+                    .Name("dualwrite_replication_lag_bytes")
+                    .Help("The source's WAL end (last keepalive) minus the confirmed flush "
+                          "position, in bytes")
+                    .Register(r)
+                    .Add({});
+  lag_seconds_ = &BuildGauge()
+                      .Name("dualwrite_replication_lag_seconds")
+                      .Help("Age of the last applied source commit while changes are pending; 0 "
+                            "when caught up")
+                      .Register(r)
+                      .Add({});
+  retained_wal_ = &BuildGauge()
+                       .Name("dualwrite_slot_retained_wal_bytes")
+                       .Help("WAL the source keeps for the slot: pg_current_wal_lsn() - "
+                             "restart_lsn, in bytes")
+                       .Register(r)
+                       .Add({});
+  safe_wal_size_family_ = &BuildGauge()
+                               .Name("dualwrite_slot_safe_wal_size_bytes")
+                               .Help("pg_replication_slots.safe_wal_size: WAL that can still be "
+                                     "written before the slot is at risk of being invalidated; "
+                                     "absent when max_slot_wal_keep_size is unlimited")
+                               .Register(r);
+  auto& wal_status = BuildGauge()
+                         .Name("dualwrite_slot_wal_status")
+                         .Help("pg_replication_slots.wal_status of the slot: 1 for the current "
+                               "status, 0 for the others (all 0 when the slot is missing)")
+                         .Register(r);
+  for (auto s : kWalStatuses) wal_status_.emplace_back(s, &wal_status.Add({{"status", str(s)}}));
+  received_lsn_ = &BuildGauge()
+                       .Name("dualwrite_received_lsn")
+                       .Help("Highest WAL position received from the source, as a byte offset")
+                       .Register(r)
+                       .Add({});
+  applied_lsn_ = &BuildGauge()
+                      .Name("dualwrite_applied_lsn")
+                      .Help("Highest WAL position the target has durably applied (its "
+                            "replication origin), as a byte offset")
+                      .Register(r)
+                      .Add({});
+  confirmed_lsn_ = &BuildGauge()
+                        .Name("dualwrite_confirmed_flush_lsn")
+                        .Help("Position confirmed to the source as flushed (the slot's "
+                              "confirmed_flush_lsn), as a byte offset")
+                        .Register(r)
+                        .Add({});
+
+  using translate::LegacyTable;
+  auto& changes = BuildCounter()
+                      .Name("dualwrite_changes_total")
+                      .Help("Legacy row changes received, by legacy table and operation")
+                      .Register(r);
+  auto& dead = BuildCounter()
+                   .Name("dualwrite_dead_letters_total")
+                   .Help("Changes that could not be translated or applied and were stored as "
+                         "dead letters, by legacy table and reason")
+                   .Register(r);
+  auto& merged = BuildCounter()
+                     .Name("dualwrite_duplicates_merged_total")
+                     .Help("Duplicate legacy rows merged into one target row, by legacy table")
+                     .Register(r);
+  for (std::size_t t = 0; t < apply::ApplyStats::kTables; ++t) {
+    const auto table = str(translate::name_of(static_cast<LegacyTable>(t)));
+    for (std::size_t o = 0; o < apply::ApplyStats::kOps; ++o) {
+      const auto op = str(translate::name_of(static_cast<translate::Operation>(o)));
+      changes_[t][o] = &changes.Add({{"table", table}, {"operation", op}});
+    }
+    for (std::size_t k = 0; k < apply::ApplyStats::kReasons; ++k) {
+      const auto reason = str(translate::name_of(static_cast<translate::DeadLetterReason>(k)));
+      dead_letters_[t][k] = &dead.Add({{"table", table}, {"reason", reason}});
+    }
+    merged_[t] = &merged.Add({{"table", table}});
+  }
+  auto& rows = BuildCounter()
+                   .Name("dualwrite_rows_written_total")
+                   .Help("Rows written to the new tables, by main target table")
+                   .Register(r);
+  for (std::size_t k = 0; k < translate::kOpKindCount; ++k) {
+    const auto& info = translate::info(static_cast<translate::OpKind>(k));
+    rows_written_.push_back(&rows.Add({{"table", str(info.target_table)}}));
+  }
+  transactions_ = &BuildCounter()
+                       .Name("dualwrite_transactions_total")
+                       .Help("Source transactions applied to the target")
+                       .Register(r)
+                       .Add({});
+  apply_duration_ = &BuildHistogram()
+                         .Name("dualwrite_apply_duration_seconds")
+                         .Help("Duration of one target transaction (a batch of source "
+                               "transactions), from its first statement to commit")
+                         .Register(r)
+                         .Add({}, kApplyBuckets);
+  commit_to_apply_ = &BuildHistogram()
+                          .Name("dualwrite_commit_to_apply_seconds")
+                          .Help("Time from a source transaction's commit to the commit of the "
+                                "target transaction that applied it")
+                          .Register(r)
+                          .Add({}, kCommitToApplyBuckets);
+  dead_letters_unresolved_ = &BuildGauge()
+                                  .Name("dualwrite_dead_letters_unresolved")
+                                  .Help("Dead letters neither retried successfully nor resolved")
+                                  .Register(r)
+                                  .Add({});
+  errors_family_ = &BuildCounter()
+                        .Name("dualwrite_errors_total")
+                        .Help("Errors by pipeline stage (stream: sessions lost; apply: batches "
+                              "rejected or target connection lost; slot_poll: failed slot polls)")
+                        .Register(r);
+  for (auto s : kErrorStages) errors_family_->Add({{"stage", str(s)}});
+  reconnects_ = &BuildCounter()
+                     .Name("dualwrite_reconnects_total")
+                     .Help("Replication sessions retried after a lost source connection")
+                     .Register(r)
+                     .Add({});
+  verify_family_ = &BuildGauge()
+                        .Name("dualwrite_verify_mismatches")
+                        .Help("Rows that differ between legacy and new tables at the last "
+                              "verification, by table")
+                        .Register(r);
+
+  process_start_ = &BuildGauge()
+                        .Name("process_start_time_seconds")
+                        .Help("Start time of the process since unix epoch in seconds.")
+                        .Register(r)
+                        .Add({});
+  process_cpu_ = &BuildCounter()
+                      .Name("process_cpu_seconds_total")
+                      .Help("Total user and system CPU time spent in seconds.")
+                      .Register(r)
+                      .Add({});
+  process_rss_ = &BuildGauge()
+                      .Name("process_resident_memory_bytes")
+                      .Help("Resident memory size in bytes.")
+                      .Register(r)
+                      .Add({});
+  process_fds_ = &BuildGauge()
+                      .Name("process_open_fds")
+                      .Help("Number of open file descriptors.")
+                      .Register(r)
+                      .Add({});
+  process_max_fds_ = &BuildGauge()
+                          .Name("process_max_fds")
+                          .Help("Maximum number of open file descriptors.")
+                          .Register(r)
+                          .Add({});
+  refresh_process();
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::advance(prometheus::Counter& counter, const void* key, std::uint64_t now) {
+  // Caller holds mu_.
+  auto [it, inserted] = last_.try_emplace(key, 0);
+  const std::uint64_t before = it->second;
+  it->second = now;
+  const std::uint64_t delta = now >= before ? now - before : now;  // a reset counts from 0
+  if (delta > 0) counter.Increment(static_cast<double>(delta));
+}
+
+Lag Metrics::refresh(const apply::ApplyStats& apply, const stream::StreamStats& stream,
+                     const progress::ProgressTracker::Snapshot& progress,
+                     std::chrono::system_clock::time_point now) {
+  const auto& p = progress.positions;
+  Lag lag;
+  lag.bytes = progress::lag_bytes(p.server_wal_end, progress.confirmed);
+  lag.seconds = progress::lag_seconds(now, progress.last_applied_commit, p.outstanding);
+  source_connected_->Set(stream.connected ? 1 : 0);
+  lag_bytes_->Set(static_cast<double>(lag.bytes));
+  lag_seconds_->Set(lag.seconds);
+  received_lsn_->Set(static_cast<double>(p.received.value()));
+  applied_lsn_->Set(static_cast<double>(p.durable.value()));
+  confirmed_lsn_->Set(static_cast<double>(progress.confirmed.value()));
+  dead_letters_unresolved_->Set(
+      static_cast<double>(std::max<std::int64_t>(0, apply.unresolved_dead_letters.load())));
+
+  std::lock_guard lock(mu_);
+  for (std::size_t t = 0; t < apply::ApplyStats::kTables; ++t) {
+    for (std::size_t o = 0; o < apply::ApplyStats::kOps; ++o) {
+      advance(*changes_[t][o], &apply.changes[t][o], apply.changes[t][o].load());
+    }
+    for (std::size_t k = 0; k < apply::ApplyStats::kReasons; ++k) {
+      advance(*dead_letters_[t][k], &apply.dead_letters[t][k], apply.dead_letters[t][k].load());
+    }
+    advance(*merged_[t], &apply.merged[t], apply.merged[t].load());
+  }
+  for (std::size_t k = 0; k < translate::kOpKindCount; ++k) {
+    advance(*rows_written_[k], &apply.rows_written[k], apply.rows_written[k].load());
+  }
+  advance(*transactions_, &apply.source_transactions, apply.source_transactions.load());
+  advance(errors_family_->Add({{"stage", "apply"}}), &apply.careful_retries,
+          apply.careful_retries.load());
+  // StreamStats is a copy: key its counters by the field's identity within this object.
+  static const char stream_reconnects_key = 0;
+  static const char stream_errors_key = 0;
+  advance(*reconnects_, &stream_reconnects_key, stream.reconnects);
+  advance(errors_family_->Add({{"stage", "stream"}}), &stream_errors_key, stream.reconnects);
+  return lag;
+}
+
+void Metrics::observe_apply(double seconds) { apply_duration_->Observe(seconds); }
+
+void Metrics::observe_commit_to_apply(double seconds) {
+  commit_to_apply_->Observe(seconds < 0 ? 0 : seconds);  // clocks of two hosts may disagree
+}
+
+void Metrics::count_error(std::string_view stage) {
+  errors_family_->Add({{"stage", str(stage)}}).Increment();
+}
+
+void Metrics::set_slot(const std::optional<SlotState>& state) {
+  for (auto& [name, gauge] : wal_status_) {
+    gauge->Set(state && state->wal_status == name ? 1 : 0);
+  }
+  retained_wal_->Set(state && state->retained_bytes ? static_cast<double>(*state->retained_bytes)
+                                                    : 0);
+  std::lock_guard lock(mu_);
+  if (state && state->safe_wal_size) {
+    if (!safe_wal_size_) safe_wal_size_ = &safe_wal_size_family_->Add({});
+    safe_wal_size_->Set(static_cast<double>(*state->safe_wal_size));
+  } else if (safe_wal_size_) {
+    safe_wal_size_family_->Remove(safe_wal_size_);
+    safe_wal_size_ = nullptr;
+  }
+}
+
+void Metrics::set_verify_mismatches(std::string_view table, double mismatches) {
+  verify_family_->Add({{"table", str(table)}}).Set(mismatches);
+}
+
+void Metrics::set_source_connected(bool connected) { source_connected_->Set(connected ? 1 : 0); }
+
+void Metrics::refresh_process() {
+  const auto stats = read_process_stats();
+  if (!stats) return;
+  process_start_->Set(stats->start_time_seconds);
+  process_rss_->Set(stats->resident_bytes);
+  process_fds_->Set(stats->open_fds);
+  process_max_fds_->Set(stats->max_fds);
+  std::lock_guard lock(mu_);
+  if (stats->cpu_seconds > last_cpu_seconds_) {
+    process_cpu_->Increment(stats->cpu_seconds - last_cpu_seconds_);
+    last_cpu_seconds_ = stats->cpu_seconds;
+  }
+}
+
+std::string Metrics::exposition() {
+  refresh_process();
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace dualwrite::ops
