@@ -1,6 +1,7 @@
 #include "dualwrite/stream/driver.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -40,14 +41,24 @@ std::string conn_message(PGconn* c) {
   return m.empty() ? "connection lost" : m;
 }
 
+// Whether the server closed the connection, without reading from it (so that a reader blocked
+// on a full queue keeps its backpressure). libpq defers reporting a failed write until the
+// next read, so a blocked reader would otherwise never learn that its walsender is gone.
+bool peer_closed(int fd) {
+  pollfd p{.fd = fd, .events = POLLRDHUP, .revents = 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 }  // namespace
 
 // One replication session: a connection in COPY BOTH and the two coroutines working on it.
 // Everything here runs on the io_context's thread; no locking.
 struct Session {
-  Session(asio::io_context& ioc, ReplicationConnection c, progress::StatusPolicyConfig pc,
-          const progress::Clock& clock)
-      : conn(std::move(c)),
+  Session(asio::io_context& ioc, asio::steady_timer& space, ReplicationConnection c,
+          progress::StatusPolicyConfig pc, const progress::Clock& clock)
+      : space_signal(space),
+        conn(std::move(c)),
         sd(ioc, conn.socket()),
         status_timer(ioc),
         children_done(ioc),
@@ -65,8 +76,10 @@ struct Session {
     boost::system::error_code ignored;
     sd.cancel(ignored);
     status_timer.cancel();
+    space_signal.cancel();  // a reader blocked on a full queue must see `done` too
   }
 
+  asio::steady_timer& space_signal;
   ReplicationConnection conn;
   asio::posix::stream_descriptor sd;
   asio::steady_timer status_timer;
@@ -77,6 +90,7 @@ struct Session {
   bool stopping = false;
   bool copy_done_sent = false;
   bool flushing = false;
+  bool reader_blocked = false;  // waiting for queue space, not reading the socket
   std::optional<Error> error;
 };
 
@@ -226,7 +240,7 @@ awaitable<Status> StreamDriver::Impl::run_session(bool& streamed) {
   tracker.on_delivered(restarted.seq, Lsn::invalid(), Lsn::invalid());
   queue.restart(restarted);
 
-  Session s(ioc, std::move(*rc),
+  Session s(ioc, space_signal, std::move(*rc),
             progress::StatusPolicyConfig{.interval = interval,
                                          .progress_bytes = cfg.status_progress_bytes},
             clock);
@@ -324,6 +338,12 @@ awaitable<void> StreamDriver::Impl::status_loop(Session& s) {
       s.end(std::nullopt);  // the server did not acknowledge CopyDone in time: close anyway
       break;
     }
+    if (s.reader_blocked && peer_closed(s.conn.socket())) {
+      s.end(make_error(ErrorDomain::source,
+                       "the source closed the replication connection while the consumer was "
+                       "behind"));
+      break;
+    }
     if (!s.copy_done_sent) co_await send_status(s, false);
   }
 }
@@ -352,7 +372,9 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
       } else {
         space_signal.expires_at(asio::steady_timer::time_point::max());
         boost::system::error_code ec;
+        s.reader_blocked = true;
         co_await space_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        s.reader_blocked = false;
         continue;
       }
     }

@@ -11,7 +11,9 @@
 //   status   sends standby status updates (progress/ decides the values and when) at least every
 //            min(wal_sender_timeout / 2, status_interval), also while the reader is blocked on a
 //            full queue: the walsender processes replies even when its send buffer is full, so
-//            a stalled consumer does not get the connection killed.
+//            a stalled consumer does not get the connection killed. While the reader is
+//            blocked it also checks, without reading, whether the server hung up (libpq reports
+//            a failed write only on the next read), so a lost connection is noticed then too.
 // A lost connection (network, server restart, walsender terminated) ends the session; the
 // reconnect loop waits a capped, jittered backoff and starts again from the durable position
 // (asked of `durable_position`, or the tracker). Each session begins with a Restarted event in
