@@ -367,6 +367,7 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
       continue;
     }
     if (pending) {
+      queue.wake();
       if (queue.try_push(*pending)) {
         pending.reset();
       } else {
@@ -398,7 +399,7 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
         ++frames;
         payload_bytes += x->payload.size();
         tracker.on_delivered(f.seq, f.data_start, f.wal_end);
-        if (!queue.try_push(f)) pending = std::move(f);
+        if (!queue.try_push(f, /*wake_consumer=*/false)) pending = std::move(f);
       } else {
         const auto& k = std::get<Keepalive>(*parsed);
         ++keepalives;
@@ -408,6 +409,7 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
       continue;
     }
     if (n == 0) {
+      queue.wake();  // the burst read from the socket is in the queue
       boost::system::error_code ec;
       co_await s.sd.async_wait(asio::posix::stream_descriptor::wait_read,
                                asio::redirect_error(asio::use_awaitable, ec));
@@ -447,6 +449,7 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
     s.end(s.conn.error_from(nullptr, "reading the replication stream"));
     break;
   }
+  queue.wake();
   s.end(s.error);  // wake the status coroutine (keeps the first error)
 }
 

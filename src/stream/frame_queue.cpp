@@ -6,7 +6,7 @@ namespace dualwrite::stream {
 
 FrameQueue::FrameQueue(std::size_t capacity_bytes) : capacity_(capacity_bytes) {}
 
-bool FrameQueue::try_push(Frame& frame) {
+bool FrameQueue::try_push(Frame& frame, bool wake_consumer) {
   const std::size_t c = cost(frame);
   {
     std::lock_guard lock(mu_);
@@ -17,9 +17,19 @@ bool FrameQueue::try_push(Frame& frame) {
     waiting_for_ = 0;
     bytes_ += c;
     events_.push_back(Item{.is_restart = false, .frame = std::move(frame), .restarted = {}});
+    unannounced_ = !wake_consumer;
+  }
+  if (wake_consumer) cv_.notify_one();
+  return true;
+}
+
+void FrameQueue::wake() {
+  {
+    std::lock_guard lock(mu_);
+    if (!unannounced_) return;
+    unannounced_ = false;
   }
   cv_.notify_one();
-  return true;
 }
 
 void FrameQueue::restart(const Restarted& r) {

@@ -60,7 +60,12 @@ class FrameQueue {
   // capacity is accepted into an empty queue, so that no frame can block forever. On refusal
   // the queue remembers that the producer waits and calls the space callback once there is
   // room for the refused frame and the queue is at most half full.
-  bool try_push(Frame& frame);
+  // With `wake_consumer` false the consumer is not woken yet: a producer that pushes a burst
+  // of frames calls wake() once after it, so the consumer takes the burst in one wake-up
+  // instead of one context switch per frame.
+  bool try_push(Frame& frame, bool wake_consumer = true);
+  // Producer: wakes the consumer for frames pushed without waking it.
+  void wake();
   // Producer: drops the frames not yet popped and enqueues `r` (which always fits).
   void restart(const Restarted& r);
   // Producer: no more events; pop() returns what is left, then nullopt.
@@ -93,6 +98,7 @@ class FrameQueue {
   std::deque<Item> events_;
   std::size_t bytes_ = 0;
   bool closed_ = false;
+  bool unannounced_ = false;     // frames pushed without waking the consumer
   std::size_t waiting_for_ = 0;  // cost of the refused frame; 0 when the producer is not waiting
   std::function<void()> on_space_;
 };

@@ -79,6 +79,23 @@ TEST(FrameQueue, RestartDropsUnconsumedFramesAndWakesTheProducer) {
   EXPECT_FALSE(q.pop_for(std::chrono::milliseconds(1)).has_value());
 }
 
+TEST(FrameQueue, DeferredWakeReachesAWaitingConsumerOnlyOnWake) {
+  FrameQueue q;
+  std::atomic<bool> got{false};
+  std::thread consumer([&] {
+    auto ev = q.pop();
+    got = ev.has_value();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // consumer is waiting
+  auto a = frame(1, 10);
+  ASSERT_TRUE(q.try_push(a, /*wake_consumer=*/false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(got.load());  // not woken by the burst push
+  q.wake();
+  consumer.join();
+  EXPECT_TRUE(got.load());
+}
+
 TEST(FrameQueue, CloseDrainsThenEnds) {
   FrameQueue q;
   auto a = frame(1, 10);
