@@ -323,6 +323,10 @@ void Applier::apply_translated(const Change& change, std::optional<std::int64_t>
     }
     default: break;
   }
+  // A change's ops can flush the current run, which can retry unlinked letters, which
+  // translates more changes: keep the outer change's record alive and restore it afterwards.
+  const std::uint64_t outer_record = builder_->current_record_;
+  if (outer_record != kNoRecord) outer_records_.push_back(outer_record);
   builder_->current_record_ = eager ? remember(change, true) : kNoRecord;
   if (eager && letter) record_at(builder_->current_record_).letter = letter;
   auto& translator = letter ? retry_translator_ : translator_;
@@ -334,7 +338,8 @@ void Applier::apply_translated(const Change& change, std::optional<std::int64_t>
       reject_change(change, *rejection);
     }
   }
-  builder_->current_record_ = kNoRecord;
+  builder_->current_record_ = outer_record;
+  if (outer_record != kNoRecord) outer_records_.pop_back();
 }
 
 void Applier::reject_change(const Change& change, const translate::Rejection& rejection) {
@@ -503,8 +508,10 @@ void Applier::sync() {
       }
     }
   }
-  // Records older than what the current run refers to are no longer needed.
-  const std::uint64_t keep_from = builder_->first_record();
+  // Records older than what the current run, or the change being translated right now (its
+  // next op may not have reached the builder yet), refers to are no longer needed.
+  std::uint64_t keep_from = std::min(builder_->first_record(), builder_->current_record_);
+  for (auto r : outer_records_) keep_from = std::min(keep_from, r);
   const std::uint64_t end = records_base_ + records_.size();
   const std::uint64_t drop_to = keep_from == kNoRecord ? end : keep_from;
   while (records_base_ < drop_to && !records_.empty()) {
@@ -761,30 +768,36 @@ void Applier::rollback() {
   last_end_.reset();
   resolved_letters_.clear();
   failed_retries_.clear();
-  if (!conn_.ok()) {
-    pending_.clear();
-    in_txn_ = false;
-    return;
-  }
-  if (!pending_.empty()) {
-    PQpipelineSync(conn_.get());
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-      while (PGresult* raw = PQgetResult(conn_.get())) PQclear(raw);
-    }
-    ResultPtr s(PQgetResult(conn_.get()));
-    pending_.clear();
-  }
-  if (in_txn_) {
-    send_control("ROLLBACK");
-    PQpipelineSync(conn_.get());
-    while (PGresult* raw = PQgetResult(conn_.get())) PQclear(raw);
-    ResultPtr s(PQgetResult(conn_.get()));
-    pending_.clear();
-  }
   records_.clear();
   records_base_ = 0;
+  outer_records_.clear();
+  builder_->current_record_ = kNoRecord;
   unsynced_statements_ = 0;
+  const bool had_txn = in_txn_;
   in_txn_ = false;
+  // Best effort: with the connection gone the server has rolled back already; a connection that
+  // fails here is dropped, and connect() builds a new one.
+  if (conn_.ok()) {
+    bool ok = PQpipelineSync(conn_.get()) == 1;
+    if (ok && had_txn) {
+      ok = PQsendQueryParams(conn_.get(), "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0) ==
+               1 &&
+           PQpipelineSync(conn_.get()) == 1;
+    }
+    // Drain everything up to the last sync.
+    const int syncs = ok ? (had_txn ? 2 : 1) : 0;
+    for (int seen = 0; ok && seen < syncs;) {
+      PGresult* raw = PQgetResult(conn_.get());
+      if (raw == nullptr) {
+        if (PQstatus(conn_.get()) != CONNECTION_OK) ok = false;
+        continue;
+      }
+      if (PQresultStatus(raw) == PGRES_PIPELINE_SYNC) ++seen;
+      PQclear(raw);
+    }
+    if (!ok) conn_ = Connection{};
+  }
+  pending_.clear();
 }
 
 }  // namespace dualwrite::apply

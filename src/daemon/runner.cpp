@@ -254,6 +254,12 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     } catch (const apply::DbError& e) {
       spdlog::warn("target: {}", e.what());
       outcome = Outcome::restart;
+    } catch (const std::exception& e) {
+      // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined
+      // and nothing uncommitted is confirmed) and let the service manager restart us.
+      spdlog::critical("apply: {}", e.what());
+      fatal_code = exit_code(ErrorDomain::internal);
+      outcome = Outcome::fatal;
     }
 
     driver.stop();

@@ -146,6 +146,7 @@ class Applier {
   std::deque<Pending> pending_;
   std::deque<Record> records_;
   std::uint64_t records_base_ = 0;  // global index of records_.front()
+  std::vector<std::uint64_t> outer_records_;  // records of changes whose translation is nested
   std::int64_t unresolved_unlinked_ = 0;
   std::vector<std::int64_t> resolved_letters_;
   std::vector<std::int64_t> failed_retries_;

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End-to-end: `dualwrite run` under a mixed legacy workload while it is killed with SIGKILL at
+# random moments (20 times by default), while the source server crashes and restarts
+# (pg_ctl restart -m immediate), and while its target connection is cut. At the end the new
+# tables must equal what mapping.md computes from the legacy tables (sql/verify), and a SIGTERM
+# must stop it with exit status 0.
+#
+#   tests/shell/e2e/kill_restart.sh BUILD_DIR [KILLS]
+#
+# It runs its own PostgreSQL (scripts/dev-db in a temp dir): the source restart must not
+# disturb the tests that share the main test server.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+source "$root/scripts/lib/common.sh"
+build=${1:?usage: kill_restart.sh BUILD_DIR [KILLS]}
+kills=${2:-20}
+bin=$build/dualwrite
+bindir=$(dw_pg_bindir)
+
+export DUALWRITE_DEVDB_DIR=$(mktemp -d /tmp/dw-e2e.XXXXXX)
+work=$(mktemp -d /tmp/dw-e2e-work.XXXXXX)
+daemon_pid=""
+bench_pid=""
+cleanup() {
+  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null || true
+  [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null || true
+  "$root/scripts/dev-db" down >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- daemon log (last 40 lines)"; tail -40 "$work/daemon.log" || true; exit 1; }
+
+conn=$("$root/scripts/dev-db" up --scale 0 2>/dev/null | tail -n 1)
+sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
+sql -f "$root/sql/verify/expected.sql" >/dev/null
+sql -f "$root/sql/verify/compare.sql" >/dev/null
+
+export DUALWRITE_SOURCE_CONNINFO=$conn
+export DUALWRITE_METRICS_LISTEN=""
+export DUALWRITE_RECONNECT_INITIAL_BACKOFF=50ms
+export DUALWRITE_RECONNECT_MAX_BACKOFF=1s
+start_daemon() {
+  "$bin" run >>"$work/daemon.log" 2>&1 &
+  daemon_pid=$!
+}
+workload() {  # workload SECONDS: the mixed legacy workload, 4 clients
+  "$bindir/pgbench" -n -c 4 -j 2 -T "$1" --max-tries=20 \
+    -f "$root/bench/workload/feedback.sql@10" -f "$root/bench/workload/suggestion.sql@2" \
+    -f "$root/bench/workload/chat.sql@3" -f "$root/bench/workload/profile.sql@1" \
+    -f "$root/bench/workload/offline.sql@2" -f "$root/bench/workload/link.sql@1" \
+    "$conn" >>"$work/pgbench.log" 2>&1
+}
+
+# The daemon starts on an empty database and creates its slot: everything after is streamed
+# (a populated database is `dualwrite bootstrap`'s job).
+start_daemon
+for _ in $(seq 1 100); do
+  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dualwrite'")" = 1 ] && break
+  sleep 0.1
+done
+sql -f "$root/bench/workload/setup.sql" >/dev/null
+
+echo "phase 1: workload with $kills kills -9 of the daemon"
+workload $((kills + 10)) &
+bench_pid=$!
+# A large transaction too: the synthetic generator in one transaction (streamed in protocol 2).
+sql -v scale=0.02 -f "$root/sql/fixture/synthetic_data.sql" >/dev/null &
+big_pid=$!
+for i in $(seq 1 "$kills"); do
+  sleep "0.$(( RANDOM % 9 + 2 ))"
+  kill -9 "$daemon_pid" 2>/dev/null || true
+  wait "$daemon_pid" 2>/dev/null || true
+  start_daemon
+done
+wait "$big_pid" || fail "the synthetic data load failed"
+wait "$bench_pid" || fail "the workload failed (see $work/pgbench.log)"
+bench_pid=""
+
+echo "phase 2: the source crashes and restarts (pg_ctl restart -m immediate) under load"
+( workload 8 || true ) &
+bench_pid=$!
+sleep 3
+dw_as_pg_owner "$bindir/pg_ctl" -D "$DUALWRITE_DEVDB_DIR/data" -m immediate -w restart \
+  -l "$DUALWRITE_DEVDB_DIR/postgres.log" >/dev/null
+wait "$bench_pid" || true
+bench_pid=""
+kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon died when the source restarted"
+
+echo "phase 3: the target connection is cut under load"
+workload 6 &
+bench_pid=$!
+for i in 1 2 3; do
+  sleep 1.5
+  sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE application_name = 'dualwrite' AND backend_type = 'client backend'" >/dev/null
+done
+wait "$bench_pid" || fail "the workload failed in phase 3"
+bench_pid=""
+kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon died when its target connection was cut"
+
+# Catch up: a marker row is the last change; once it is applied, everything before it is.
+sql -c "INSERT INTO offline_likes (user_id, activity_slug) VALUES (md5('user1')::uuid, 'marker')"
+marker_id=$(sql -c "SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'offline_likes:' || md5('user1')::uuid || ':marker')")
+for _ in $(seq 1 600); do
+  [ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] && break
+  sleep 0.2
+done
+[ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] \
+  || fail "the daemon did not catch up within 120 s"
+
+kill -TERM "$daemon_pid"
+status=0
+wait "$daemon_pid" || status=$?
+daemon_pid=""
+[ "$status" = 0 ] || fail "SIGTERM: exit status $status, expected 0"
+
+echo "legacy rows: $(sql -c "SELECT (SELECT count(*) FROM activity_feedback) || ' feedback, ' || (SELECT count(*) FROM ai_suggestions) || ' suggestions, ' || (SELECT count(*) FROM chatbot_messages) || ' messages'")"
+echo "dead letters: $(sql -c "SELECT coalesce(string_agg(reason || '=' || n, ' '), 'none') FROM (SELECT reason, count(*) n FROM dualwrite.dead_letters WHERE resolved_at IS NULL GROUP BY reason) d")"
+sql -c "SELECT table_name || ': expected ' || expected || ', actual ' || actual FROM dualwrite_expected.counts()"
+diff=$(sql -c "SELECT table_name || ' ' || key || ' ' || problem FROM dualwrite_expected.diff_all(20)")
+if [ -n "$diff" ]; then
+  echo "$diff"
+  fail "the new tables differ from what mapping.md computes from the legacy tables"
+fi
+restarts=$(grep -c "target origin" "$work/daemon.log" || true)
+echo "ok: new tables equal the mapping of the legacy tables after $kills kills, a source crash and 3 target cuts ($restarts stream starts)"
