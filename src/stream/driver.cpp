@@ -96,7 +96,12 @@ struct Session {
 
 struct StreamDriver::Impl {
   Impl(StreamConfig c, progress::ProgressTracker& t, FrameQueue& q)
-      : cfg(std::move(c)), tracker(t), queue(q), space_signal(ioc), backoff_timer(ioc) {}
+      : cfg(std::move(c)),
+        tracker(t),
+        queue(q),
+        space_signal(ioc),
+        backoff_timer(ioc),
+        wake_timer(ioc) {}
 
   awaitable<void> main_loop();
   awaitable<Status> run_session(bool& streamed);
@@ -105,6 +110,7 @@ struct StreamDriver::Impl {
   awaitable<void> send_status(Session& s, bool reply_requested);
   awaitable<void> flush(Session& s);
   void handle_stop();
+  void wake_consumer_soon();
 
   StreamConfig cfg;
   progress::ProgressTracker& tracker;
@@ -113,6 +119,8 @@ struct StreamDriver::Impl {
   asio::io_context ioc;
   asio::steady_timer space_signal;  // cancelled to wake a reader blocked on a full queue
   asio::steady_timer backoff_timer;
+  asio::steady_timer wake_timer;  // coalesces consumer wake-ups (cfg.consumer_wake_delay)
+  bool wake_armed = false;
   Session* current = nullptr;
   bool stopping = false;
   std::uint64_t seq = 0;
@@ -182,6 +190,20 @@ void StreamDriver::Impl::handle_stop() {
     current->sd.cancel(ignored);  // the reader wakes up and closes the stream
     current->status_timer.cancel();
   }
+}
+
+void StreamDriver::Impl::wake_consumer_soon() {
+  if (cfg.consumer_wake_delay <= std::chrono::microseconds::zero()) {
+    queue.wake();
+    return;
+  }
+  if (wake_armed) return;
+  wake_armed = true;
+  wake_timer.expires_after(cfg.consumer_wake_delay);
+  wake_timer.async_wait([this](const boost::system::error_code&) {
+    wake_armed = false;
+    queue.wake();
+  });
 }
 
 awaitable<void> StreamDriver::Impl::main_loop() {
@@ -409,7 +431,7 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
       continue;
     }
     if (n == 0) {
-      queue.wake();  // the burst read from the socket is in the queue
+      wake_consumer_soon();  // the burst read from the socket is in the queue
       boost::system::error_code ec;
       co_await s.sd.async_wait(asio::posix::stream_descriptor::wait_read,
                                asio::redirect_error(asio::use_awaitable, ec));

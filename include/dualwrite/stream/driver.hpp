@@ -67,6 +67,10 @@ struct StreamConfig {
   // Called on the stream thread when a session ends with an error that will be retried, with
   // the delay before the next attempt (for the warn log line; the count is in stats()).
   std::function<void(const Error&, std::chrono::milliseconds retry_in)> on_retry;
+  // Frames read in a burst are announced to a waiting consumer at most this much later, so
+  // that it wakes once per many frames rather than once per socket read (fewer context
+  // switches; see bench/stream/README.md). 0: at once. A full queue always wakes it at once.
+  std::chrono::microseconds consumer_wake_delay{1'000};
   // How long stop() waits for the server to acknowledge CopyDone before closing anyway.
   std::chrono::milliseconds stop_timeout{5'000};
 };

@@ -386,21 +386,27 @@ TEST_F(StreamTest, SlotDroppedWhileStreamingIsFatalSlotLost) {
   progress::ProgressTracker tracker(start_, 0s, clock);
   FrameQueue queue;
   Collector collector(queue, tracker, true);
-  Running run(config(), tracker, queue);
+  auto cfg = config();
+  cfg.backoff = {.initial = 1000ms, .cap = 2000ms};  // leaves the test time to drop the slot
+  Running run(cfg, tracker, queue);
   ASSERT_TRUE(wait_until([&] { return run.driver.stats().connected; }, 20s));
-  // An active slot cannot be dropped: end our walsender and drop the slot before the driver
-  // reconnects (its backoff is at least a connection's time away).
+  // An active slot cannot be dropped: end our walsender, and drop the slot as soon as it is
+  // released, before the driver reconnects.
   db_.exec(
-      "DO $$ BEGIN FOR i IN 1..500 LOOP "
+      "DO $$ BEGIN FOR i IN 1..50 LOOP "
       "PERFORM pg_terminate_backend(pid) FROM pg_stat_replication "
       "WHERE application_name = '" +
       app_ +
       "'; "
-      "PERFORM pg_sleep(0.01); "
+      "FOR j IN 1..400 LOOP "
+      "IF EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = '" +
+      slot_ +
+      "' AND NOT active) THEN "
       "BEGIN PERFORM pg_drop_replication_slot('" +
       slot_ +
       "'); RETURN; "
-      "EXCEPTION WHEN object_in_use THEN NULL; END; END LOOP; "
+      "EXCEPTION WHEN object_in_use THEN EXIT; END; END IF; "
+      "PERFORM pg_sleep(0.005); END LOOP; END LOOP; "
       "RAISE 'could not drop the slot'; END $$");
   run.thread.join();
   ASSERT_FALSE(run.result.ok());
