@@ -79,6 +79,89 @@ std::string_view trigger_of(std::string_view source) {
   return source;  // manual, cron
 }
 
+namespace od = simdjson::ondemand;
+
+// The exact text of a JSON value, as it stands in the input: nested objects and arrays, and
+// above all numbers, are copied byte for byte (jsonb prints a numeric with its scale, so
+// 0.150 must stay 0.150, which re-serialising a double would not do).
+simdjson::error_code raw_of(od::value value, std::string_view& out) {
+  od::json_type type;
+  if (auto e = value.type().get(type)) return e;
+  if (type == od::json_type::object) {
+    od::object o;
+    if (auto e = value.get_object().get(o)) return e;
+    return o.raw_json().get(out);
+  }
+  if (type == od::json_type::array) {
+    od::array a;
+    if (auto e = value.get_array().get(a)) return e;
+    return a.raw_json().get(out);
+  }
+  out = value.raw_json_token();
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t' ||
+                          out.back() == '\r')) {
+    out.remove_suffix(1);
+  }
+  return simdjson::SUCCESS;
+}
+
+
+}  // namespace
+
+bool FlatJson::object(std::string_view json, std::vector<JsonField>& out) {
+  out.clear();
+  buffer_.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  buffer_.assign(json);
+  od::document doc;
+  if (parser_.iterate(buffer_.data(), buffer_.size(), buffer_.capacity()).get(doc)) return false;
+  od::object obj;
+  if (doc.get_object().get(obj)) return false;
+  for (auto field : obj) {
+    JsonField f;
+    std::string_view key;
+    od::value value;
+    if (field.unescaped_key().get(key) || field.value().get(value)) return false;
+    f.key = key;
+    if (value.type().get(f.type)) return false;
+    if (f.type == od::json_type::string) {
+      std::string_view text;
+      f.raw = value.raw_json_token();
+      if (value.get_string().get(text)) return false;
+      f.text = text;
+      while (!f.raw.empty() && f.raw.back() != '"') f.raw.remove_suffix(1);
+    } else if (raw_of(value, f.raw)) {
+      return false;
+    }
+    out.push_back(std::move(f));
+  }
+  return true;
+}
+
+bool FlatJson::array(std::string_view json, std::vector<std::string_view>& out) {
+  out.clear();
+  buffer_.reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  buffer_.assign(json);
+  od::document doc;
+  if (parser_.iterate(buffer_.data(), buffer_.size(), buffer_.capacity()).get(doc)) return false;
+  od::array arr;
+  if (doc.get_array().get(arr)) return false;
+  for (auto element : arr) {
+    od::value value;
+    std::string_view raw;
+    if (element.get(value) || raw_of(value, raw)) return false;
+    out.push_back(raw);
+  }
+  return true;
+}
+
+namespace {
+
+bool is_int32_literal(std::string_view text, std::int64_t& value) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc{} && end == text.data() + text.size() && value >= INT32_MIN &&
+         value <= INT32_MAX;
+}
+
 }  // namespace
 
 std::string_view name_of(Operation op) {
@@ -113,10 +196,6 @@ std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view text) 
 }
 
 Translator::Translator() = default;
-
-simdjson::simdjson_result<simdjson::dom::element> Translator::parse_json(std::string_view json) {
-  return parser_.parse(json.data(), json.size(), true);
-}
 
 std::optional<Rejection> Translator::translate(const Change& c, OpSink& sink) {
   if (c.op == Operation::truncate) {
@@ -194,24 +273,22 @@ std::optional<Rejection> Translator::user_attributes(const Change& c, OpSink& si
   Param notifications = Param::null(), feature_flags = Param::null(), rest = Param::null();
   const Value& prefs = row[k::preferences];
   if (prefs.is_text()) {
-    auto doc = parse_json(prefs.text);
-    simdjson::dom::object obj;
-    if (doc.error() || doc.value_unsafe().get_object().get(obj)) {
+    if (!outer_json_.object(prefs.text, fields_)) {
       return reject(DeadLetterReason::invalid_payload, "preferences is not a JSON object");
     }
     json_a_ = "{}";
     json_b_ = "{}";
     json_c_ = "{";
-    for (auto field : obj) {
+    for (const auto& field : fields_) {
       const bool is_notifications = field.key == "notifications";
       if (is_notifications || field.key == "feature_flags") {
-        if (!field.value.is_object()) {
+        if (field.type != simdjson::ondemand::json_type::object) {
           return reject(DeadLetterReason::invalid_payload,
-                        "preferences." + std::string(field.key) + " is not a JSON object");
+                        "preferences." + field.key + " is not a JSON object");
         }
-        (is_notifications ? json_a_ : json_b_) = simdjson::minify(field.value);
+        (is_notifications ? json_a_ : json_b_) = field.raw;
       } else {
-        append_key_value(json_c_, field.key, simdjson::minify(field.value));
+        append_key_value(json_c_, field.key, field.raw);
       }
     }
     json_c_ += '}';
@@ -267,18 +344,14 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
 
   Param metadata = param(row[k::metadata]);
   if (feedback_type == "dislike" && row[k::metadata].is_text()) {
-    auto doc = parse_json(row[k::metadata].text);
-    simdjson::dom::object obj;
-    if (doc.error() || doc.value_unsafe().get_object().get(obj)) {
+    if (!outer_json_.object(row[k::metadata].text, fields_)) {
       return reject(DeadLetterReason::invalid_payload,
                     "metadata of a dislike is not a JSON object (legacy_feedback_type cannot "
                     "be added)");
     }
     json_a_ = "{";
-    for (auto field : obj) {
-      if (field.key != "legacy_feedback_type") {
-        append_key_value(json_a_, field.key, simdjson::minify(field.value));
-      }
+    for (const auto& field : fields_) {
+      if (field.key != "legacy_feedback_type") append_key_value(json_a_, field.key, field.raw);
     }
     append_key_value(json_a_, "legacy_feedback_type", "\"dislike\"");
     json_a_ += '}';
@@ -335,49 +408,68 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
 
   Param items = Param::null(), item_count = Param::null();
   if (row[k::suggestions].is_text()) {
-    auto doc = parse_json(row[k::suggestions].text);
-    simdjson::dom::array array;
-    if (doc.error() || doc.value_unsafe().get_array().get(array)) {
+    if (!outer_json_.array(row[k::suggestions].text, elements_)) {
       return reject(DeadLetterReason::invalid_payload, "suggestions is not a JSON array");
     }
     const std::string run_id(row[k::id].text);
     json_a_ = "[";
     std::size_t position = 0;
-    for (auto element : array) {
+    for (const auto element : elements_) {
       ++position;
-      simdjson::dom::object obj;
-      std::string_view slug;
-      if (element.get_object().get(obj) || obj["slug"].get_string().get(slug)) {
+      const JsonField* slug = nullptr;
+      const JsonField* features = nullptr;
+      const JsonField* score = nullptr;
+      const JsonField* reason = nullptr;
+      if (inner_json_.object(element, inner_fields_)) {
+        for (const auto& f : inner_fields_) {
+          if (f.key == "slug") slug = &f;
+          else if (f.key == "features") features = &f;
+          else if (f.key == "score") score = &f;
+          else if (f.key == "reason") reason = &f;
+        }
+      }
+      if (slug == nullptr || slug->type != simdjson::ondemand::json_type::string) {
         return reject(DeadLetterReason::invalid_payload,
                       "suggestions[" + std::to_string(position) +
                           "] is not an object with a string slug");
       }
-      std::string features = "{";
-      simdjson::dom::element f;
-      if (!obj["features"].get(f)) {
-        simdjson::dom::object fobj;
-        if (f.get_object().get(fobj)) {
-          return reject(DeadLetterReason::invalid_payload,
-                        "suggestions[" + std::to_string(position) + "].features is not an object");
-        }
-        for (auto field : fobj) {
-          if (field.key != "score" && field.key != "reason") {
-            append_key_value(features, field.key, simdjson::minify(field.value));
+      if (features != nullptr && features->type != simdjson::ondemand::json_type::object) {
+        return reject(DeadLetterReason::invalid_payload,
+                      "suggestions[" + std::to_string(position) + "].features is not an object");
+      }
+      // ranking_features: the element's features, then its own score and reason (which win
+      // over keys of the same name inside features).
+      std::string ranking = "{";
+      if (features != nullptr) {
+        std::string_view body = features->raw;
+        body.remove_prefix(1);  // '{'
+        body.remove_suffix(1);  // '}'
+        std::size_t first = body.find_first_not_of(" \t\r\n");
+        if (first != std::string_view::npos) {
+          if (score != nullptr || reason != nullptr) {
+            // Only then are the keys of features looked at one by one.
+            FlatJson nested;
+            std::vector<JsonField> nested_fields;
+            nested.object(features->raw, nested_fields);
+            for (const auto& nf : nested_fields) {
+              if ((nf.key == "score" && score) || (nf.key == "reason" && reason)) continue;
+              append_key_value(ranking, nf.key, nf.raw);
+            }
+          } else {
+            ranking.append(body.substr(first));
           }
         }
       }
-      for (const char* extra : {"score", "reason"}) {
-        simdjson::dom::element v;
-        if (!obj[extra].get(v)) append_key_value(features, extra, simdjson::minify(v));
-      }
-      features += '}';
+      if (score != nullptr) append_key_value(ranking, "score", score->raw);
+      if (reason != nullptr) append_key_value(ranking, "reason", reason->raw);
+      ranking += '}';
       const auto item_id = mapping_uuid("ai_suggestions:" + run_id + ":" + std::to_string(position));
       if (position > 1) json_a_ += ',';
       json_a_ += "{\"id\":\"";
       json_a_.append(item_id.data(), item_id.size());
       json_a_ += "\",\"position\":" + std::to_string(position) + ",\"activity_slug\":";
-      decode::append_json_string(slug, json_a_);
-      json_a_ += ",\"ranking_features\":" + features + "}";
+      json_a_.append(slug->raw);
+      json_a_ += ",\"ranking_features\":" + ranking + "}";
     }
     json_a_ += ']';
     number_ = std::to_string(position);
@@ -479,28 +571,26 @@ std::optional<Rejection> Translator::chatbot_messages(const Change& c, OpSink& s
 
   Param tool_calls = Param::null(), latency = Param::null(), metadata = Param::null();
   if (row[k::metadata].is_text()) {
-    auto doc = parse_json(row[k::metadata].text);
-    simdjson::dom::object obj;
-    if (doc.error() || doc.value_unsafe().get_object().get(obj)) {
+    if (!outer_json_.object(row[k::metadata].text, fields_)) {
       return reject(DeadLetterReason::invalid_payload, "metadata is not a JSON object");
     }
     json_c_ = "{";
-    for (auto field : obj) {
+    for (const auto& field : fields_) {
       if (field.key == "tool_calls") {
-        json_a_ = simdjson::minify(field.value);
+        json_a_ = field.raw;
         tool_calls = Param::of(json_a_);
         continue;
       }
       std::int64_t ms = 0;
       // An integer that fits the target's integer column moves out of metadata; anything else
       // stays in metadata, so nothing the legacy row held is lost.
-      if (field.key == "latency_ms" && field.value.is_int64() && !field.value.get_int64().get(ms) &&
-          ms >= INT32_MIN && ms <= INT32_MAX) {
+      if (field.key == "latency_ms" && field.type == simdjson::ondemand::json_type::number &&
+          is_int32_literal(field.raw, ms)) {
         number_ = std::to_string(ms);
         latency = Param::of(number_);
         continue;
       }
-      append_key_value(json_c_, field.key, simdjson::minify(field.value));
+      append_key_value(json_c_, field.key, field.raw);
     }
     json_c_ += '}';
     metadata = Param::of(json_c_);

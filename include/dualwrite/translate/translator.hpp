@@ -47,6 +47,27 @@ class OpSink {
   virtual void op(OpKind kind, std::span<const Param> params, std::string_view run_key) = 0;
 };
 
+// One level of a JSON document, parsed with simdjson's On-Demand API: each member's exact
+// input text (`raw`), so that numbers and nested values are carried byte for byte.
+struct JsonField {
+  std::string key;
+  std::string_view raw;
+  simdjson::ondemand::json_type type = simdjson::ondemand::json_type::null;
+  std::string text;  // unescaped, for strings
+};
+
+class FlatJson {
+ public:
+  // The members of a top-level object; false when `json` is not one.
+  bool object(std::string_view json, std::vector<JsonField>& out);
+  // The elements of a top-level array; false when `json` is not one.
+  bool array(std::string_view json, std::vector<std::string_view>& out);
+
+ private:
+  simdjson::ondemand::parser parser_;
+  std::string buffer_;  // padded copy of the input; `raw` views point into it
+};
+
 class Translator {
  public:
   Translator();
@@ -66,11 +87,9 @@ class Translator {
   std::optional<Rejection> chatbot_messages(const Change& c, OpSink& sink);
   std::optional<Rejection> conversation_context(const Change& c, OpSink& sink);
 
-  // Parses `json` (a jsonb text value) into the reusable DOM parser.
-  simdjson::simdjson_result<simdjson::dom::element> parse_json(std::string_view json);
-
-  simdjson::dom::parser parser_;
-  simdjson::padded_string padded_;
+  FlatJson outer_json_, inner_json_;
+  std::vector<JsonField> fields_, inner_fields_;
+  std::vector<std::string_view> elements_;
   // Scratch buffers the emitted Params point into; valid until the next translate().
   std::string json_a_, json_b_, json_c_, json_d_, key_, number_;
   UuidText id_a_{}, id_b_{};

@@ -7,14 +7,15 @@
 namespace dualwrite::testing {
 
 Bridge::Bridge(TestDatabase& db, std::string proto_version) : db_(db), proto_(std::move(proto_version)) {
-  db_.exec("SELECT pg_create_logical_replication_slot('dw_test', 'pgoutput')");
+  // Slots, like origins, are cluster-wide: one per test database.
+  db_.exec("SELECT pg_create_logical_replication_slot('" + db_.name() + "', 'pgoutput')");
 }
 
 std::vector<std::vector<std::byte>> Bridge::peek() {
   std::string options = "'proto_version', '" + proto_ + "', 'publication_names', 'dualwrite_legacy'";
   if (proto_ == "2") options += ", 'streaming', 'on'";
   const auto rows = db_.rows(
-      "SELECT encode(data, 'hex') FROM pg_logical_slot_peek_binary_changes('dw_test', NULL, NULL, " +
+      "SELECT encode(data, 'hex') FROM pg_logical_slot_peek_binary_changes('" + db_.name() + "', NULL, NULL, " +
       options + ")");
   std::vector<std::vector<std::byte>> out;
   for (const auto& hex : rows) {

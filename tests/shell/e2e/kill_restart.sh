@@ -24,8 +24,12 @@ bench_pid=""
 cleanup() {
   [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null || true
   [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null || true
-  "$root/scripts/dev-db" down >/dev/null 2>&1 || true
-  rm -rf "$work"
+  if [ -n "${DUALWRITE_E2E_KEEP:-}" ]; then
+    echo "kept: DUALWRITE_DEVDB_DIR=$DUALWRITE_DEVDB_DIR, logs in $work"
+  else
+    "$root/scripts/dev-db" down >/dev/null 2>&1 || true
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- daemon log (last 40 lines)"; tail -40 "$work/daemon.log" || true; exit 1; }

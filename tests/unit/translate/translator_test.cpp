@@ -102,7 +102,7 @@ TEST(Translator, DislikeRecordsTheLegacyTypeInMetadata) {
   ASSERT_FALSE(t.translate(
       insert(LegacyTable::activity_feedback, feedback("dislike", nullptr, R"({"device": "ios", "n": [1, 2]})")),
       sink));
-  EXPECT_NE(sink.lines[0].find(R"({"device":"ios","n":[1,2],"legacy_feedback_type":"dislike"})"),
+  EXPECT_NE(sink.lines[0].find(R"({"device":"ios","n":[1, 2],"legacy_feedback_type":"dislike"})"),
             std::string::npos)
       << sink.lines[0];
 }
@@ -176,6 +176,20 @@ TEST(Translator, SuggestionsBecomeARunAndPositionedItems) {
       << sink.lines[0];
 }
 
+TEST(Translator, NumbersKeepTheirExactText) {
+  // jsonb prints a numeric with its scale: 0.150 re-serialised from a double would be 0.15,
+  // and the target row would differ from the legacy one.
+  Translator t;
+  RecordingSink sink;
+  ASSERT_FALSE(t.translate(
+      insert(LegacyTable::ai_suggestions,
+             suggestion(R"([{"slug": "a", "score": 0.15000000000000000000, "features": {"w": 1e3, "z": -0.0}}])")),
+      sink));
+  EXPECT_NE(sink.lines[0].find(R"("ranking_features":{"w":1e3,"z":-0.0,"score":0.15000000000000000000}})"),
+            std::string::npos)
+      << sink.lines[0];
+}
+
 TEST(Translator, SuggestionsThatAreNotAnArrayOfSlugsAreInvalidPayload) {
   for (const char* bad : {R"({"slug": "a"})", R"([{"slug": 1}])", R"([{"score": 1}])", R"(["a"])",
                           R"([{"slug": "a", "features": [1]}])", "not json"}) {
@@ -226,7 +240,7 @@ TEST(Translator, PreferencesSplitIntoSettings) {
       insert(LegacyTable::user_attributes,
              attributes(R"({"notifications": {"email": true}, "theme": "dark", "feature_flags": {"beta": 1}})")),
       sink));
-  EXPECT_NE(sink.lines[0].find(R"(| 0 | {"email":true} | {"beta":1} | {"theme":"dark"} |)"),
+  EXPECT_NE(sink.lines[0].find(R"(| 0 | {"email": true} | {"beta": 1} | {"theme":"dark"} |)"),
             std::string::npos)
       << sink.lines[0];
   sink.lines.clear();
@@ -280,7 +294,7 @@ TEST(Translator, MessageMetadataSplitsToolCallsAndLatency) {
                      {cm::created_at, "2026-01-02 03:04:05+00"}})),
       sink));
   EXPECT_EQ(sink.lines[0],
-            R"(message_put: m1 | c1 | assistant | olá | [{"name":"search"}] | 120 | {"model":"m"} | 2026-01-02 03:04:05+00 |)");
+            R"(message_put: m1 | c1 | assistant | olá | [{"name": "search"}] | 120 | {"model":"m"} | 2026-01-02 03:04:05+00 |)");
   sink.lines.clear();
   ASSERT_FALSE(t.translate(
       insert(LegacyTable::chatbot_messages,
