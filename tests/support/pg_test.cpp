@@ -92,10 +92,15 @@ TestDatabase::~TestDatabase() {
   try {
     std::unique_ptr<PGconn, PgConnDeleter> admin(
         connect_or_throw(with_dbname(server_conninfo(), "postgres")));
-    // Slots pin a database; drop ours before the database itself.
+    // Slots pin a database; drop ours before the database itself. Replication origins are
+    // cluster-wide and take one of max_replication_slots' state slots each: tests name theirs
+    // after their database, and drop them here.
     run(admin.get(),
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '" +
             name_ + "' AND NOT active");
+    run(admin.get(),
+        "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE '" +
+            name_ + "%' OR roname = '" + name_ + "'");
     run(admin.get(), "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
   } catch (const std::exception& e) {
     ADD_FAILURE() << "cleanup of " << name_ << " failed: " << e.what();
