@@ -217,9 +217,9 @@ SELECT u.account_id,
   FROM dualwrite_expected._user_attributes u;
 
 -- Every applied feedback except the merged likes/bookmarks: per (account, slug, type) of those
--- two types only the lowest legacy id has a row (the bridge inserts the first and counts the
--- others as merged). In production "first" means first in commit order, which a later UPDATE
--- turning an older row into a like does not follow; verify then reports the pair.
+-- two types only the earliest has a row, by (created_at, id) — the bridge keeps the earliest
+-- whatever order they arrive in (a late-linked user's old like replaces a newer one) and keeps
+-- the others in dualwrite.merged_interactions, from where an unlike promotes the next one.
 CREATE OR REPLACE VIEW dualwrite_expected.activity_interactions AS
 SELECT f.id, f.account_id, f.activity_id, f.activity_slug, f.interaction_type,
        f.source_session_id, f.score_delta, f.metadata, f.created_at
@@ -231,7 +231,7 @@ SELECT k.id, k.account_id, k.activity_id, k.activity_slug, k.interaction_type,
   FROM (SELECT DISTINCT ON (f.account_id, f.activity_slug, f.interaction_type) f.*
           FROM dualwrite_expected._feedback f
          WHERE f.interaction_type IN ('like', 'bookmark')
-         ORDER BY f.account_id, f.activity_slug, f.interaction_type, f.legacy_id) k;
+         ORDER BY f.account_id, f.activity_slug, f.interaction_type, f.created_at, f.id) k;
 
 -- One recommendation source per suggestion named by an applied feedback (merged ones too),
 -- created by the first such feedback: created_at is that feedback's created_at.

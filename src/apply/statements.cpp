@@ -190,29 +190,41 @@ WITH src AS (
    WHERE ri.run_id = o.suggestion_id AND ri.activity_slug = o.activity_slug
 ))SQL";
 
+// Likes and bookmarks go through dualwrite.put_unique_interaction(), one by one in stream
+// order: the earliest of a key is kept, the others wait in dualwrite.merged_interactions
+// (migration 20261125001300). The rest is one set-based INSERT.
 constexpr std::string_view kFeedbackInsertTail = R"SQL(
-, ins AS (
+, unique_put AS (
+  SELECT ord, dualwrite.put_unique_interaction(
+           ROW(id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
+               coalesce(metadata, '{}'), created_at)::public.activity_interactions) AS outcome
+    FROM ok WHERE interaction_type IN ('like', 'bookmark')
+   ORDER BY ord
+), ins AS (
   INSERT INTO public.activity_interactions (id, account_id, activity_id, activity_slug,
                                             interaction_type, source_session_id, score_delta,
                                             metadata, created_at)
   SELECT id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
          coalesce(metadata, '{}'), created_at
-    FROM ok
+    FROM ok WHERE interaction_type NOT IN ('like', 'bookmark')
   ON CONFLICT DO NOTHING
-  RETURNING id
 )
 SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
 UNION ALL
-SELECT ord, 'merged' FROM ok
- WHERE interaction_type IN ('like', 'bookmark') AND id NOT IN (SELECT id FROM ins)
-   AND NOT EXISTS (SELECT 1 FROM public.activity_interactions x
-                    WHERE x.id = ok.id AND x.account_id = ok.account_id)
+SELECT ord, outcome FROM unique_put WHERE outcome = 'merged'
 )SQL";
 
 constexpr std::string_view kFeedbackUpdateTail = R"SQL(
-, moved AS (
+, unique_put AS (
+  SELECT ord, dualwrite.put_unique_interaction(
+           ROW(id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
+               metadata, created_at)::public.activity_interactions) AS outcome
+    FROM ok WHERE interaction_type IN ('like', 'bookmark')
+   ORDER BY ord
+), moved AS (
   DELETE FROM public.activity_interactions x USING ok
-   WHERE x.id = ok.id AND x.account_id <> ok.account_id
+   WHERE ok.interaction_type NOT IN ('like', 'bookmark')
+     AND x.id = ok.id AND x.account_id <> ok.account_id
 ), upd AS (
   UPDATE public.activity_interactions x
      SET activity_id = ok.activity_id, activity_slug = ok.activity_slug,
@@ -223,7 +235,9 @@ constexpr std::string_view kFeedbackUpdateTail = R"SQL(
                                   THEN x.metadata || '{"legacy_feedback_type": "dislike"}'
                                   ELSE x.metadata - 'legacy_feedback_type' END),
          created_at = ok.created_at
-    FROM ok WHERE x.id = ok.id AND x.account_id = ok.account_id
+    FROM ok
+   WHERE ok.interaction_type NOT IN ('like', 'bookmark')
+     AND x.id = ok.id AND x.account_id = ok.account_id
   RETURNING x.id
 ), ins AS (
   INSERT INTO public.activity_interactions (id, account_id, activity_id, activity_slug,
@@ -231,14 +245,13 @@ constexpr std::string_view kFeedbackUpdateTail = R"SQL(
                                             metadata, created_at)
   SELECT id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
          coalesce(metadata, '{}'), created_at
-    FROM ok WHERE id NOT IN (SELECT id FROM upd)
+    FROM ok
+   WHERE interaction_type NOT IN ('like', 'bookmark') AND id NOT IN (SELECT id FROM upd)
   ON CONFLICT DO NOTHING
-  RETURNING id
 )
 SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
 UNION ALL
-SELECT ord, 'merged' FROM ok
- WHERE id NOT IN (SELECT id FROM upd) AND id NOT IN (SELECT id FROM ins)
+SELECT ord, outcome FROM unique_put WHERE outcome = 'merged'
 )SQL";
 
 const std::string& feedback_insert_sql() {
@@ -250,11 +263,9 @@ const std::string& feedback_update_sql() {
   return sql;
 }
 
+// Through dualwrite.delete_interactions(): an unlike promotes the next merged duplicate.
 constexpr std::string_view kFeedbackDelete = R"SQL(
-WITH gone AS (
-  DELETE FROM public.activity_interactions WHERE id = ANY($1::text[]::uuid[])
-)
-SELECT NULL::bigint AS ord, NULL::text AS outcome WHERE false
+SELECT ord, outcome FROM dualwrite.delete_interactions($1::text[]::uuid[])
 )SQL";
 
 constexpr std::string_view kSuggestionPut = R"SQL(
