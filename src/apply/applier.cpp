@@ -134,7 +134,9 @@ class Applier::RunBuilder : public translate::OpSink {
     std::uint64_t record = kNoRecord;
     if (current_record_ != kNoRecord && may_dead_letter(kind, params)) record = current_record_;
     rows_.push_back(record);
-    if (kind == OpKind::link_put) link_users_.emplace_back(params[2].text);
+    // The keys whose arrival may unblock dead letters (see Applier::flush_run).
+    if (kind == OpKind::link_put) unblocking_keys_.emplace_back(params[2].text);
+    if (kind == OpKind::session_put) unblocking_keys_.emplace_back(params[0].text);
     a_.pending_bytes_ += bytes_ - counted_bytes_;
     counted_bytes_ = bytes_;
     a_.stats_.rows_written[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
@@ -153,7 +155,7 @@ class Applier::RunBuilder : public translate::OpSink {
   std::vector<std::string> arrays_;
   std::vector<std::uint64_t> rows_;
   std::unordered_set<std::uint64_t> keys_;
-  std::vector<std::string> link_users_;
+  std::vector<std::string> unblocking_keys_;
   std::size_t bytes_ = 0;
   std::size_t counted_bytes_ = 0;
   std::uint64_t current_record_ = kNoRecord;
@@ -163,7 +165,7 @@ class Applier::RunBuilder : public translate::OpSink {
     arrays_.clear();
     rows_.clear();
     keys_.clear();
-    link_users_.clear();
+    unblocking_keys_.clear();
     bytes_ = counted_bytes_ = 0;
   }
 
@@ -208,6 +210,9 @@ void Applier::connect() {
   unresolved_unlinked_ = std::stoll(conn_.scalar(
       "SELECT count(*) FROM dualwrite.dead_letters "
       "WHERE reason = 'unlinked_user' AND resolved_at IS NULL"));
+  unresolved_missing_parent_ = std::stoll(conn_.scalar(
+      "SELECT count(*) FROM dualwrite.dead_letters "
+      "WHERE reason = 'missing_parent' AND resolved_at IS NULL"));
 
   auto prepare = [&](std::string_view name, std::string_view sql) {
     ResultPtr r(PQprepare(conn_.get(), std::string(name).c_str(), std::string(sql).c_str(), 0,
@@ -224,6 +229,7 @@ void Applier::connect() {
   }
   prepare(kInsertDeadLetter, insert_dead_letter_sql());
   prepare(kUnlinkedLettersOfUsers, unlinked_letters_of_users_sql());
+  prepare(kOrphanLettersOfSessions, orphan_letters_of_sessions_sql());
   prepare(kResolveDeadLetters, resolve_dead_letters_sql());
   prepare("dw_retry_failed",
           "UPDATE dualwrite.dead_letters SET attempts = attempts + 1 "
@@ -394,6 +400,7 @@ void Applier::write_dead_letter(const Record& record, DeadLetterReason reason,
   stats_.dead_letters[table_index(record.table)][static_cast<std::size_t>(reason)].fetch_add(1);
   stats_.unresolved_dead_letters.fetch_add(1);
   if (reason == DeadLetterReason::unlinked_user) ++unresolved_unlinked_;
+  if (reason == DeadLetterReason::missing_parent) ++unresolved_missing_parent_;
 }
 
 void Applier::flush_run() {
@@ -417,14 +424,19 @@ void Applier::flush_run() {
   p.rows = std::move(builder_->rows_);
   p.what = std::string(translate::info(kind).name);
   pending_.push_back(std::move(p));
-  std::vector<std::string> users = std::move(builder_->link_users_);
+  std::vector<std::string> keys = std::move(builder_->unblocking_keys_);
   builder_->reset();
   ++unsynced_statements_;
   if (kind == OpKind::link_put && unresolved_unlinked_ > 0) {
     // Rule 3: the dead letters of users linked just now are applied right here, in their
     // original order, in this transaction.
     sync();
-    retry_unlinked(users);
+    retry_letters(DeadLetterReason::unlinked_user, keys);
+  } else if (kind == OpKind::session_put && unresolved_missing_parent_ > 0) {
+    // The same for chat rows that arrived before their session (e.g. a session applied late
+    // from an unlinked_user letter): once it exists, they are applied, in their order.
+    sync();
+    retry_letters(DeadLetterReason::missing_parent, keys);
   } else if (unsynced_statements_ >= options_.sync_every_statements) {
     sync();
   }
@@ -521,22 +533,23 @@ void Applier::sync() {
   if (!pending_.empty()) sync();  // dead letters just queued
 }
 
-void Applier::retry_unlinked(const std::vector<std::string>& user_ids) {
-  std::string users = "{";
-  for (const auto& u : user_ids) {
-    if (users.size() > 1) users += ',';
-    append_array_element(users, u);
+void Applier::retry_letters(DeadLetterReason reason, const std::vector<std::string>& keys) {
+  std::string literal = "{";
+  for (const auto& k : keys) {
+    if (literal.size() > 1) literal += ',';
+    append_array_element(literal, k);
   }
-  users += '}';
-  const char* values[1] = {users.c_str()};
-  if (PQsendQueryPrepared(conn_.get(), std::string(kUnlinkedLettersOfUsers).c_str(), 1, values,
-                          nullptr, nullptr, 0) != 1) {
+  literal += '}';
+  const char* values[1] = {literal.c_str()};
+  const std::string statement(reason == DeadLetterReason::unlinked_user ? kUnlinkedLettersOfUsers
+                                                                        : kOrphanLettersOfSessions);
+  if (PQsendQueryPrepared(conn_.get(), statement.c_str(), 1, values, nullptr, nullptr, 0) != 1) {
     throw DbError("cannot query dead letters: " + std::string(PQerrorMessage(conn_.get())), "",
                   true);
   }
   Pending p;
   p.capture = true;
-  p.what = "unlinked dead letters";
+  p.what = "dead letters to retry";
   pending_.push_back(std::move(p));
   auto* query = &pending_.back();
   (void)query;
@@ -575,26 +588,27 @@ void Applier::retry_unlinked(const std::vector<std::string>& user_ids) {
   resolved.swap(resolved_letters_);
   std::vector<std::int64_t> failed;
   failed.swap(failed_retries_);
-  auto send_ids = [&](const char* statement, const std::vector<std::int64_t>& ids) {
+  auto send_ids = [&](const char* name, const std::vector<std::int64_t>& ids) {
     if (ids.empty()) return;
-    std::string literal = "{";
+    std::string id_list = "{";
     for (auto id : ids) {
-      if (literal.size() > 1) literal += ',';
-      literal += std::to_string(id);
+      if (id_list.size() > 1) id_list += ',';
+      id_list += std::to_string(id);
     }
-    literal += '}';
-    const char* v[1] = {literal.c_str()};
-    if (PQsendQueryPrepared(conn_.get(), statement, 1, v, nullptr, nullptr, 0) != 1) {
+    id_list += '}';
+    const char* v[1] = {id_list.c_str()};
+    if (PQsendQueryPrepared(conn_.get(), name, 1, v, nullptr, nullptr, 0) != 1) {
       throw DbError("cannot update dead letters", "", true);
     }
     Pending pr;
-    pr.what = statement;
+    pr.what = name;
     pending_.push_back(std::move(pr));
   };
   send_ids(std::string(kResolveDeadLetters).c_str(), resolved);
   send_ids("dw_retry_failed", failed);
   sync();
-  unresolved_unlinked_ -= static_cast<std::int64_t>(resolved.size());
+  (reason == DeadLetterReason::unlinked_user ? unresolved_unlinked_ : unresolved_missing_parent_) -=
+      static_cast<std::int64_t>(resolved.size());
   stats_.unresolved_dead_letters.fetch_sub(static_cast<std::int64_t>(resolved.size()));
 }
 

@@ -580,6 +580,18 @@ SELECT id, source_table, operation, old_key::text, new_row::text, lsn::text, xid
 )SQL";
 }
 
+std::string_view orphan_letters_of_sessions_sql() {
+  return R"SQL(
+SELECT id, source_table, operation, old_key::text, new_row::text, lsn::text, xid,
+       commit_time::text
+  FROM dualwrite.dead_letters
+ WHERE reason = 'missing_parent' AND resolved_at IS NULL
+   AND coalesce(new_row ->> 'conversation_id', old_key ->> 'conversation_id') = ANY($1::text[])
+ ORDER BY id
+   FOR UPDATE
+)SQL";
+}
+
 std::string_view resolve_dead_letters_sql() {
   return R"SQL(
 UPDATE dualwrite.dead_letters

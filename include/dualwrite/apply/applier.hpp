@@ -128,7 +128,7 @@ class Applier {
   void sync();
   void write_dead_letter(const Record& record, translate::DeadLetterReason reason,
                          const std::string& detail);
-  void retry_unlinked(const std::vector<std::string>& user_ids);
+  void retry_letters(translate::DeadLetterReason reason, const std::vector<std::string>& keys);
   void apply_letters(const PGresult* letters);
   void reject_change(const translate::Change& change, const translate::Rejection& rejection);
   std::uint64_t remember(const translate::Change& change, bool eager);
@@ -148,6 +148,7 @@ class Applier {
   std::uint64_t records_base_ = 0;  // global index of records_.front()
   std::vector<std::uint64_t> outer_records_;  // records of changes whose translation is nested
   std::int64_t unresolved_unlinked_ = 0;
+  std::int64_t unresolved_missing_parent_ = 0;
   std::vector<std::int64_t> resolved_letters_;
   std::vector<std::int64_t> failed_retries_;
   std::optional<translate::SourcePosition> current_;  // the source transaction being applied

@@ -242,6 +242,22 @@ TEST_F(Mapping, ChatRowsWithoutTheirSessionAreMissingParent) {
             "chatbot_conversations:unknown_enum_value,chatbot_messages:missing_parent,conversation_context:missing_parent");
 }
 
+TEST_F(Mapping, ChatRowsBeforeTheirLateSessionAreAppliedWhenItArrives) {
+  // The conversation of a not-yet-linked user is dead-lettered (unlinked_user), its message and
+  // summary too (missing_parent); the link brings the conversation, which brings them.
+  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + s(kConv) + "', '" + s(kU2) + "', 'support')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content, created_at) VALUES ('" + s(kConv) + "', 'user', 'first', '2026-01-01 00:00:00+00'), ('" + s(kConv) + "', 'user', 'second', '2026-01-01 00:00:01+00')");
+  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) + "', 'x')");
+  bridge_.pump();
+  ASSERT_EQ(q("SELECT string_agg(reason, ',' ORDER BY id) FROM dualwrite.dead_letters"),
+            "unlinked_user,missing_parent,missing_parent,missing_parent");
+  link(kL2, kU2, kA2);
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
+  EXPECT_EQ(q("SELECT string_agg(sequence || ':' || content, ',' ORDER BY sequence) FROM chat_messages"), "1:first,2:second");
+  EXPECT_EQ(q("SELECT summary FROM chat_summaries"), "x");
+}
+
 TEST_F(Mapping, TruncateIsDeadLetteredNeverMirrored) {
   link(kL1, kU1, kA1);
   db_.exec("INSERT INTO offline_likes (user_id, activity_slug) VALUES ('" + s(kU1) + "', 'surf')");
