@@ -5,12 +5,23 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "common.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/daemon/runner.hpp"
+#include "dualwrite/ops/health.hpp"
+#include "dualwrite/ops/http_server.hpp"
+#include "dualwrite/ops/logging.hpp"
+#include "dualwrite/ops/metrics.hpp"
+#include "dualwrite/ops/notifier.hpp"
+#include "dualwrite/ops/slot_poller.hpp"
+
+#ifndef DUALWRITE_VERSION
+#define DUALWRITE_VERSION "unknown"
+#endif
 
 namespace dualwrite::cli {
 
@@ -20,12 +31,42 @@ int run_command(const ConfigOption& option) {
   auto loaded = load_config(option);
   if (!loaded) return exit_code(ErrorDomain::usage);
   const auto& cfg = loaded->config;
-  spdlog::set_level(spdlog::level::from_str(cfg.log.level));
+  ops::setup_logging(cfg.log.level, cfg.log.format);
+  spdlog::info("dualwrite {} starting", DUALWRITE_VERSION);
   for (const auto& v : loaded->values) {
     if (v.source == config::ValueSource::default_value) {
       spdlog::debug("config: [{}] {} = {} (default)", v.section, v.key, v.value);
     }
   }
+
+  ops::Metrics metrics(DUALWRITE_VERSION);
+  ops::Health health(cfg.metrics.ready_max_lag);
+  ops::Notifier notifier;
+  std::optional<ops::HttpServer> http;
+  if (!cfg.metrics.listen.empty()) {
+    try {
+      http.emplace(cfg.metrics.listen, metrics, health);
+      spdlog::info("serving /metrics, /livez and /readyz on {}", cfg.metrics.listen);
+    } catch (const ops::HttpError& e) {
+      spdlog::critical("{}", e.what());
+      return exit_code(ErrorDomain::usage);
+    }
+  }
+  std::string source_password;
+  try {
+    if (!cfg.source.password_file.empty()) {
+      source_password = config::read_password_file(cfg.source.password_file);
+    }
+  } catch (const config::ConfigError& e) {
+    spdlog::critical("{}", e.what());
+    return exit_code(ErrorDomain::usage);
+  }
+  daemon::BatchLimits limits;
+  limits.set(cfg.apply);
+  ops::SlotPoller poller({cfg.source.conninfo, source_password, cfg.source.slot,
+                          std::chrono::seconds(10)},
+                         metrics);
+  poller.start();
 
   // Signals are taken by one thread with sigwait, so no handler runs inside libpq or Asio.
   sigset_t signals;
@@ -42,6 +83,7 @@ int run_command(const ConfigOption& option) {
       const int sig = sigtimedwait(&signals, nullptr, &timeout);
       if (sig == SIGTERM || sig == SIGINT) {
         spdlog::info("received {}: finishing the open batch", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        notifier.stopping("finishing the open batch");
         stop.store(true);
       } else if (sig == SIGHUP) {
         auto reloaded = load_config(option);
@@ -49,10 +91,14 @@ int run_command(const ConfigOption& option) {
           spdlog::warn("SIGHUP: the new configuration has problems; keeping the old one");
           continue;
         }
+        notifier.reloading();
         const auto plan = config::plan_reload(*loaded, *reloaded);
-        spdlog::set_level(spdlog::level::from_str(reloaded->config.log.level));
+        ops::set_level(reloaded->config.log.level);
+        health.set_ready_max_lag(reloaded->config.metrics.ready_max_lag);
+        limits.set(reloaded->config.apply);
         for (const auto& k : plan.applied) spdlog::info("SIGHUP: applied {}", k);
         for (const auto& k : plan.needs_restart) spdlog::warn("SIGHUP: {} needs a restart", k);
+        notifier.ready();
       }
     }
   });
@@ -60,13 +106,14 @@ int run_command(const ConfigOption& option) {
   apply::ApplyStats stats;
   int code = 0;
   try {
-    code = daemon::run(cfg, stop, stats);
+    code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier}, &limits);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     code = exit_code(ErrorDomain::internal);
   }
   done.store(true);
   signal_thread.join();
+  poller.stop();
   return code;
 }
 

@@ -97,7 +97,25 @@ Status ensure_replication_setup(const config::Config& config) {
 }
 
 int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
-        const RunHooks& hooks) {
+        const Observers& observers, BatchLimits* limits) {
+  BatchLimits own_limits;
+  if (limits == nullptr) {
+    own_limits.set(config.apply);
+    limits = &own_limits;
+  }
+  // The loop's heartbeat: health, watchdog and the systemd status line. Called at least every
+  // second by whatever the loop is doing, including waiting for the target.
+  auto heartbeat = [&](bool source_connected, bool target_healthy, double lag_seconds,
+                       const std::string& status) {
+    if (observers.health != nullptr) {
+      observers.health->update(source_connected, target_healthy, lag_seconds);
+      observers.health->beat();
+    }
+    if (observers.notifier != nullptr) {
+      observers.notifier->watchdog();
+      observers.notifier->status(status);
+    }
+  };
   if (auto s = ensure_replication_setup(config); !s) {
     spdlog::error("{}", s.error().message);
     return exit_code(s.error().domain);
@@ -122,7 +140,9 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     } catch (const apply::DbError& e) {
       const auto wait = target_backoff.next();
       spdlog::warn("target: {}; retrying in {} ms", e.what(), wait.count());
+      if (observers.metrics != nullptr) observers.metrics->count_error("target_connect");
       for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();) {
+        heartbeat(false, false, 0, "waiting for the target");
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       continue;
@@ -155,9 +175,25 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     std::uint64_t last_commit_seq = 0;
     auto first_pending = Clock::time_point{};
     auto last_tick = Clock::now();
+    auto batch_started = Clock::time_point{};
 
     auto commit_batch = [&]() {
       const Lsn durable = applier.commit();
+      if (observers.metrics != nullptr) {
+        const auto now = Clock::now();
+        if (batch_started != Clock::time_point{}) {
+          observers.metrics->observe_apply(
+              std::chrono::duration<double>(now - batch_started).count());
+        }
+        // From the source commit of the batch's last transaction to now, when it is visible.
+        const double commit_unix =
+            static_cast<double>(consumer.last_commit_time()) / 1e6 + 946'684'800.0;
+        const double now_unix = std::chrono::duration<double>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+        observers.metrics->observe_commit_to_apply(std::max(0.0, now_unix - commit_unix));
+      }
+      batch_started = {};
       tracker.mark_durable(durable);
       tracker.mark_consumed(last_commit_seq);
       tracker.note_applied_commit_time(std::chrono::system_clock::time_point(
@@ -186,11 +222,17 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
         auto event = queue.pop_for(std::chrono::milliseconds(100));
         if (Clock::now() - last_tick > std::chrono::seconds(1)) {
           last_tick = Clock::now();
-          if (hooks.on_tick) {
-            const auto snap = tracker.snapshot();
-            hooks.on_tick("applied " + snap.positions.durable.to_string() + ", confirmed " +
-                          snap.confirmed.to_string());
+          const auto snap = tracker.snapshot();
+          const auto stream_stats = driver.stats();
+          ops::Lag lag;
+          if (observers.metrics != nullptr) {
+            lag = observers.metrics->refresh(stats, stream_stats, snap,
+                                             std::chrono::system_clock::now());
           }
+          heartbeat(stream_stats.connected, applier.connected(), lag.seconds,
+                    "applied " + snap.positions.durable.to_string() + ", confirmed " +
+                        snap.confirmed.to_string() + ", lag " + std::to_string(lag.bytes) +
+                        " bytes" + (applier.careful() ? ", careful mode" : ""));
         }
         if (!event) {
           if (queue.closed()) {
@@ -201,8 +243,10 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
             outcome = Outcome::stopped;
             break;
           }
-          if (!ready_sent && hooks.on_ready && driver.stats().connected) {
-            hooks.on_ready();
+          if (!ready_sent && driver.stats().connected) {
+            if (observers.notifier != nullptr) {
+              observers.notifier->ready("streaming slot " + config.source.slot);
+            }
             ready_sent = true;
           }
           // The queue ran dry: close the batch now for latency.
@@ -217,8 +261,10 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           continue;
         }
         auto& frame = std::get<stream::Frame>(*event);
-        if (!ready_sent && hooks.on_ready) {
-          hooks.on_ready();
+        if (!ready_sent) {
+          if (observers.notifier != nullptr) {
+            observers.notifier->ready("streaming slot " + config.source.slot);
+          }
           ready_sent = true;
         }
         auto result = consumer.feed(frame.payload);
@@ -226,6 +272,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           spdlog::critical("cannot process the change stream at {}: {}",
                            frame.data_start.to_string(), result.error().message);
           fatal_code = exit_code(result.error().domain);
+          if (observers.metrics != nullptr) observers.metrics->count_error("decode");
           outcome = Outcome::fatal;
           break;
         }
@@ -238,9 +285,11 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
             continue;
           }
           if (first_pending == Clock::time_point{}) first_pending = Clock::now();
-          const bool full = applier.pending_changes() >= config.apply.batch_max_changes ||
-                            applier.pending_bytes() >= config.apply.batch_max_bytes ||
-                            Clock::now() - first_pending >= config.apply.batch_max_delay;
+          if (batch_started == Clock::time_point{}) batch_started = first_pending;
+          const bool full =
+              applier.pending_changes() >= limits->max_changes.load() ||
+              applier.pending_bytes() >= limits->max_bytes.load() ||
+              Clock::now() - first_pending >= std::chrono::milliseconds(limits->max_delay_ms.load());
           if (full || queue.size() == 0 || applier.careful()) {
             commit_batch();
             first_pending = {};
@@ -253,6 +302,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
       outcome = Outcome::restart;
     } catch (const apply::DbError& e) {
       spdlog::warn("target: {}", e.what());
+      if (observers.metrics != nullptr) observers.metrics->count_error("apply");
       outcome = Outcome::restart;
     } catch (const std::exception& e) {
       // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined

@@ -26,14 +26,31 @@
 #include "dualwrite/apply/applier.hpp"
 #include "dualwrite/config/config.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/ops/health.hpp"
+#include "dualwrite/ops/metrics.hpp"
+#include "dualwrite/ops/notifier.hpp"
 
 namespace dualwrite::daemon {
 
-struct RunHooks {
-  // Called once streaming has started (systemd READY=1).
-  std::function<void()> on_ready;
-  // Called from the apply loop at least every second while it turns (watchdog, status line).
-  std::function<void(const std::string& status)> on_tick;
+// What the daemon reports to, all optional: metrics (refreshed every second and per batch),
+// health (/livez, /readyz), and systemd (READY=1 once streaming, STATUS=, WATCHDOG=1 while the
+// loop turns, also while it waits for a target to come back).
+struct Observers {
+  ops::Metrics* metrics = nullptr;
+  ops::Health* health = nullptr;
+  ops::Notifier* notifier = nullptr;
+};
+
+// The batch limits, which SIGHUP may change while the daemon runs (read by the apply thread).
+struct BatchLimits {
+  std::atomic<std::uint64_t> max_changes{0};
+  std::atomic<std::uint64_t> max_bytes{0};
+  std::atomic<std::int64_t> max_delay_ms{0};
+  void set(const config::ApplyConfig& apply) {
+    max_changes.store(apply.batch_max_changes);
+    max_bytes.store(apply.batch_max_bytes);
+    max_delay_ms.store(apply.batch_max_delay.count());
+  }
 };
 
 // Creates the publication (when missing and the role may) and the slot (when missing). When it
@@ -43,7 +60,8 @@ struct RunHooks {
 Status ensure_replication_setup(const config::Config& config);
 
 // Runs until `stop` becomes true (exit 0) or a fatal error. Returns the exit status.
+// `limits` (optional) overrides config.apply's batch limits and may change while running.
 int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
-        const RunHooks& hooks = {});
+        const Observers& observers = {}, BatchLimits* limits = nullptr);
 
 }  // namespace dualwrite::daemon
