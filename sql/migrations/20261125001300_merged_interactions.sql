@@ -20,6 +20,12 @@ CREATE INDEX IF NOT EXISTS merged_interactions_key
 COMMENT ON TABLE dualwrite.merged_interactions IS
   'Duplicate likes/bookmarks merged into the earliest one in activity_interactions.';
 
+-- A like's source (interaction_sources) is written in the same statement as the like, and
+-- put_unique_interaction() below inserts the like from inside that statement, before or after
+-- the source: the reference is checked at commit.
+ALTER TABLE public.activity_interactions
+  ALTER CONSTRAINT activity_interactions_source_session_id_fkey DEFERRABLE INITIALLY DEFERRED;
+
 -- Puts one like/bookmark interaction (an INSERT, or an UPDATE by the same id) so that the
 -- earliest of its key stays in activity_interactions and the others wait here. Returns
 -- 'applied' when r is the kept one, 'merged' when it is not. Row-by-row on purpose: merges are

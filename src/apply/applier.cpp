@@ -431,12 +431,14 @@ void Applier::flush_run() {
     // Rule 3: the dead letters of users linked just now are applied right here, in their
     // original order, in this transaction.
     sync();
-    retry_letters(DeadLetterReason::unlinked_user, keys);
+    // (In careful mode a failed statement leaves the transaction aborted until the change's
+    // savepoint is rolled back: nothing more may be sent, and the change is dead-lettered.)
+    if (!first_error_) retry_letters(DeadLetterReason::unlinked_user, keys);
   } else if (kind == OpKind::session_put && unresolved_missing_parent_ > 0) {
     // The same for chat rows that arrived before their session (e.g. a session applied late
     // from an unlinked_user letter): once it exists, they are applied, in their order.
     sync();
-    retry_letters(DeadLetterReason::missing_parent, keys);
+    if (!first_error_) retry_letters(DeadLetterReason::missing_parent, keys);
   } else if (unsynced_statements_ >= options_.sync_every_statements) {
     sync();
   }
