@@ -34,8 +34,8 @@
 --     (account, activity_slug, interaction_type) is kept;
 --   * chat_messages.sequence numbers a session's messages by (created_at, id) (mapping.md: the
 --     backfill's numbering);
---   * item outcomes: only-where-NULL timestamps take the first feedback by id, `liked` the last
---     like/dislike by id.
+--   * item outcomes: timestamps of the earliest feedback of each kind, `liked` the latest
+--     like/dislike (by created_at, then id).
 -- History the legacy tables no longer hold cannot be reproduced (an account whose linkage was
 -- deleted, a deleted account_metadata row, a deleted feedback's outcome); compare.sql documents
 -- how the diff treats each such case.
@@ -154,18 +154,18 @@ SELECT s.id, coalesce(s.account_id, l.account_id) AS account_id, s.source, s.pro
    AND coalesce(s.account_id, l.account_id) IN (SELECT k.id FROM dualwrite_expected._known_accounts k);
 
 -- The outcome of a run's items per (run, slug), from the applied feedback naming that run
--- (merged likes included: mapping.md records the outcome even then). Timestamps are set only
--- where NULL, so the first feedback by legacy id wins; `liked` is overwritten, so the last
--- like/dislike wins.
+-- (merged likes included: mapping.md records the outcome even then). Like the bridge, which
+-- recomputes an item's outcome from the interactions whenever they change (so the result does
+-- not depend on arrival order, and a deleted feedback takes its outcome with it): each
+-- timestamp is that of the earliest feedback of its kind; `liked` follows the latest
+-- like/dislike (by created_at, then id).
 CREATE OR REPLACE VIEW dualwrite_expected._item_outcomes AS
 SELECT f.suggestion_id AS run_id, f.activity_slug,
-       (array_agg(f.created_at ORDER BY f.legacy_id) FILTER (WHERE f.feedback_type = 'view'))[1]
-         AS presented_at,
-       (array_agg(f.created_at ORDER BY f.legacy_id)
-          FILTER (WHERE f.feedback_type IN ('dislike', 'skip')))[1] AS dismissed_at,
-       (array_agg(f.created_at ORDER BY f.legacy_id)
-          FILTER (WHERE f.feedback_type IN ('save', 'booked', 'shared')))[1] AS clicked_at,
-       (array_agg(f.feedback_type = 'like' ORDER BY f.legacy_id DESC)
+       min(f.created_at) FILTER (WHERE f.feedback_type = 'view') AS presented_at,
+       min(f.created_at) FILTER (WHERE f.feedback_type IN ('dislike', 'skip')) AS dismissed_at,
+       min(f.created_at) FILTER (WHERE f.feedback_type IN ('save', 'booked', 'shared'))
+         AS clicked_at,
+       (array_agg(f.feedback_type = 'like' ORDER BY f.created_at DESC, f.id DESC)
           FILTER (WHERE f.feedback_type IN ('like', 'dislike')))[1] AS liked
   FROM dualwrite_expected._feedback f
  WHERE f.suggestion_id IS NOT NULL

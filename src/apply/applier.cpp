@@ -134,6 +134,15 @@ class Applier::RunBuilder : public translate::OpSink {
     std::uint64_t record = kNoRecord;
     if (current_record_ != kNoRecord && may_dead_letter(kind, params)) record = current_record_;
     rows_.push_back(record);
+    // Recommendation items whose outcome this op may change (see Applier::flush_run).
+    if ((kind == OpKind::feedback_insert || kind == OpKind::feedback_update) && !params[6].is_null) {
+      outcome_runs_.emplace_back(params[6].text);
+      outcome_slugs_.emplace_back(params[3].text);
+    }
+    if (kind == OpKind::suggestion_put && !params[9].is_null) {
+      outcome_runs_.emplace_back(params[0].text);
+      outcome_slugs_.emplace_back();  // every item of the run
+    }
     // The keys whose arrival may unblock dead letters (see Applier::flush_run).
     if (kind == OpKind::link_put) unblocking_keys_.emplace_back(params[2].text);
     if (kind == OpKind::session_put) unblocking_keys_.emplace_back(params[0].text);
@@ -156,6 +165,8 @@ class Applier::RunBuilder : public translate::OpSink {
   std::vector<std::uint64_t> rows_;
   std::unordered_set<std::uint64_t> keys_;
   std::vector<std::string> unblocking_keys_;
+  std::vector<std::string> outcome_runs_;
+  std::vector<std::string> outcome_slugs_;  // empty: all items of the run
   std::size_t bytes_ = 0;
   std::size_t counted_bytes_ = 0;
   std::uint64_t current_record_ = kNoRecord;
@@ -166,6 +177,8 @@ class Applier::RunBuilder : public translate::OpSink {
     rows_.clear();
     keys_.clear();
     unblocking_keys_.clear();
+    outcome_runs_.clear();
+    outcome_slugs_.clear();
     bytes_ = counted_bytes_ = 0;
   }
 
@@ -230,6 +243,7 @@ void Applier::connect() {
   prepare(kInsertDeadLetter, insert_dead_letter_sql());
   prepare(kUnlinkedLettersOfUsers, unlinked_letters_of_users_sql());
   prepare(kOrphanLettersOfSessions, orphan_letters_of_sessions_sql());
+  prepare(kRecomputeOutcomes, recompute_outcomes_sql());
   prepare(kResolveDeadLetters, resolve_dead_letters_sql());
   prepare("dw_retry_failed",
           "UPDATE dualwrite.dead_letters SET attempts = attempts + 1 "
@@ -425,6 +439,36 @@ void Applier::flush_run() {
   p.what = std::string(translate::info(kind).name);
   pending_.push_back(std::move(p));
   std::vector<std::string> keys = std::move(builder_->unblocking_keys_);
+  if (!builder_->outcome_runs_.empty()) {
+    // Outcomes are recomputed from the interactions just written: a statement of its own, so
+    // that it sees them (pipelined: no round trip).
+    std::string runs = "{", slugs = "{";
+    for (std::size_t i = 0; i < builder_->outcome_runs_.size(); ++i) {
+      if (i) {
+        runs += ',';
+        slugs += ',';
+      }
+      append_array_element(runs, builder_->outcome_runs_[i]);
+      if (builder_->outcome_slugs_[i].empty()) {
+        slugs += "NULL";
+      } else {
+        append_array_element(slugs, builder_->outcome_slugs_[i]);
+      }
+    }
+    runs += '}';
+    slugs += '}';
+    const char* v[2] = {runs.c_str(), slugs.c_str()};
+    if (PQsendQueryPrepared(conn_.get(), std::string(kRecomputeOutcomes).c_str(), 2, v, nullptr,
+                            nullptr, 0) != 1) {
+      throw DbError("cannot send outcome recomputation: " +
+                        std::string(PQerrorMessage(conn_.get())),
+                    "", true);
+    }
+    Pending outcome;
+    outcome.what = "recommendation outcomes";
+    pending_.push_back(std::move(outcome));
+    ++unsynced_statements_;
+  }
   builder_->reset();
   ++unsynced_statements_;
   if (kind == OpKind::link_put && unresolved_unlinked_ > 0) {

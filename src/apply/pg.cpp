@@ -27,7 +27,9 @@ DbError Connection::error_of(const PGresult* result) const {
   if (msg.empty()) msg = PQerrorMessage(conn_.get());
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  const bool lost = PQstatus(conn_.get()) != CONNECTION_OK;
+  // Without a SQLSTATE the server did not answer: the connection is gone even if libpq has not
+  // noticed yet (its status changes on the next use).
+  const bool lost = PQstatus(conn_.get()) != CONNECTION_OK || state == nullptr;
   return DbError(msg, state ? state : "", lost);
 }
 

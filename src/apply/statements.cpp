@@ -142,9 +142,9 @@ WITH users AS (
 SELECT NULL::bigint AS ord, NULL::text AS outcome WHERE false
 )SQL";
 
-// activity_feedback: the common part of insert and update. The outcome of a feedback on the
-// item of its suggestion run: only-where-NULL timestamps take the first feedback of the
-// statement in stream order, `liked` the last one.
+// activity_feedback: the common part of insert and update. The outcome on the item of the
+// feedback's suggestion run is recomputed by a statement of its own that apply sends right
+// after (dualwrite.recompute_outcomes: it must see this statement's interactions).
 constexpr std::string_view kFeedbackSource = R"SQL(
 WITH src AS (
   SELECT s.ord, s.id::uuid AS id,
@@ -170,24 +170,6 @@ WITH src AS (
   SELECT DISTINCT ON (source_id) source_id, 'recommendation', suggestion_id, '{}', created_at
     FROM ok WHERE source_id IS NOT NULL ORDER BY source_id, ord
   ON CONFLICT (id) DO NOTHING
-), outcomes AS (
-  UPDATE public.recommendation_items ri
-     SET liked        = coalesce(o.liked, ri.liked),
-         dismissed_at = coalesce(ri.dismissed_at, o.dismissed_at),
-         presented_at = coalesce(ri.presented_at, o.presented_at),
-         clicked_at   = coalesce(ri.clicked_at, o.clicked_at)
-    FROM (SELECT suggestion_id, activity_slug,
-                 (array_agg(legacy_type = 'like' ORDER BY ord DESC)
-                    FILTER (WHERE legacy_type IN ('like', 'dislike')))[1] AS liked,
-                 (array_agg(created_at ORDER BY ord)
-                    FILTER (WHERE legacy_type IN ('dislike', 'skip')))[1] AS dismissed_at,
-                 (array_agg(created_at ORDER BY ord) FILTER (WHERE legacy_type = 'view'))[1]
-                   AS presented_at,
-                 (array_agg(created_at ORDER BY ord)
-                    FILTER (WHERE legacy_type IN ('save', 'booked', 'shared')))[1] AS clicked_at
-            FROM ok WHERE suggestion_id IS NOT NULL
-           GROUP BY suggestion_id, activity_slug) o
-   WHERE ri.run_id = o.suggestion_id AND ri.activity_slug = o.activity_slug
 ))SQL";
 
 // Likes and bookmarks go through dualwrite.put_unique_interaction(), one by one in stream
@@ -578,6 +560,10 @@ SELECT id, source_table, operation, old_key::text, new_row::text, lsn::text, xid
  ORDER BY id
    FOR UPDATE
 )SQL";
+}
+
+std::string_view recompute_outcomes_sql() {
+  return "SELECT dualwrite.recompute_outcomes($1::text[]::uuid[], $2::text[]) WHERE cardinality($1::text[]) > 0";
 }
 
 std::string_view orphan_letters_of_sessions_sql() {

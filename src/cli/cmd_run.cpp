@@ -28,6 +28,15 @@ namespace dualwrite::cli {
 namespace {
 
 int run_command(const ConfigOption& option) {
+  // Signals are taken by one thread with sigwait, so no handler runs inside libpq or Asio. They
+  // are blocked before any thread starts (the HTTP server's, the slot poller's), which inherit
+  // the mask: otherwise SIGTERM could land on one of those and kill the process uncleanly.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   auto loaded = load_config(option);
   if (!loaded) return exit_code(ErrorDomain::usage);
   const auto& cfg = loaded->config;
@@ -68,13 +77,6 @@ int run_command(const ConfigOption& option) {
                          metrics);
   poller.start();
 
-  // Signals are taken by one thread with sigwait, so no handler runs inside libpq or Asio.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
   std::thread signal_thread([&] {

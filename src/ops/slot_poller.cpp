@@ -66,7 +66,9 @@ Result<SlotState> SlotPoller::query() {
     };
     return parse_slot_row(value(0), value(1), value(2));
   } catch (const apply::DbError& e) {
-    if (e.connection_lost()) conn_ = apply::Connection();
+    // Any failure starts from a new connection next time: after a server restart libpq can
+    // report the first failed query on a socket it still believes is open.
+    conn_ = apply::Connection();
     return make_error(ErrorDomain::source, e.what());
   }
 }

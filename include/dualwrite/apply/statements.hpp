@@ -31,6 +31,9 @@ inline constexpr std::string_view kUnlinkedLettersOfUsers = "dw_unlinked_letters
 // $1: text[] of user ids. Returns id, source_table, operation, old_key, new_row, lsn, xid,
 // commit_time of the unresolved unlinked_user letters of those users, oldest first, locked.
 std::string_view unlinked_letters_of_users_sql();
+inline constexpr std::string_view kRecomputeOutcomes = "dw_recompute_outcomes";
+// $1: text[] of recommendation run ids, $2: text[] of slugs (NULL: every item of the run).
+std::string_view recompute_outcomes_sql();
 inline constexpr std::string_view kOrphanLettersOfSessions = "dw_orphan_letters";
 // $1: text[] of chat session ids. The same columns, for unresolved missing_parent letters of
 // chat rows of those sessions.

@@ -171,12 +171,31 @@ TEST_F(Mapping, UnchangedToastedSuggestionsLeaveItemsAlone) {
            "', 'cron', jsonb_agg(jsonb_build_object('slug', 's' || i, 'reason', md5(i::text) || md5((i * 7)::text))), 'pending' FROM generate_series(1, 300) i");
   pump_and_replay();
   ASSERT_EQ(q("SELECT count(*) FROM recommendation_items"), "300");
-  db_.exec("UPDATE recommendation_items SET presented_at = now() WHERE position = 1");
+  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id) VALUES ('" +
+           s(kU1) + "', 's1', 'view', '" + kRun + "')");
   db_.exec("UPDATE ai_suggestions SET status = 'completed'");
   pump_and_replay();
   EXPECT_EQ(q("SELECT status FROM recommendation_runs"), "completed");
   EXPECT_EQ(q("SELECT count(*) FROM recommendation_items"), "300");
   EXPECT_EQ(q("SELECT count(*) FROM recommendation_items WHERE presented_at IS NOT NULL"), "1");
+}
+
+TEST_F(Mapping, OutcomesFollowTheFeedbackWhateverTheOrder) {
+  link(kL1, kU1, kA1);
+  // The run exists without items (pending), feedback names it, the items come later.
+  db_.exec("INSERT INTO ai_suggestions (id, user_id, source) VALUES ('" + s(kRun) + "', '" + s(kU1) + "', 'chat')");
+  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id, created_at) VALUES "
+           "('" + s(kU1) + "', 'surf', 'view', '" + kRun + "', '2026-04-02 00:00:00+00'), "
+           "('" + s(kU1) + "', 'surf', 'view', '" + kRun + "', '2026-04-01 00:00:00+00')");
+  bridge_.pump();
+  db_.exec("UPDATE ai_suggestions SET suggestions = '[{\"slug\": \"surf\"}]', status = 'completed'");
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT presented_at::date::text FROM recommendation_items"), "2026-04-01")
+      << "the earliest view, though it arrived second and before the item existed";
+  db_.exec("DELETE FROM activity_feedback WHERE created_at = '2026-04-01 00:00:00+00'");
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT presented_at::date::text FROM recommendation_items"), "2026-04-02")
+      << "a deleted feedback takes its outcome with it";
 }
 
 TEST_F(Mapping, InvalidSuggestionsAreDeadLettered) {
