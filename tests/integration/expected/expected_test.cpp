@@ -302,10 +302,10 @@ TEST_F(ExpectedState, RunsItemsAndOutcomes) {
   const std::string item = std::string("ai_suggestions:") + S1 + ":";
   EXPECT_EQ(rows("SELECT * FROM dualwrite_expected.recommendation_items ORDER BY position"),
             (Rows{
-                // presented_at: the first view by id (4, 13:00), not the earliest (5, 09:00);
-                // dismissed by the dislike; liked: the last like/dislike (3, a dislike)
+                // presented_at: the earliest view (5, 09:00), not the first by id (4, 13:00);
+                // dismissed by the dislike; liked: the latest like/dislike (3, a dislike)
                 v5(item + "1") + "|" S1 "|" D1 "|surf-lisbon|{\"a\": 1, \"score\": 0.9, "
-                    "\"reason\": \"sun\"}|1|2024-04-02 13:00:00+00|2024-04-02 12:00:00+00|"
+                    "\"reason\": \"sun\"}|1|2024-04-02 09:00:00+00|2024-04-02 12:00:00+00|"
                     "<NULL>|f",
                 v5(item + "2") + "|" S1 "|<NULL>|ghost-tour|{}|2|<NULL>|<NULL>|"
                     "2024-04-02 16:00:00+00|<NULL>",
