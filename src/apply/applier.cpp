@@ -349,7 +349,10 @@ void Applier::apply_translated(const Change& change, std::optional<std::int64_t>
   if (outer_record != kNoRecord) outer_records_.push_back(outer_record);
   builder_->current_record_ = eager ? remember(change, true) : kNoRecord;
   if (eager && letter) record_at(builder_->current_record_).letter = letter;
-  auto& translator = letter ? retry_translator_ : translator_;
+  // Each level of nested retries has its own translator: the ops of the level above may still
+  // point into its translator's buffers (a retried session brings its messages, say).
+  if (letter && retry_translators_.size() < retry_depth_) retry_translators_.resize(retry_depth_);
+  auto& translator = letter ? retry_translators_[retry_depth_ - 1] : translator_;
   if (auto rejection = translator.translate(change, *builder_)) {
     builder_->current_record_ = kNoRecord;
     if (letter) {
@@ -659,6 +662,11 @@ void Applier::retry_letters(DeadLetterReason reason, const std::vector<std::stri
 }
 
 void Applier::apply_letters(const PGresult* letters) {
+  ++retry_depth_;
+  struct DepthGuard {
+    std::size_t& depth;
+    ~DepthGuard() { --depth; }
+  } guard{retry_depth_};
   // Columns: id, source_table, operation, old_key, new_row, lsn, xid (commit_time unused).
   simdjson::dom::parser parser;
   for (int i = 0; i < PQntuples(letters); ++i) {

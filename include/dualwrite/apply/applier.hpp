@@ -139,9 +139,10 @@ class Applier {
   ApplyStats& stats_;
   Connection conn_;
   translate::Translator translator_;
-  // Retries of unlinked_user letters are translated while the main translator's output of the
-  // current change may still be in use, so they get their own.
-  translate::Translator retry_translator_;
+  // Retried letters are translated while the output of the change that unblocked them may
+  // still be in use: each level of nesting gets its own translator.
+  std::deque<translate::Translator> retry_translators_;
+  std::size_t retry_depth_ = 0;
   std::unique_ptr<RunBuilder> builder_;
   std::deque<Pending> pending_;
   std::deque<Record> records_;

@@ -277,6 +277,22 @@ TEST_F(Mapping, ChatRowsBeforeTheirLateSessionAreAppliedWhenItArrives) {
   EXPECT_EQ(q("SELECT summary FROM chat_summaries"), "x");
 }
 
+TEST_F(Mapping, NestedRetriesKeepEachOthersValues) {
+  // On the link: the conversation letter is retried, then the suggestion letter; flushing the
+  // conversation retries its message (missing_parent) while the suggestion's op is being added.
+  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + s(kConv) + "', '" + s(kU2) + "', 'support')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content, metadata) VALUES ('" + s(kConv) + "', 'assistant', 'hi', '{\"tool_calls\": [{\"name\": \"x\"}]}')");
+  db_.exec("INSERT INTO ai_suggestions (id, user_id, source, suggestions) VALUES ('" + s(kRun) + "', '" + s(kU2) +
+           "', 'chat', '[{\"slug\": \"surf\", \"reason\": \"near\"}, {\"slug\": \"hike\"}]')");
+  bridge_.pump();
+  link(kL2, kU2, kA2);
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
+  EXPECT_EQ(q("SELECT string_agg(activity_slug || ':' || ranking_features::text, ',' ORDER BY position) FROM recommendation_items"),
+            "surf:{\"reason\": \"near\"},hike:{}");
+  EXPECT_EQ(q("SELECT tool_calls::text FROM chat_messages"), "[{\"name\": \"x\"}]");
+}
+
 TEST_F(Mapping, TruncateIsDeadLetteredNeverMirrored) {
   link(kL1, kU1, kA1);
   db_.exec("INSERT INTO offline_likes (user_id, activity_slug) VALUES ('" + s(kU1) + "', 'surf')");
