@@ -668,7 +668,6 @@ void Applier::apply_letters(const PGresult* letters) {
     ~DepthGuard() { --depth; }
   } guard{retry_depth_};
   // Columns: id, source_table, operation, old_key, new_row, lsn, xid (commit_time unused).
-  simdjson::dom::parser parser;
   for (int i = 0; i < PQntuples(letters); ++i) {
     const std::int64_t id = std::stoll(PQgetvalue(letters, i, 0));
     const std::string_view table_name = PQgetvalue(letters, i, 1);
@@ -683,28 +682,35 @@ void Applier::apply_letters(const PGresult* letters) {
     change.op = op_name == "insert" ? Operation::insert
                 : op_name == "update" ? Operation::update
                                       : Operation::delete_;
-    // Values view these strings; they live until the change is translated.
+    // Values view these strings; they live until the change is translated. JSON values are
+    // taken as their exact text (numbers keep their scale), strings unescaped.
     std::deque<std::string> storage;
+    std::deque<std::vector<translate::JsonField>> fields;
     auto load = [&](int column, translate::Row& row) -> bool {
       if (PQgetisnull(letters, i, column)) return false;
       storage.emplace_back(PQgetvalue(letters, i, column));
-      simdjson::dom::object obj;
-      if (parser.parse(storage.back()).get_object().get(obj)) return false;
+      fields.emplace_back();
+      translate::FlatJson json;
+      if (!json.object(storage.back(), fields.back())) return false;
+      // `raw` views point into `json`'s buffer, which goes with it: keep copies.
       const auto& columns = translate::info(*table).columns;
-      for (std::size_t c = 0; c < columns.size(); ++c) {
-        simdjson::dom::element v;
-        if (obj[columns[c].name].get(v)) continue;
-        auto& value = row[c];
-        if (v.is_null()) {
-          value.state = translate::Value::State::null;
-        } else if (v.is_string()) {
-          storage.emplace_back(std::string(v.get_string().value_unsafe()));
-          value = {translate::Value::State::text, storage.back()};
-        } else if (v.is_bool()) {
-          value = {translate::Value::State::text, v.get_bool().value_unsafe() ? "true" : "false"};
-        } else {
-          storage.emplace_back(simdjson::minify(v));
-          value = {translate::Value::State::text, storage.back()};
+      for (const auto& f : fields.back()) {
+        for (std::size_t c = 0; c < columns.size(); ++c) {
+          if (columns[c].name != f.key) continue;
+          auto& value = row[c];
+          switch (f.type) {
+            case simdjson::ondemand::json_type::null:
+              value.state = translate::Value::State::null;
+              break;
+            case simdjson::ondemand::json_type::string:
+              storage.emplace_back(f.text);
+              value = {translate::Value::State::text, storage.back()};
+              break;
+            default:
+              storage.emplace_back(f.raw);
+              value = {translate::Value::State::text, storage.back()};
+              break;
+          }
         }
       }
       return true;
