@@ -1,5 +1,6 @@
 #include "dualwrite/apply/applier.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <functional>
@@ -543,6 +544,9 @@ void Applier::sync() {
     throw ApplyRejected(message);
   }
   if (!first_error_) {
+    // Records are numbered in stream order: letters are written in it.
+    std::stable_sort(letters.begin(), letters.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [record, outcome] : letters) {
       Record& r = record_at(record);
       if (r.letter) {
@@ -805,6 +809,10 @@ void Applier::end(const SourcePosition& position) {
 Lsn Applier::commit() {
   if (!in_txn_) return origin_progress_;
   flush_run();
+  // The outcomes of what is still in flight (dead letters to write) must be known, and their
+  // letters queued, before COMMIT: letters written after it would be outside the transaction
+  // that advances the origin, and lost if the process dies in between.
+  sync();
   if (last_end_ && !options_.origin.empty()) {
     const std::string lsn = last_end_->end_lsn.to_string();
     const std::string time = format_pg_timestamp(last_end_->commit_time_micros);
