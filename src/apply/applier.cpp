@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <utility>
 #include <simdjson.h>
 
 #include "dualwrite/apply/statements.hpp"
@@ -632,15 +633,17 @@ void Applier::retry_letters(DeadLetterReason reason, const std::vector<std::stri
     unsynced_statements_ = 0;
   }
   if (!letters || PQntuples(letters.get()) == 0) return;
+  // Retries nest (a retried session retries its messages): each level keeps its own lists of
+  // resolved and failed letters, so that each is counted once and against its own reason.
+  auto outer_resolved = std::exchange(resolved_letters_, {});
+  auto outer_failed = std::exchange(failed_retries_, {});
   const auto saved_current = current_;
   apply_letters(letters.get());
   current_ = saved_current;
   flush_run();
   sync();
-  std::vector<std::int64_t> resolved;
-  resolved.swap(resolved_letters_);
-  std::vector<std::int64_t> failed;
-  failed.swap(failed_retries_);
+  std::vector<std::int64_t> resolved = std::exchange(resolved_letters_, std::move(outer_resolved));
+  std::vector<std::int64_t> failed = std::exchange(failed_retries_, std::move(outer_failed));
   auto send_ids = [&](const char* name, const std::vector<std::int64_t>& ids) {
     if (ids.empty()) return;
     std::string id_list = "{";

@@ -277,6 +277,23 @@ TEST_F(Mapping, ChatRowsBeforeTheirLateSessionAreAppliedWhenItArrives) {
   EXPECT_EQ(q("SELECT summary FROM chat_summaries"), "x");
 }
 
+TEST_F(Mapping, RetriesCountEachReasonOnce) {
+  // Two unlinked users, each with a conversation and a message; linked one after the other.
+  // (A retried session resolving its messages must not use up the count of the other reason.)
+  const std::string conv2 = "e0000000-0000-4000-8000-000000000002";
+  for (const auto& [conv, user] : {std::pair{s(kConv), s(kU2)}, std::pair{conv2, s(kU1)}}) {
+    db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + conv + "', '" + user + "', 'support')");
+    db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + conv + "', 'user', 'hi')");
+  }
+  bridge_.pump();
+  link(kL2, kU2, kA2);
+  bridge_.pump();
+  link(kL1, kU1, kA1);
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
+  EXPECT_EQ(q("SELECT count(*) FROM chat_messages"), "2");
+}
+
 TEST_F(Mapping, NestedRetriesKeepEachOthersValues) {
   // On the link: the conversation letter is retried, then the suggestion letter; flushing the
   // conversation retries its message (missing_parent) while the suggestion's op is being added.
