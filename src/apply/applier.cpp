@@ -103,6 +103,7 @@ struct Applier::Pending {
   std::vector<std::uint64_t> rows;
   std::string what;  // for error messages
   bool capture = false;
+  bool supersedes = false;  // rows (reason, count) of letters resolved by a later DELETE
   ResultPtr captured;
 };
 
@@ -246,6 +247,7 @@ void Applier::connect() {
   prepare(kUnlinkedLettersOfUsers, unlinked_letters_of_users_sql());
   prepare(kOrphanLettersOfSessions, orphan_letters_of_sessions_sql());
   prepare(kRecomputeOutcomes, recompute_outcomes_sql());
+  prepare(kSupersedeLetters, supersede_letters_sql());
   prepare(kResolveDeadLetters, resolve_dead_letters_sql());
   prepare("dw_retry_failed",
           "UPDATE dualwrite.dead_letters SET attempts = attempts + 1 "
@@ -444,6 +446,26 @@ void Applier::flush_run() {
   p.what = std::string(translate::info(kind).name);
   pending_.push_back(std::move(p));
   std::vector<std::string> keys = std::move(builder_->unblocking_keys_);
+  const bool is_delete = kind == OpKind::link_delete || kind == OpKind::profile_delete ||
+                         kind == OpKind::feedback_delete || kind == OpKind::suggestion_delete ||
+                         kind == OpKind::offline_delete || kind == OpKind::session_delete ||
+                         kind == OpKind::message_delete || kind == OpKind::summary_delete;
+  if (is_delete && stats_.unresolved_dead_letters.load() > 0) {
+    // A deleted row's unresolved letters are moot: retrying them later (when their user is
+    // linked, say) would bring the row back. The delete's single parameter is its key list.
+    const std::string table(translate::name_of(table_of_kind(kind)));
+    const char* v[2] = {table.c_str(), values[0]};
+    if (PQsendQueryPrepared(conn_.get(), std::string(kSupersedeLetters).c_str(), 2, v, nullptr,
+                            nullptr, 0) != 1) {
+      throw DbError("cannot send letter supersession: " + std::string(PQerrorMessage(conn_.get())),
+                    "", true);
+    }
+    Pending superseding;
+    superseding.what = "superseded dead letters";
+    superseding.supersedes = true;
+    pending_.push_back(std::move(superseding));
+    ++unsynced_statements_;
+  }
   if (!builder_->outcome_runs_.empty()) {
     // Outcomes are recomputed from the interactions just written: a statement of its own, so
     // that it sees them (pipelined: no round trip).
@@ -506,6 +528,14 @@ void Applier::sync() {
       const auto st = PQresultStatus(raw);
       if (st == PGRES_TUPLES_OK && p.capture) {
         p.captured = std::move(r);
+      } else if (st == PGRES_TUPLES_OK && p.supersedes) {
+        for (int i = 0; i < PQntuples(raw); ++i) {
+          const std::string_view reason = PQgetvalue(raw, i, 0);
+          const auto n = std::stoll(PQgetvalue(raw, i, 1));
+          if (reason == "unlinked_user") unresolved_unlinked_ -= n;
+          if (reason == "missing_parent") unresolved_missing_parent_ -= n;
+          stats_.unresolved_dead_letters.fetch_sub(n);
+        }
       } else if (st == PGRES_TUPLES_OK && p.kind) {
         for (int i = 0; i < PQntuples(raw); ++i) {
           if (PQgetisnull(raw, i, 0)) continue;

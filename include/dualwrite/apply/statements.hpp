@@ -31,6 +31,11 @@ inline constexpr std::string_view kUnlinkedLettersOfUsers = "dw_unlinked_letters
 // $1: text[] of user ids. Returns id, source_table, operation, old_key, new_row, lsn, xid,
 // commit_time of the unresolved unlinked_user letters of those users, oldest first, locked.
 std::string_view unlinked_letters_of_users_sql();
+inline constexpr std::string_view kSupersedeLetters = "dw_supersede_letters";
+// $1: legacy table name, $2: text[] of the keys a delete op names. Marks the unresolved
+// insert/update letters of those rows resolved (a later DELETE supersedes them: retrying them
+// would bring back a deleted row). Returns (reason, count).
+std::string_view supersede_letters_sql();
 inline constexpr std::string_view kRecomputeOutcomes = "dw_recompute_outcomes";
 // $1: text[] of recommendation run ids, $2: text[] of slugs (NULL: every item of the run).
 std::string_view recompute_outcomes_sql();

@@ -277,6 +277,20 @@ TEST_F(Mapping, ChatRowsBeforeTheirLateSessionAreAppliedWhenItArrives) {
   EXPECT_EQ(q("SELECT summary FROM chat_summaries"), "x");
 }
 
+TEST_F(Mapping, ADeleteSupersedesTheRowsDeadLetters) {
+  // An unlinked user's feedback is dead-lettered, then deleted, then the user is linked: the
+  // letter must not bring the deleted row back.
+  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) VALUES ('" + s(kU2) + "', 'surf', 'view'), ('" + s(kU2) + "', 'hike', 'view')");
+  bridge_.pump();
+  db_.exec("DELETE FROM activity_feedback WHERE activity_slug = 'surf'");
+  bridge_.pump();
+  link(kL2, kU2, kA2);
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT string_agg(activity_slug, ',') FROM activity_interactions"), "hike");
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE detail LIKE '%superseded%'"), "1");
+}
+
 TEST_F(Mapping, RetriesCountEachReasonOnce) {
   // Two unlinked users, each with a conversation and a message; linked one after the other.
   // (A retried session resolving its messages must not use up the count of the other reason.)
