@@ -139,12 +139,10 @@ class Applier::RunBuilder : public translate::OpSink {
     rows_.push_back(record);
     // Recommendation items whose outcome this op may change (see Applier::flush_run).
     if ((kind == OpKind::feedback_insert || kind == OpKind::feedback_update) && !params[6].is_null) {
-      outcome_runs_.emplace_back(params[6].text);
-      outcome_slugs_.emplace_back(params[3].text);
+      a_.outcome_keys_.emplace(std::string(params[6].text), std::string(params[3].text));
     }
     if (kind == OpKind::suggestion_put && !params[9].is_null) {
-      outcome_runs_.emplace_back(params[0].text);
-      outcome_slugs_.emplace_back();  // every item of the run
+      a_.outcome_keys_.emplace(std::string(params[0].text), std::string());  // every item
     }
     // The keys whose arrival may unblock dead letters (see Applier::flush_run).
     if (kind == OpKind::link_put) unblocking_keys_.emplace_back(params[2].text);
@@ -168,8 +166,6 @@ class Applier::RunBuilder : public translate::OpSink {
   std::vector<std::uint64_t> rows_;
   std::unordered_set<std::uint64_t> keys_;
   std::vector<std::string> unblocking_keys_;
-  std::vector<std::string> outcome_runs_;
-  std::vector<std::string> outcome_slugs_;  // empty: all items of the run
   std::size_t bytes_ = 0;
   std::size_t counted_bytes_ = 0;
   std::uint64_t current_record_ = kNoRecord;
@@ -180,8 +176,6 @@ class Applier::RunBuilder : public translate::OpSink {
     rows_.clear();
     keys_.clear();
     unblocking_keys_.clear();
-    outcome_runs_.clear();
-    outcome_slugs_.clear();
     bytes_ = counted_bytes_ = 0;
   }
 
@@ -464,36 +458,6 @@ void Applier::flush_run() {
     superseding.what = "superseded dead letters";
     superseding.supersedes = true;
     pending_.push_back(std::move(superseding));
-    ++unsynced_statements_;
-  }
-  if (!builder_->outcome_runs_.empty()) {
-    // Outcomes are recomputed from the interactions just written: a statement of its own, so
-    // that it sees them (pipelined: no round trip).
-    std::string runs = "{", slugs = "{";
-    for (std::size_t i = 0; i < builder_->outcome_runs_.size(); ++i) {
-      if (i) {
-        runs += ',';
-        slugs += ',';
-      }
-      append_array_element(runs, builder_->outcome_runs_[i]);
-      if (builder_->outcome_slugs_[i].empty()) {
-        slugs += "NULL";
-      } else {
-        append_array_element(slugs, builder_->outcome_slugs_[i]);
-      }
-    }
-    runs += '}';
-    slugs += '}';
-    const char* v[2] = {runs.c_str(), slugs.c_str()};
-    if (PQsendQueryPrepared(conn_.get(), std::string(kRecomputeOutcomes).c_str(), 2, v, nullptr,
-                            nullptr, 0) != 1) {
-      throw DbError("cannot send outcome recomputation: " +
-                        std::string(PQerrorMessage(conn_.get())),
-                    "", true);
-    }
-    Pending outcome;
-    outcome.what = "recommendation outcomes";
-    pending_.push_back(std::move(outcome));
     ++unsynced_statements_;
   }
   builder_->reset();
@@ -820,6 +784,7 @@ Applier::RetryReport Applier::retry_dead_letters(const std::string& where_sql,
     Pending p;
     p.what = "dead letter outcome";
     pending_.push_back(std::move(p));
+    send_outcome_recomputation();
     send_control("COMMIT");
     sync();
     in_txn_ = false;
@@ -839,9 +804,42 @@ void Applier::end(const SourcePosition& position) {
   stats_.source_transactions.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Applier::send_outcome_recomputation() {
+  // Item outcomes are a function of the interactions as the transaction leaves them, so they
+  // are recomputed once per target transaction, for every (run, slug) it touched.
+  if (outcome_keys_.empty()) return;
+  std::string runs = "{", slugs = "{";
+  for (const auto& [run, slug] : outcome_keys_) {
+    if (runs.size() > 1) {
+      runs += ',';
+      slugs += ',';
+    }
+    append_array_element(runs, run);
+    if (slug.empty()) {
+      slugs += "NULL";
+    } else {
+      append_array_element(slugs, slug);
+    }
+  }
+  runs += '}';
+  slugs += '}';
+  outcome_keys_.clear();
+  const char* v[2] = {runs.c_str(), slugs.c_str()};
+  if (PQsendQueryPrepared(conn_.get(), std::string(kRecomputeOutcomes).c_str(), 2, v, nullptr,
+                          nullptr, 0) != 1) {
+    throw DbError("cannot send outcome recomputation: " + std::string(PQerrorMessage(conn_.get())),
+                  "", true);
+  }
+  Pending outcome;
+  outcome.what = "recommendation outcomes";
+  pending_.push_back(std::move(outcome));
+  ++unsynced_statements_;
+}
+
 Lsn Applier::commit() {
   if (!in_txn_) return origin_progress_;
   flush_run();
+  send_outcome_recomputation();
   // The outcomes of what is still in flight (dead letters to write) must be known, and their
   // letters queued, before COMMIT: letters written after it would be outside the transaction
   // that advances the origin, and lost if the process dies in between.
@@ -883,6 +881,7 @@ void Applier::rollback() {
   last_end_.reset();
   resolved_letters_.clear();
   failed_retries_.clear();
+  outcome_keys_.clear();
   records_.clear();
   records_base_ = 0;
   outer_records_.clear();

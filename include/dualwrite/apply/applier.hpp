@@ -26,6 +26,7 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -130,6 +131,7 @@ class Applier {
                          const std::string& detail);
   void retry_letters(translate::DeadLetterReason reason, const std::vector<std::string>& keys);
   void apply_letters(const PGresult* letters);
+  void send_outcome_recomputation();
   void reject_change(const translate::Change& change, const translate::Rejection& rejection);
   std::uint64_t remember(const translate::Change& change, bool eager);
   Record& record_at(std::uint64_t index);
@@ -150,6 +152,9 @@ class Applier {
   std::vector<std::uint64_t> outer_records_;  // records of changes whose translation is nested
   std::int64_t unresolved_unlinked_ = 0;
   std::int64_t unresolved_missing_parent_ = 0;
+  // (run id, slug) of recommendation items whose outcome the open transaction may change;
+  // an empty slug: every item of the run.
+  std::set<std::pair<std::string, std::string>> outcome_keys_;
   std::vector<std::int64_t> resolved_letters_;
   std::vector<std::int64_t> failed_retries_;
   std::optional<translate::SourcePosition> current_;  // the source transaction being applied
