@@ -242,6 +242,7 @@ void Applier::connect() {
   prepare(kOrphanLettersOfSessions, orphan_letters_of_sessions_sql());
   prepare(kRecomputeOutcomes, recompute_outcomes_sql());
   prepare(kSupersedeLetters, supersede_letters_sql());
+  prepare(kFeedbackMerge, feedback_merge_sql());
   prepare(kResolveDeadLetters, resolve_dead_letters_sql());
   prepare("dw_retry_failed",
           "UPDATE dualwrite.dead_letters SET attempts = attempts + 1 "
@@ -438,7 +439,25 @@ void Applier::flush_run() {
   p.kind = kind;
   p.rows = std::move(builder_->rows_);
   p.what = std::string(translate::info(kind).name);
-  pending_.push_back(std::move(p));
+  if (kind == OpKind::feedback_insert) {
+    // Its likes/bookmarks that did not go straight in are merged by a second statement over
+    // the same parameters (statements.cpp, kFeedbackMergeTail).
+    Pending merge;
+    merge.kind = kind;
+    merge.rows = p.rows;
+    merge.what = "feedback merge";
+    pending_.push_back(std::move(p));
+    if (PQsendQueryPrepared(conn_.get(), std::string(kFeedbackMerge).c_str(),
+                            static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                            0) != 1) {
+      throw DbError("cannot send feedback merge: " + std::string(PQerrorMessage(conn_.get())), "",
+                    true);
+    }
+    pending_.push_back(std::move(merge));
+    ++unsynced_statements_;
+  } else {
+    pending_.push_back(std::move(p));
+  }
   std::vector<std::string> keys = std::move(builder_->unblocking_keys_);
   const bool is_delete = kind == OpKind::link_delete || kind == OpKind::profile_delete ||
                          kind == OpKind::feedback_delete || kind == OpKind::suggestion_delete ||

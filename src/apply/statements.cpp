@@ -165,23 +165,32 @@ WITH src AS (
     LEFT JOIN public.activities act ON act.slug = s.activity_slug
 ), ok AS (
   SELECT * FROM src WHERE account_id IS NOT NULL
-), sources AS (
+))SQL";
+
+constexpr std::string_view kFeedbackSources = R"SQL(
+, sources AS (
   INSERT INTO public.interaction_sources (id, source_type, source_id, context, created_at)
   SELECT DISTINCT ON (source_id) source_id, 'recommendation', suggestion_id, '{}', created_at
     FROM ok WHERE source_id IS NOT NULL ORDER BY source_id, ord
   ON CONFLICT (id) DO NOTHING
 ))SQL";
 
-// Likes and bookmarks go through dualwrite.put_unique_interaction(), one by one in stream
-// order: the earliest of a key is kept, the others wait in dualwrite.merged_interactions
-// (migration 20261125001300). The rest is one set-based INSERT.
+// Likes and bookmarks: the earliest of each key in the statement goes straight in when its key
+// is free (the common case, set-based); the others (duplicates, or a key already kept) go
+// through dualwrite.put_unique_interaction() in kFeedbackMergeTail, a second statement apply
+// sends right after, which keeps the earliest of a key whatever the arrival order and parks
+// the rest in dualwrite.merged_interactions (migration 20261125001300).
 constexpr std::string_view kFeedbackInsertTail = R"SQL(
-, unique_put AS (
-  SELECT ord, dualwrite.put_unique_interaction(
-           ROW(id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
-               coalesce(metadata, '{}'), created_at)::public.activity_interactions) AS outcome
+, likes AS (
+  INSERT INTO public.activity_interactions (id, account_id, activity_id, activity_slug,
+                                            interaction_type, source_session_id, score_delta,
+                                            metadata, created_at)
+  SELECT DISTINCT ON (account_id, activity_slug, interaction_type)
+         id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
+         coalesce(metadata, '{}'), created_at
     FROM ok WHERE interaction_type IN ('like', 'bookmark')
-   ORDER BY ord
+   ORDER BY account_id, activity_slug, interaction_type, created_at, id
+  ON CONFLICT DO NOTHING
 ), ins AS (
   INSERT INTO public.activity_interactions (id, account_id, activity_id, activity_slug,
                                             interaction_type, source_session_id, score_delta,
@@ -192,8 +201,22 @@ constexpr std::string_view kFeedbackInsertTail = R"SQL(
   ON CONFLICT DO NOTHING
 )
 SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
-UNION ALL
-SELECT ord, outcome FROM unique_put WHERE outcome = 'merged'
+)SQL";
+
+// The likes/bookmarks of the insert statement that did not go straight in (the statement
+// before has run: what it inserted is visible by id).
+constexpr std::string_view kFeedbackMergeTail = R"SQL(
+, merging AS MATERIALIZED (
+  SELECT ord, dualwrite.put_unique_interaction(
+           ROW(id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
+               coalesce(metadata, '{}'), created_at)::public.activity_interactions) AS outcome
+    FROM ok
+   WHERE interaction_type IN ('like', 'bookmark')
+     AND NOT EXISTS (SELECT 1 FROM public.activity_interactions x
+                      WHERE x.id = ok.id AND x.account_id = ok.account_id)
+   ORDER BY ord
+)
+SELECT ord, outcome FROM merging WHERE outcome = 'merged'
 )SQL";
 
 constexpr std::string_view kFeedbackUpdateTail = R"SQL(
@@ -237,11 +260,13 @@ SELECT ord, outcome FROM unique_put WHERE outcome = 'merged'
 )SQL";
 
 const std::string& feedback_insert_sql() {
-  static const std::string sql = std::string(kFeedbackSource) + std::string(kFeedbackInsertTail);
+  static const std::string sql = std::string(kFeedbackSource) + std::string(kFeedbackSources) +
+                                 std::string(kFeedbackInsertTail);
   return sql;
 }
 const std::string& feedback_update_sql() {
-  static const std::string sql = std::string(kFeedbackSource) + std::string(kFeedbackUpdateTail);
+  static const std::string sql = std::string(kFeedbackSource) + std::string(kFeedbackSources) +
+                                 std::string(kFeedbackUpdateTail);
   return sql;
 }
 
@@ -560,6 +585,11 @@ SELECT id, source_table, operation, old_key::text, new_row::text, lsn::text, xid
  ORDER BY id
    FOR UPDATE
 )SQL";
+}
+
+std::string_view feedback_merge_sql() {
+  static const std::string sql = std::string(kFeedbackSource) + std::string(kFeedbackMergeTail);
+  return sql;
 }
 
 std::string_view supersede_letters_sql() {

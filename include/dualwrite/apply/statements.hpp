@@ -31,6 +31,10 @@ inline constexpr std::string_view kUnlinkedLettersOfUsers = "dw_unlinked_letters
 // $1: text[] of user ids. Returns id, source_table, operation, old_key, new_row, lsn, xid,
 // commit_time of the unresolved unlinked_user letters of those users, oldest first, locked.
 std::string_view unlinked_letters_of_users_sql();
+inline constexpr std::string_view kFeedbackMerge = "dw_feedback_merge";
+// The parameters of feedback_insert: its likes/bookmarks that did not go straight in, merged
+// one by one (sent right after each feedback_insert statement). Returns (ord, 'merged').
+std::string_view feedback_merge_sql();
 inline constexpr std::string_view kSupersedeLetters = "dw_supersede_letters";
 // $1: legacy table name, $2: text[] of the keys a delete op names. Marks the unresolved
 // insert/update letters of those rows resolved (a later DELETE supersedes them: retrying them
