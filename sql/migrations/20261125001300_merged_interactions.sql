@@ -72,42 +72,14 @@ BEGIN
 END
 $fn$;
 
--- Deletes interactions by id (an unlike, or any DELETE of activity_feedback). For each kept
--- like/bookmark that goes, the earliest merged duplicate of its key takes its place. Returns
--- no rows: it has the result shape of the bridge's statements.
-CREATE OR REPLACE FUNCTION dualwrite.delete_interactions(ids uuid[])
-  RETURNS TABLE (ord bigint, outcome text)
-  LANGUAGE plpgsql
-  SET search_path = ''
-AS $fn$
-DECLARE
-  k record;
-  next_row public.activity_interactions;
-BEGIN
-  DELETE FROM dualwrite.merged_interactions m WHERE m.id = ANY(ids);
-  FOR k IN DELETE FROM public.activity_interactions t WHERE t.id = ANY(ids)
-           RETURNING t.account_id, t.activity_slug, t.interaction_type
-  LOOP
-    CONTINUE WHEN k.interaction_type NOT IN ('like', 'bookmark');
-    SELECT * INTO next_row FROM dualwrite.merged_interactions m
-     WHERE m.account_id = k.account_id AND m.activity_slug = k.activity_slug
-       AND m.interaction_type = k.interaction_type
-     ORDER BY m.created_at, m.id
-     LIMIT 1;
-    IF FOUND THEN
-      DELETE FROM dualwrite.merged_interactions m WHERE m.id = next_row.id;
-      INSERT INTO public.activity_interactions SELECT next_row.*;
-    END IF;
-  END LOOP;
-END
-$fn$;
+-- dualwrite.delete_interactions(), which promotes the next duplicate on an unlike, is defined
+-- with the outcome recomputation it also triggers (migration 20261125001400).
 
 DO $mig$
 BEGIN
   IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dualwrite') THEN
     GRANT SELECT, INSERT, UPDATE, DELETE ON dualwrite.merged_interactions TO dualwrite;
     GRANT EXECUTE ON FUNCTION dualwrite.put_unique_interaction(public.activity_interactions) TO dualwrite;
-    GRANT EXECUTE ON FUNCTION dualwrite.delete_interactions(uuid[]) TO dualwrite;
   END IF;
 END
 $mig$;

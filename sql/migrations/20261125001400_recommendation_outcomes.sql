@@ -57,8 +57,10 @@ AS $fn$
          IS DISTINCT FROM (o.presented_at, o.dismissed_at, o.clicked_at, o.liked);
 $fn$;
 
--- delete_interactions (migration 20261125001300) also recomputes the outcomes the deleted
--- interactions contributed to.
+-- Deletes interactions by id (an unlike, or any DELETE of activity_feedback). For each kept
+-- like/bookmark that goes, the earliest merged duplicate of its key takes its place; the
+-- outcomes the deleted interactions contributed to are recomputed. Returns no rows: it has the
+-- result shape of the bridge's statements.
 CREATE OR REPLACE FUNCTION dualwrite.delete_interactions(ids uuid[])
   RETURNS TABLE (ord bigint, outcome text)
   LANGUAGE plpgsql
@@ -106,6 +108,7 @@ DO $mig$
 BEGIN
   IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dualwrite') THEN
     GRANT EXECUTE ON FUNCTION dualwrite.recompute_outcomes(uuid[], text[]) TO dualwrite;
+    GRANT EXECUTE ON FUNCTION dualwrite.delete_interactions(uuid[]) TO dualwrite;
   END IF;
 END
 $mig$;
