@@ -1,11 +1,12 @@
 #include "dualwrite/apply/applier.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <functional>
 #include <utility>
-#include <simdjson.h>
 
 #include "dualwrite/apply/statements.hpp"
 
@@ -14,8 +15,8 @@ namespace dualwrite::apply {
 using translate::Change;
 using translate::DeadLetterReason;
 using translate::LegacyTable;
-using translate::OpKind;
 using translate::Operation;
+using translate::OpKind;
 using translate::Param;
 using translate::SourcePosition;
 
@@ -23,28 +24,39 @@ namespace {
 
 constexpr std::uint64_t kNoRecord = UINT64_MAX;
 
-std::size_t table_index(LegacyTable t) { return static_cast<std::size_t>(t); }
+std::size_t table_index(LegacyTable t) {
+  return static_cast<std::size_t>(t);
+}
 
 LegacyTable table_of_kind(OpKind kind) {
   switch (kind) {
     case OpKind::link_put:
-    case OpKind::link_delete: return LegacyTable::account_linkages;
-    case OpKind::account_metadata_put: return LegacyTable::account_metadata;
+    case OpKind::link_delete:
+      return LegacyTable::account_linkages;
+    case OpKind::account_metadata_put:
+      return LegacyTable::account_metadata;
     case OpKind::profile_put:
-    case OpKind::profile_delete: return LegacyTable::user_attributes;
+    case OpKind::profile_delete:
+      return LegacyTable::user_attributes;
     case OpKind::feedback_insert:
     case OpKind::feedback_update:
-    case OpKind::feedback_delete: return LegacyTable::activity_feedback;
+    case OpKind::feedback_delete:
+      return LegacyTable::activity_feedback;
     case OpKind::suggestion_put:
-    case OpKind::suggestion_delete: return LegacyTable::ai_suggestions;
+    case OpKind::suggestion_delete:
+      return LegacyTable::ai_suggestions;
     case OpKind::offline_put:
-    case OpKind::offline_delete: return LegacyTable::offline_likes;
+    case OpKind::offline_delete:
+      return LegacyTable::offline_likes;
     case OpKind::session_put:
-    case OpKind::session_delete: return LegacyTable::chatbot_conversations;
+    case OpKind::session_delete:
+      return LegacyTable::chatbot_conversations;
     case OpKind::message_put:
-    case OpKind::message_delete: return LegacyTable::chatbot_messages;
+    case OpKind::message_delete:
+      return LegacyTable::chatbot_messages;
     case OpKind::summary_put:
-    case OpKind::summary_delete: return LegacyTable::conversation_context;
+    case OpKind::summary_delete:
+      return LegacyTable::conversation_context;
   }
   return LegacyTable::account_linkages;
 }
@@ -54,15 +66,19 @@ LegacyTable table_of_kind(OpKind kind) {
 // user_attributes), and chat rows that may miss their parent.
 bool may_dead_letter(OpKind kind, std::span<const Param> params) {
   switch (kind) {
-    case OpKind::profile_put: return params[1].is_null;
+    case OpKind::profile_put:
+      return params[1].is_null;
     case OpKind::feedback_insert:
     case OpKind::feedback_update:
     case OpKind::suggestion_put:
     case OpKind::offline_put:
-    case OpKind::session_put: return params[2].is_null;
+    case OpKind::session_put:
+      return params[2].is_null;
     case OpKind::message_put:
-    case OpKind::summary_put: return true;
-    default: return false;
+    case OpKind::summary_put:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -138,7 +154,8 @@ class Applier::RunBuilder : public translate::OpSink {
     if (current_record_ != kNoRecord && may_dead_letter(kind, params)) record = current_record_;
     rows_.push_back(record);
     // Recommendation items whose outcome this op may change (see Applier::flush_run).
-    if ((kind == OpKind::feedback_insert || kind == OpKind::feedback_update) && !params[6].is_null) {
+    if ((kind == OpKind::feedback_insert || kind == OpKind::feedback_update) &&
+        !params[6].is_null) {
       a_.outcome_keys_.emplace(std::string(params[6].text), std::string(params[3].text));
     }
     if (kind == OpKind::suggestion_put && !params[9].is_null) {
@@ -188,7 +205,9 @@ Applier::Applier(ApplyOptions options, ApplyStats& stats)
 
 Applier::~Applier() = default;
 
-bool Applier::connected() const { return conn_.ok(); }
+bool Applier::connected() const {
+  return conn_.ok();
+}
 
 void Applier::connect() {
   builder_->reset();
@@ -215,18 +234,18 @@ void Applier::connect() {
         conn_.scalar("SELECT pg_replication_origin_progress($1, true)", {origin}, &found);
     origin_progress_ = found ? Lsn::parse(progress).value_or(Lsn{}) : Lsn{};
   }
-  stats_.unresolved_dead_letters.store(std::stoll(conn_.scalar(
-      "SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL")));
-  unresolved_unlinked_ = std::stoll(conn_.scalar(
-      "SELECT count(*) FROM dualwrite.dead_letters "
-      "WHERE reason = 'unlinked_user' AND resolved_at IS NULL"));
-  unresolved_missing_parent_ = std::stoll(conn_.scalar(
-      "SELECT count(*) FROM dualwrite.dead_letters "
-      "WHERE reason = 'missing_parent' AND resolved_at IS NULL"));
+  stats_.unresolved_dead_letters.store(std::stoll(
+      conn_.scalar("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL")));
+  unresolved_unlinked_ =
+      std::stoll(conn_.scalar("SELECT count(*) FROM dualwrite.dead_letters "
+                              "WHERE reason = 'unlinked_user' AND resolved_at IS NULL"));
+  unresolved_missing_parent_ =
+      std::stoll(conn_.scalar("SELECT count(*) FROM dualwrite.dead_letters "
+                              "WHERE reason = 'missing_parent' AND resolved_at IS NULL"));
 
   auto prepare = [&](std::string_view name, std::string_view sql) {
-    ResultPtr r(PQprepare(conn_.get(), std::string(name).c_str(), std::string(sql).c_str(), 0,
-                          nullptr));
+    ResultPtr r(
+        PQprepare(conn_.get(), std::string(name).c_str(), std::string(sql).c_str(), 0, nullptr));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
       const auto e = conn_.error_of(r.get());
       throw DbError("preparing " + std::string(name) + ": " + e.what(), e.sqlstate(),
@@ -257,8 +276,7 @@ void Applier::connect() {
 
 void Applier::send_control(const char* sql) {
   if (PQsendQueryParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
-    throw DbError(std::string("cannot send ") + sql + ": " + PQerrorMessage(conn_.get()), "",
-                  true);
+    throw DbError(std::string("cannot send ") + sql + ": " + PQerrorMessage(conn_.get()), "", true);
   }
   Pending p;
   p.what = sql;
@@ -288,7 +306,9 @@ std::uint64_t Applier::remember(const Change& change, bool eager) {
   return records_base_ + records_.size() - 1;
 }
 
-Applier::Record& Applier::record_at(std::uint64_t index) { return records_[index - records_base_]; }
+Applier::Record& Applier::record_at(std::uint64_t index) {
+  return records_[index - records_base_];
+}
 
 void Applier::apply(const Change& change) {
   stats_.changes[table_index(change.table)][static_cast<std::size_t>(change.op)].fetch_add(
@@ -329,18 +349,22 @@ void Applier::apply_translated(const Change& change, std::optional<std::int64_t>
   bool eager = false;
   switch (change.table) {
     case LegacyTable::chatbot_messages:
-    case LegacyTable::conversation_context: eager = true; break;
+    case LegacyTable::conversation_context:
+      eager = true;
+      break;
     case LegacyTable::user_attributes:
     case LegacyTable::activity_feedback:
     case LegacyTable::ai_suggestions:
     case LegacyTable::offline_likes:
     case LegacyTable::chatbot_conversations: {
-      const std::size_t account_col =
-          change.table == LegacyTable::user_attributes ? 1 : (change.table == LegacyTable::offline_likes ? 2 : 2);
+      const std::size_t account_col = change.table == LegacyTable::user_attributes
+                                          ? 1
+                                          : (change.table == LegacyTable::offline_likes ? 2 : 2);
       eager = change.op != Operation::delete_ && !change.new_row[account_col].is_text();
       break;
     }
-    default: break;
+    default:
+      break;
   }
   // A change's ops can flush the current run, which can retry unlinked letters, which
   // translates more changes: keep the outer change's record alive and restore it afterwards.
@@ -571,9 +595,9 @@ void Applier::sync() {
       write_dead_letter(r, reason.value_or(DeadLetterReason::apply_error),
                         outcome == "unlinked_user"
                             ? "no account: the row has no account_id and its user is not linked"
-                            : outcome == "missing_parent"
-                                  ? "the chat session of this row does not exist on the target"
-                                  : outcome);
+                        : outcome == "missing_parent"
+                            ? "the chat session of this row does not exist on the target"
+                            : outcome);
     }
     for (const auto& p : done) {
       if (!p.kind) continue;
@@ -699,7 +723,7 @@ void Applier::apply_letters(const PGresult* letters) {
     }
     Change change;
     change.table = *table;
-    change.op = op_name == "insert" ? Operation::insert
+    change.op = op_name == "insert"   ? Operation::insert
                 : op_name == "update" ? Operation::update
                                       : Operation::delete_;
     // Values view these strings; they live until the change is translated. JSON values are
@@ -767,7 +791,8 @@ Applier::RetryReport Applier::retry_dead_letters(const std::string& where_sql,
     // One letter: a result of one row, cut out of the query's result.
     ResultPtr one(PQcopyResult(rows.get(), PG_COPYRES_ATTRS));
     for (int c = 0; c < PQnfields(rows.get()); ++c) {
-      PQsetvalue(one.get(), 0, c, PQgetisnull(rows.get(), i, c) ? nullptr : PQgetvalue(rows.get(), i, c),
+      PQsetvalue(one.get(), 0, c,
+                 PQgetisnull(rows.get(), i, c) ? nullptr : PQgetvalue(rows.get(), i, c),
                  PQgetisnull(rows.get(), i, c) ? -1 : PQgetlength(rows.get(), i, c));
     }
     send_control("BEGIN");
@@ -869,8 +894,8 @@ Lsn Applier::commit() {
     const char* values[2] = {lsn.c_str(), time.c_str()};
     if (PQsendQueryPrepared(conn_.get(), "dw_origin_xact_setup", 2, values, nullptr, nullptr, 0) !=
         1) {
-      throw DbError("cannot send origin progress: " + std::string(PQerrorMessage(conn_.get())),
-                    "", true);
+      throw DbError("cannot send origin progress: " + std::string(PQerrorMessage(conn_.get())), "",
+                    true);
     }
     Pending p;
     p.what = "origin progress";

@@ -88,112 +88,113 @@ Result<Consumer::Event> Consumer::feed(std::span<const std::byte> bytes) {
 
 Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool replaying) {
   return std::visit(
-      Overloaded{
-          [&](const decode::Begin& m) -> Result<Event> {
-            in_txn_ = true;
-            position_ = {m.final_lsn, Lsn{}, m.xid, m.commit_time.micros_since_2000};
-            // Already applied: the origin holds the end of a commit at or after this one.
-            skipping_ = m.final_lsn < applier_.origin_progress();
-            if (!skipping_) applier_.begin(position_);
-            return Event::none;
-          },
-          [&](const decode::Commit& m) -> Result<Event> {
-            position_.commit_lsn = m.commit_lsn;
-            position_.end_lsn = m.end_lsn;
-            position_.commit_time_micros = m.commit_time.micros_since_2000;
-            if (skipping_) {
-              ++skipped_;
-            } else {
-              applier_.end(position_);
-            }
-            in_txn_ = false;
-            skipping_ = false;
-            last_end_ = m.end_lsn;
-            last_commit_time_ = m.commit_time.micros_since_2000;
-            return Event::committed;
-          },
-          [&](const decode::Relation& m) -> Result<Event> {
-            if (auto s = relations_.remember(m); !s) return s.error();
-            return Event::none;
-          },
-          [&](const decode::Insert&) -> Result<Event> {
-            if (auto s = change(message); !s) return s.error();
-            return Event::none;
-          },
-          [&](const decode::Update&) -> Result<Event> {
-            if (auto s = change(message); !s) return s.error();
-            return Event::none;
-          },
-          [&](const decode::Delete&) -> Result<Event> {
-            if (auto s = change(message); !s) return s.error();
-            return Event::none;
-          },
-          [&](const decode::Truncate& m) -> Result<Event> {
-            if (skipping_) return Event::none;
-            auto tables = relations_.tables_of(m);
-            if (!tables) return tables.error();
-            for (auto t : *tables) applier_.truncate(t);
-            return Event::none;
-          },
-          [&](const decode::StreamCommit& m) -> Result<Event> {
-            auto it = spools_.find(m.xid);
-            std::unique_ptr<Spool> spool;
-            if (it != spools_.end()) {
-              spool = std::move(it->second);
-              spools_.erase(it);
-            }
-            last_end_ = m.end_lsn;
-            last_commit_time_ = m.commit_time.micros_since_2000;
-            if (m.commit_lsn < applier_.origin_progress()) {
-              ++skipped_;
-              return Event::committed;
-            }
-            position_ = {m.commit_lsn, m.end_lsn, m.xid, m.commit_time.micros_since_2000};
-            applier_.begin(position_);
-            if (spool) {
-              if (auto s = replay(*spool, m); !s) return s.error();
-            }
-            applier_.end(position_);
-            return Event::committed;
-          },
-          [&](const decode::StreamAbort& m) -> Result<Event> {
-            auto it = spools_.find(m.xid);
-            if (it == spools_.end()) return Event::none;
-            if (m.subxid == m.xid) {
-              spools_.erase(it);
-              return Event::none;
-            }
-            Spool& spool = *it->second;
-            auto sub = spool.first_offset_of.find(m.subxid);
-            if (sub == spool.first_offset_of.end()) return Event::none;  // it wrote nothing
-            const long offset = sub->second;
-            std::fflush(spool.file);
-            if (ftruncate(fileno(spool.file), offset) != 0) return spool_error("cannot truncate");
-            std::fseek(spool.file, offset, SEEK_SET);
-            // Later subtransactions started after this one; their changes are gone too.
-            for (auto j = spool.first_offset_of.begin(); j != spool.first_offset_of.end();) {
-              j = j->second >= offset ? spool.first_offset_of.erase(j) : std::next(j);
-            }
-            return Event::none;
-          },
-          [&](const auto&) -> Result<Event> {
-            // Origin, Type, logical messages and the stream block markers change nothing here.
-            (void)replaying;
-            return Event::none;
-          }},
+      Overloaded{[&](const decode::Begin& m) -> Result<Event> {
+                   in_txn_ = true;
+                   position_ = {m.final_lsn, Lsn{}, m.xid, m.commit_time.micros_since_2000};
+                   // Already applied: the origin holds the end of a commit at or after this one.
+                   skipping_ = m.final_lsn < applier_.origin_progress();
+                   if (!skipping_) applier_.begin(position_);
+                   return Event::none;
+                 },
+                 [&](const decode::Commit& m) -> Result<Event> {
+                   position_.commit_lsn = m.commit_lsn;
+                   position_.end_lsn = m.end_lsn;
+                   position_.commit_time_micros = m.commit_time.micros_since_2000;
+                   if (skipping_) {
+                     ++skipped_;
+                   } else {
+                     applier_.end(position_);
+                   }
+                   in_txn_ = false;
+                   skipping_ = false;
+                   last_end_ = m.end_lsn;
+                   last_commit_time_ = m.commit_time.micros_since_2000;
+                   return Event::committed;
+                 },
+                 [&](const decode::Relation& m) -> Result<Event> {
+                   if (auto s = relations_.remember(m); !s) return s.error();
+                   return Event::none;
+                 },
+                 [&](const decode::Insert&) -> Result<Event> {
+                   if (auto s = change(message); !s) return s.error();
+                   return Event::none;
+                 },
+                 [&](const decode::Update&) -> Result<Event> {
+                   if (auto s = change(message); !s) return s.error();
+                   return Event::none;
+                 },
+                 [&](const decode::Delete&) -> Result<Event> {
+                   if (auto s = change(message); !s) return s.error();
+                   return Event::none;
+                 },
+                 [&](const decode::Truncate& m) -> Result<Event> {
+                   if (skipping_) return Event::none;
+                   auto tables = relations_.tables_of(m);
+                   if (!tables) return tables.error();
+                   for (auto t : *tables) applier_.truncate(t);
+                   return Event::none;
+                 },
+                 [&](const decode::StreamCommit& m) -> Result<Event> {
+                   auto it = spools_.find(m.xid);
+                   std::unique_ptr<Spool> spool;
+                   if (it != spools_.end()) {
+                     spool = std::move(it->second);
+                     spools_.erase(it);
+                   }
+                   last_end_ = m.end_lsn;
+                   last_commit_time_ = m.commit_time.micros_since_2000;
+                   if (m.commit_lsn < applier_.origin_progress()) {
+                     ++skipped_;
+                     return Event::committed;
+                   }
+                   position_ = {m.commit_lsn, m.end_lsn, m.xid, m.commit_time.micros_since_2000};
+                   applier_.begin(position_);
+                   if (spool) {
+                     if (auto s = replay(*spool, m); !s) return s.error();
+                   }
+                   applier_.end(position_);
+                   return Event::committed;
+                 },
+                 [&](const decode::StreamAbort& m) -> Result<Event> {
+                   auto it = spools_.find(m.xid);
+                   if (it == spools_.end()) return Event::none;
+                   if (m.subxid == m.xid) {
+                     spools_.erase(it);
+                     return Event::none;
+                   }
+                   Spool& spool = *it->second;
+                   auto sub = spool.first_offset_of.find(m.subxid);
+                   if (sub == spool.first_offset_of.end()) return Event::none;  // it wrote nothing
+                   const long offset = sub->second;
+                   std::fflush(spool.file);
+                   if (ftruncate(fileno(spool.file), offset) != 0)
+                     return spool_error("cannot truncate");
+                   std::fseek(spool.file, offset, SEEK_SET);
+                   // Later subtransactions started after this one; their changes are gone too.
+                   for (auto j = spool.first_offset_of.begin(); j != spool.first_offset_of.end();) {
+                     j = j->second >= offset ? spool.first_offset_of.erase(j) : std::next(j);
+                   }
+                   return Event::none;
+                 },
+                 [&](const auto&) -> Result<Event> {
+                   // Origin, Type, logical messages and the stream block markers change nothing
+                   // here.
+                   (void)replaying;
+                   return Event::none;
+                 }},
       message);
 }
 
 Status Consumer::change(const decode::Message& message) {
   if (skipping_) return Ok{};
-  Result<std::optional<translate::Change>> c = std::visit(
-      Overloaded{[&](const decode::Insert& m) { return relations_.change_of(m); },
-                 [&](const decode::Update& m) { return relations_.change_of(m); },
-                 [&](const decode::Delete& m) { return relations_.change_of(m); },
-                 [&](const auto&) -> Result<std::optional<translate::Change>> {
-                   return std::optional<translate::Change>{};
-                 }},
-      message);
+  Result<std::optional<translate::Change>> c =
+      std::visit(Overloaded{[&](const decode::Insert& m) { return relations_.change_of(m); },
+                            [&](const decode::Update& m) { return relations_.change_of(m); },
+                            [&](const decode::Delete& m) { return relations_.change_of(m); },
+                            [&](const auto&) -> Result<std::optional<translate::Change>> {
+                              return std::optional<translate::Change>{};
+                            }},
+                 message);
   if (!c) return c.error();
   if (*c) applier_.apply(**c);
   return Ok{};

@@ -617,7 +617,8 @@ SELECT reason, count(*) FROM superseded GROUP BY reason
 }
 
 std::string_view recompute_outcomes_sql() {
-  return "SELECT dualwrite.recompute_outcomes($1::text[]::uuid[], $2::text[]) WHERE cardinality($1::text[]) > 0";
+  return "SELECT dualwrite.recompute_outcomes($1::text[]::uuid[], $2::text[]) WHERE "
+         "cardinality($1::text[]) > 0";
 }
 
 std::string_view orphan_letters_of_sessions_sql() {

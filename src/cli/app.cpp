@@ -12,7 +12,8 @@
 namespace dualwrite::cli {
 
 int run_main(int argc, char** argv) {
-  CLI::App app{"dualwrite: change-data-capture bridge from the legacy schema to the normalized one"};
+  CLI::App app{
+      "dualwrite: change-data-capture bridge from the legacy schema to the normalized one"};
   app.set_version_flag("--version", std::string("dualwrite ") + DUALWRITE_VERSION);
   app.require_subcommand(1);
   app.fallthrough();

@@ -32,7 +32,8 @@ std::string target_password(const config::Config& c) {
   return file.empty() ? std::string() : config::read_password_file(file);
 }
 
-int with_target(const Options& o, const std::function<int(const config::Config&, apply::Connection&)>& body) {
+int with_target(const Options& o,
+                const std::function<int(const config::Config&, apply::Connection&)>& body) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
   if (!o.reason.empty() && !translate::parse_dead_letter_reason(o.reason)) {
@@ -65,11 +66,12 @@ int list(const Options& o) {
         {o.reason.c_str(), o.table.c_str(), o.all ? "true" : "false", limit.c_str()});
     if (o.json) {
       for (int i = 0; i < PQntuples(r.get()); ++i) {
-        std::printf("{\"id\":%s,\"created_at\":\"%s\",\"source_table\":\"%s\",\"operation\":\"%s\","
-                    "\"reason\":\"%s\",\"attempts\":%s,\"resolved\":%s,\"lsn\":\"%s\"}\n",
-                    PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
-                    PQgetvalue(r.get(), i, 3), PQgetvalue(r.get(), i, 4), PQgetvalue(r.get(), i, 5),
-                    *PQgetvalue(r.get(), i, 6) ? "true" : "false", PQgetvalue(r.get(), i, 8));
+        std::printf(
+            "{\"id\":%s,\"created_at\":\"%s\",\"source_table\":\"%s\",\"operation\":\"%s\","
+            "\"reason\":\"%s\",\"attempts\":%s,\"resolved\":%s,\"lsn\":\"%s\"}\n",
+            PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1), PQgetvalue(r.get(), i, 2),
+            PQgetvalue(r.get(), i, 3), PQgetvalue(r.get(), i, 4), PQgetvalue(r.get(), i, 5),
+            *PQgetvalue(r.get(), i, 6) ? "true" : "false", PQgetvalue(r.get(), i, 8));
       }
       return 0;
     }
@@ -81,8 +83,8 @@ int list(const Options& o) {
                   PQgetvalue(r.get(), i, 4), PQgetvalue(r.get(), i, 5), PQgetvalue(r.get(), i, 6),
                   PQgetvalue(r.get(), i, 7));
     }
-    const std::string total = conn.scalar(
-        "SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL");
+    const std::string total =
+        conn.scalar("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL");
     std::printf("(%d shown; %s unresolved in all)\n", PQntuples(r.get()), total.c_str());
     return 0;
   });
@@ -95,7 +97,8 @@ int show(const Options& o) {
         "SELECT jsonb_pretty(to_jsonb(d)) FROM dualwrite.dead_letters d WHERE id = $1::bigint",
         {id.c_str()});
     if (PQntuples(r.get()) == 0) {
-      std::fprintf(stderr, "dualwrite: no dead letter %s (see: dualwrite dead-letters list --all)\n",
+      std::fprintf(stderr,
+                   "dualwrite: no dead letter %s (see: dualwrite dead-letters list --all)\n",
                    id.c_str());
       return exit_code(ErrorDomain::usage);
     }
@@ -106,7 +109,8 @@ int show(const Options& o) {
 
 int retry(const Options& o) {
   if (o.id == 0 && o.reason.empty()) {
-    std::fprintf(stderr, "dualwrite: retry needs an ID or --reason R (e.g. --reason unlinked_user)\n");
+    std::fprintf(stderr,
+                 "dualwrite: retry needs an ID or --reason R (e.g. --reason unlinked_user)\n");
     return exit_code(ErrorDomain::usage);
   }
   return with_target(o, [&](const config::Config& c, apply::Connection&) {

@@ -72,9 +72,8 @@ int run_command(const ConfigOption& option) {
   }
   daemon::BatchLimits limits;
   limits.set(cfg.apply);
-  ops::SlotPoller poller({cfg.source.conninfo, source_password, cfg.source.slot,
-                          std::chrono::seconds(10)},
-                         metrics);
+  ops::SlotPoller poller(
+      {cfg.source.conninfo, source_password, cfg.source.slot, std::chrono::seconds(10)}, metrics);
   poller.start();
 
   std::atomic<bool> stop{false};
@@ -84,7 +83,8 @@ int run_command(const ConfigOption& option) {
       timespec timeout{0, 200'000'000};
       const int sig = sigtimedwait(&signals, nullptr, &timeout);
       if (sig == SIGTERM || sig == SIGINT) {
-        spdlog::info("received {}: finishing the open batch", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::info("received {}: finishing the open batch",
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
         notifier.stopping("finishing the open batch");
         stop.store(true);
       } else if (sig == SIGHUP) {
@@ -122,14 +122,13 @@ int run_command(const ConfigOption& option) {
 }  // namespace
 
 Command make_run_command() {
-  return Command{
-      "run", "Stream, translate and apply legacy changes until SIGTERM (the daemon)",
-      [](CLI::App& app) -> std::function<int()> {
-        auto option = std::make_shared<ConfigOption>();
-        app.add_option("--config", option->path, "Configuration file")
-            ->each([option](const std::string&) { option->given = true; });
-        return [option] { return run_command(*option); };
-      }};
+  return Command{"run", "Stream, translate and apply legacy changes until SIGTERM (the daemon)",
+                 [](CLI::App& app) -> std::function<int()> {
+                   auto option = std::make_shared<ConfigOption>();
+                   app.add_option("--config", option->path, "Configuration file")
+                       ->each([option](const std::string&) { option->given = true; });
+                   return [option] { return run_command(*option); };
+                 }};
 }
 
 }  // namespace dualwrite::cli

@@ -1,5 +1,7 @@
 #include "dualwrite/config/config.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -7,7 +9,6 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
-#include <toml++/toml.h>
 #include <type_traits>
 
 namespace dualwrite::config {
@@ -59,7 +60,13 @@ std::optional<std::uint64_t> parse_unsigned(std::string_view s) {
 template <typename Member>
 KeyDef text_key(const char* section, const char* key, const char* def, const char* help,
                 Member member, bool reloadable = false) {
-  return KeyDef{section, key, Kind::text, def, help, reloadable, {},
+  return KeyDef{section,
+                key,
+                Kind::text,
+                def,
+                help,
+                reloadable,
+                {},
                 [member](Config& c, const std::string& v) -> std::optional<std::string> {
                   member(c) = v;
                   return std::nullopt;
@@ -70,46 +77,63 @@ KeyDef text_key(const char* section, const char* key, const char* def, const cha
 template <typename Member>
 KeyDef count_key(const char* section, const char* key, const char* def, const char* help,
                  Member member, std::uint64_t min, std::uint64_t max, bool reloadable) {
-  return KeyDef{section, key, Kind::integer, def, help, reloadable, {},
-                [member, min, max](Config& c, const std::string& v) -> std::optional<std::string> {
-                  const auto n = parse_unsigned(v);
-                  if (!n) return "must be a whole number, got '" + v + "'";
-                  if (*n < min || *n > max) {
-                    return "must be between " + std::to_string(min) + " and " +
-                           std::to_string(max) + ", got " + v;
-                  }
-                  auto& field = member(c);
-                  field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
-                  return std::nullopt;
-                },
-                [member](const Config& c) {
-                  return std::to_string(member(const_cast<Config&>(c)));
-                }};
+  return KeyDef{
+      section,
+      key,
+      Kind::integer,
+      def,
+      help,
+      reloadable,
+      {},
+      [member, min, max](Config& c, const std::string& v) -> std::optional<std::string> {
+        const auto n = parse_unsigned(v);
+        if (!n) return "must be a whole number, got '" + v + "'";
+        if (*n < min || *n > max) {
+          return "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                 ", got " + v;
+        }
+        auto& field = member(c);
+        field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
+        return std::nullopt;
+      },
+      [member](const Config& c) { return std::to_string(member(const_cast<Config&>(c))); }};
 }
 
 template <typename Member>
 KeyDef size_key(const char* section, const char* key, const char* def, const char* help,
                 Member member, std::uint64_t min, bool reloadable) {
-  return KeyDef{section, key, Kind::size, def, help, reloadable, {},
-                [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
-                  const auto n = parse_size(v);
-                  if (!n) return "must be a size such as 4096, 64KiB, 16MiB or 1GiB, got '" + v + "'";
-                  if (*n < min) return "must be at least " + std::to_string(min) + " bytes, got " + v;
-                  member(c) = *n;
-                  return std::nullopt;
-                },
-                [member](const Config& c) {
-                  return std::to_string(member(const_cast<Config&>(c)));
-                }};
+  return KeyDef{
+      section,
+      key,
+      Kind::size,
+      def,
+      help,
+      reloadable,
+      {},
+      [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
+        const auto n = parse_size(v);
+        if (!n) return "must be a size such as 4096, 64KiB, 16MiB or 1GiB, got '" + v + "'";
+        if (*n < min) return "must be at least " + std::to_string(min) + " bytes, got " + v;
+        member(c) = *n;
+        return std::nullopt;
+      },
+      [member](const Config& c) { return std::to_string(member(const_cast<Config&>(c))); }};
 }
 
 template <typename Member>
 KeyDef duration_key(const char* section, const char* key, const char* def, const char* help,
                     Member member, Milliseconds min, bool reloadable) {
-  return KeyDef{section, key, Kind::duration, def, help, reloadable, {},
+  return KeyDef{section,
+                key,
+                Kind::duration,
+                def,
+                help,
+                reloadable,
+                {},
                 [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
                   const auto d = parse_duration(v);
-                  if (!d) return "must be a duration such as 250ms, 10s, 5min or 2h, got '" + v + "'";
+                  if (!d)
+                    return "must be a duration such as 250ms, 10s, 5min or 2h, got '" + v + "'";
                   if (*d < min) {
                     return "must be at least " + std::to_string(min.count()) + "ms, got " + v;
                   }
@@ -161,8 +185,8 @@ KeyDef identifier_key(const char* section, const char* key, const char* def, con
 
 const std::vector<std::string_view>& legacy_tables() {
   static const std::vector<std::string_view> tables{
-      "account_linkages", "user_attributes", "account_metadata",
-      "activity_feedback", "ai_suggestions",  "offline_likes",
+      "account_linkages",      "user_attributes",  "account_metadata",
+      "activity_feedback",     "ai_suggestions",   "offline_likes",
       "chatbot_conversations", "chatbot_messages", "conversation_context"};
   return tables;
 }
@@ -170,16 +194,19 @@ const std::vector<std::string_view>& legacy_tables() {
 const std::vector<KeyDef>& key_table() {
   static const std::vector<KeyDef> table = [] {
     std::vector<KeyDef> t;
-    t.push_back(text_key("source", "conninfo", "host=/var/run/postgresql dbname=postgres user=dualwrite",
+    t.push_back(text_key("source", "conninfo",
+                         "host=/var/run/postgresql dbname=postgres user=dualwrite",
                          "libpq connection string of the source database (the legacy tables). No "
                          "password here: use a passfile, PGPASSWORD or password_file.",
                          [](Config& c) -> std::string& { return c.source.conninfo; }));
     t.back().secret_in_file_forbidden = true;
-    t.push_back(text_key("source", "password_file", "",
-                         "File holding the source password (first line), e.g. a systemd credential: "
-                         "\"/run/credentials/dualwrite.service/source-password\". Empty: none.",
-                         [](Config& c) -> std::string& { return c.source.password_file; }));
-    t.push_back(identifier_key("source", "slot", "dualwrite", "Logical replication slot (pgoutput).",
+    t.push_back(
+        text_key("source", "password_file", "",
+                 "File holding the source password (first line), e.g. a systemd credential: "
+                 "\"/run/credentials/dualwrite.service/source-password\". Empty: none.",
+                 [](Config& c) -> std::string& { return c.source.password_file; }));
+    t.push_back(identifier_key("source", "slot", "dualwrite",
+                               "Logical replication slot (pgoutput).",
                                [](Config& c) -> std::string& { return c.source.slot; }));
     t.push_back(identifier_key("source", "publication", "dualwrite_legacy",
                                "Publication covering the legacy tables.",
@@ -187,11 +214,13 @@ const std::vector<KeyDef>& key_table() {
     t.push_back(identifier_key("source", "origin", "dualwrite",
                                "Replication origin on the target recording what has been applied.",
                                [](Config& c) -> std::string& { return c.source.origin; }));
-    t.push_back(count_key("source", "proto_version", "2",
-                          "pgoutput protocol version: 2 streams large transactions while they run.",
-                          [](Config& c) -> int& { return c.source.proto_version; }, 1, 2, false));
+    t.push_back(count_key(
+        "source", "proto_version", "2",
+        "pgoutput protocol version: 2 streams large transactions while they run.",
+        [](Config& c) -> int& { return c.source.proto_version; }, 1, 2, false));
     {
-      KeyDef k{"source", "tables",
+      KeyDef k{"source",
+               "tables",
                Kind::list,
                "account_linkages, user_attributes, account_metadata, activity_feedback, "
                "ai_suggestions, offline_likes, chatbot_conversations, chatbot_messages, "
@@ -222,46 +251,49 @@ const std::vector<KeyDef>& key_table() {
       k.render = [](const Config& c) { return join(c.source.tables, ", "); };
       t.push_back(std::move(k));
     }
-    t.push_back(text_key("target", "conninfo", "",
-                         "libpq connection string of the target (the new tables). Empty: the source "
-                         "database.",
-                         [](Config& c) -> std::string& { return c.target.conninfo; }));
+    t.push_back(
+        text_key("target", "conninfo", "",
+                 "libpq connection string of the target (the new tables). Empty: the source "
+                 "database.",
+                 [](Config& c) -> std::string& { return c.target.conninfo; }));
     t.back().secret_in_file_forbidden = true;
     t.push_back(text_key("target", "password_file", "", "File holding the target password.",
                          [](Config& c) -> std::string& { return c.target.password_file; }));
-    t.push_back(count_key("apply", "batch_max_changes", "20000",
-                          "Most source changes in one target transaction.",
-                          [](Config& c) -> std::uint64_t& { return c.apply.batch_max_changes; }, 1,
-                          10'000'000, true));
-    t.push_back(size_key("apply", "batch_max_bytes", "16MiB",
-                         "Most decoded bytes in one target transaction.",
-                         [](Config& c) -> std::uint64_t& { return c.apply.batch_max_bytes; }, 4096,
-                         true));
-    t.push_back(duration_key("apply", "batch_max_delay", "100ms",
-                             "Longest a committed source transaction waits for its batch to fill.",
-                             [](Config& c) -> Milliseconds& { return c.apply.batch_max_delay; },
-                             Milliseconds{0}, true));
-    t.push_back(size_key("apply", "queue_max_bytes", "64MiB",
-                         "Bound on received-but-unapplied data; the stream pauses beyond it.",
-                         [](Config& c) -> std::uint64_t& { return c.apply.queue_max_bytes; },
-                         1 << 20, false));
-    t.push_back(duration_key("progress", "replay_window", "0s",
-                             "Keep this much applied history in the slot so `dualwrite replay` can "
-                             "re-apply it (retains WAL for that long).",
-                             [](Config& c) -> Milliseconds& { return c.progress.replay_window; },
-                             Milliseconds{0}, false));
-    t.push_back(duration_key("progress", "status_interval", "10s",
-                             "Longest interval between standby status updates to the source.",
-                             [](Config& c) -> Milliseconds& { return c.progress.status_interval; },
-                             Milliseconds{100}, false));
-    t.push_back(duration_key("reconnect", "initial_backoff", "100ms",
-                             "First wait before reconnecting after a lost connection.",
-                             [](Config& c) -> Milliseconds& { return c.reconnect.initial_backoff; },
-                             Milliseconds{1}, false));
-    t.push_back(duration_key("reconnect", "max_backoff", "30s",
-                             "Cap of the jittered exponential reconnect backoff.",
-                             [](Config& c) -> Milliseconds& { return c.reconnect.max_backoff; },
-                             Milliseconds{1}, false));
+    t.push_back(count_key(
+        "apply", "batch_max_changes", "20000", "Most source changes in one target transaction.",
+        [](Config& c) -> std::uint64_t& { return c.apply.batch_max_changes; }, 1, 10'000'000,
+        true));
+    t.push_back(size_key(
+        "apply", "batch_max_bytes", "16MiB", "Most decoded bytes in one target transaction.",
+        [](Config& c) -> std::uint64_t& { return c.apply.batch_max_bytes; }, 4096, true));
+    t.push_back(duration_key(
+        "apply", "batch_max_delay", "100ms",
+        "Longest a committed source transaction waits for its batch to fill.",
+        [](Config& c) -> Milliseconds& { return c.apply.batch_max_delay; }, Milliseconds{0}, true));
+    t.push_back(size_key(
+        "apply", "queue_max_bytes", "64MiB",
+        "Bound on received-but-unapplied data; the stream pauses beyond it.",
+        [](Config& c) -> std::uint64_t& { return c.apply.queue_max_bytes; }, 1 << 20, false));
+    t.push_back(duration_key(
+        "progress", "replay_window", "0s",
+        "Keep this much applied history in the slot so `dualwrite replay` can "
+        "re-apply it (retains WAL for that long).",
+        [](Config& c) -> Milliseconds& { return c.progress.replay_window; }, Milliseconds{0},
+        false));
+    t.push_back(duration_key(
+        "progress", "status_interval", "10s",
+        "Longest interval between standby status updates to the source.",
+        [](Config& c) -> Milliseconds& { return c.progress.status_interval; }, Milliseconds{100},
+        false));
+    t.push_back(duration_key(
+        "reconnect", "initial_backoff", "100ms",
+        "First wait before reconnecting after a lost connection.",
+        [](Config& c) -> Milliseconds& { return c.reconnect.initial_backoff; }, Milliseconds{1},
+        false));
+    t.push_back(duration_key(
+        "reconnect", "max_backoff", "30s", "Cap of the jittered exponential reconnect backoff.",
+        [](Config& c) -> Milliseconds& { return c.reconnect.max_backoff; }, Milliseconds{1},
+        false));
     t.push_back(text_key("metrics", "listen", "127.0.0.1:9752",
                          "host:port serving /metrics, /livez and /readyz. Empty: no HTTP server.",
                          [](Config& c) -> std::string& { return c.metrics.listen; }));
@@ -274,17 +306,18 @@ const std::vector<KeyDef>& key_table() {
       c.metrics.listen = v;
       return std::nullopt;
     };
-    t.push_back(duration_key("metrics", "ready_max_lag", "60s",
-                             "/readyz fails while replication lag exceeds this.",
-                             [](Config& c) -> Milliseconds& { return c.metrics.ready_max_lag; },
-                             Milliseconds{0}, true));
-    t.push_back(choice_key("log", "level", "info", "trace, debug, info, warn, error or critical.",
-                           [](Config& c) -> std::string& { return c.log.level; },
-                           {"trace", "debug", "info", "warn", "error", "critical"}, true));
-    t.push_back(choice_key("log", "format", "auto",
-                           "text, json, journal (systemd), or auto: journal under systemd, else text.",
-                           [](Config& c) -> std::string& { return c.log.format; },
-                           {"auto", "text", "json", "journal"}, false));
+    t.push_back(duration_key(
+        "metrics", "ready_max_lag", "60s", "/readyz fails while replication lag exceeds this.",
+        [](Config& c) -> Milliseconds& { return c.metrics.ready_max_lag; }, Milliseconds{0}, true));
+    t.push_back(choice_key(
+        "log", "level", "info", "trace, debug, info, warn, error or critical.",
+        [](Config& c) -> std::string& { return c.log.level; },
+        {"trace", "debug", "info", "warn", "error", "critical"}, true));
+    t.push_back(choice_key(
+        "log", "format", "auto",
+        "text, json, journal (systemd), or auto: journal under systemd, else text.",
+        [](Config& c) -> std::string& { return c.log.format; }, {"auto", "text", "json", "journal"},
+        false));
     return t;
   }();
   return table;
@@ -321,11 +354,21 @@ std::optional<std::string> toml_as_text(const toml::node& node, Kind kind, std::
     return join(items, ",");
   }
   switch (kind) {
-    case Kind::integer: error = "must be an integer"; break;
-    case Kind::size: error = "must be a size (integer bytes or a string such as \"16MiB\")"; break;
-    case Kind::duration: error = "must be a duration string such as \"10s\""; break;
-    case Kind::list: error = "must be an array of strings"; break;
-    default: error = "must be a string"; break;
+    case Kind::integer:
+      error = "must be an integer";
+      break;
+    case Kind::size:
+      error = "must be a size (integer bytes or a string such as \"16MiB\")";
+      break;
+    case Kind::duration:
+      error = "must be a duration string such as \"10s\"";
+      break;
+    case Kind::list:
+      error = "must be an array of strings";
+      break;
+    default:
+      error = "must be a string";
+      break;
   }
   return std::nullopt;
 }
@@ -348,12 +391,18 @@ std::optional<Milliseconds> parse_duration(std::string_view text) {
   if (!n) return std::nullopt;
   const std::string unit = trim(std::string_view(s).substr(i));
   std::uint64_t factor = 0;
-  if (unit == "ms") factor = 1;
-  else if (unit == "s") factor = 1000;
-  else if (unit == "min") factor = 60'000;
-  else if (unit == "h") factor = 3'600'000;
-  else if (unit.empty() && *n == 0) factor = 1;  // a bare 0 needs no unit
-  else return std::nullopt;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit == "s")
+    factor = 1000;
+  else if (unit == "min")
+    factor = 60'000;
+  else if (unit == "h")
+    factor = 3'600'000;
+  else if (unit.empty() && *n == 0)
+    factor = 1;  // a bare 0 needs no unit
+  else
+    return std::nullopt;
   if (*n > UINT64_MAX / factor / 2) return std::nullopt;
   return Milliseconds{static_cast<Milliseconds::rep>(*n * factor)};
 }
@@ -366,11 +415,16 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   if (!n) return std::nullopt;
   const std::string unit = trim(std::string_view(s).substr(i));
   std::uint64_t factor = 0;
-  if (unit.empty() || unit == "B") factor = 1;
-  else if (unit == "KiB" || unit == "kB") factor = 1024;
-  else if (unit == "MiB" || unit == "MB") factor = 1024 * 1024;
-  else if (unit == "GiB" || unit == "GB") factor = 1024ull * 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    factor = 1;
+  else if (unit == "KiB" || unit == "kB")
+    factor = 1024;
+  else if (unit == "MiB" || unit == "MB")
+    factor = 1024 * 1024;
+  else if (unit == "GiB" || unit == "GB")
+    factor = 1024ull * 1024 * 1024;
+  else
+    return std::nullopt;
   if (*n > UINT64_MAX / factor) return std::nullopt;
   return *n * factor;
 }
@@ -427,7 +481,8 @@ LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
         if (k.secret_in_file_forbidden && contains_password(text)) {
           problems.push_back(std::string(origin) + ": [" + k.section + "] " + k.key +
                              " contains a password; keep it out of the config file: use a libpq "
-                             "passfile, PGPASSWORD, or [" + k.section + "] password_file");
+                             "passfile, PGPASSWORD, or [" +
+                             k.section + "] password_file");
         }
       } else {
         problems.push_back(std::string(origin) + ": [" + k.section + "] " + k.key + " " +
@@ -458,8 +513,9 @@ LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
     problems.push_back("[apply] queue_max_bytes must be at least batch_max_bytes");
   }
   if (c.source.conninfo.empty()) {
-    problems.push_back("[source] conninfo must not be empty (set it in the file or "
-                       "DUALWRITE_SOURCE_CONNINFO)");
+    problems.push_back(
+        "[source] conninfo must not be empty (set it in the file or "
+        "DUALWRITE_SOURCE_CONNINFO)");
   }
   if (!problems.empty()) throw ConfigError(std::move(problems));
   return result;

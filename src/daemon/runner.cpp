@@ -35,12 +35,15 @@ std::string with_password(const std::string& conninfo, const std::string& passwo
   return conninfo + " password=" + quoted;
 }
 
-std::string quote_ident(const std::string& name) { return "\"" + name + "\""; }
+std::string quote_ident(const std::string& name) {
+  return "\"" + name + "\"";
+}
 
 }  // namespace
 
 Status ensure_replication_setup(const config::Config& config) {
-  const std::string source = with_password(config.source.conninfo, password_of(config.source.password_file));
+  const std::string source =
+      with_password(config.source.conninfo, password_of(config.source.password_file));
   try {
     auto conn = apply::Connection::open(source);
     bool found = false;
@@ -127,7 +130,8 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
   options.origin = config.source.origin;
   apply::Applier applier(options, stats);
   stream::Backoff target_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
-  const std::string source = with_password(config.source.conninfo, password_of(config.source.password_file));
+  const std::string source =
+      with_password(config.source.conninfo, password_of(config.source.password_file));
 
   Lsn careful_until;  // careful mode while source commits are at or below this
   bool ready_sent = false;
@@ -188,9 +192,9 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
         // From the source commit of the batch's last transaction to now, when it is visible.
         const double commit_unix =
             static_cast<double>(consumer.last_commit_time()) / 1e6 + 946'684'800.0;
-        const double now_unix = std::chrono::duration<double>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+        const double now_unix =
+            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         observers.metrics->observe_commit_to_apply(std::max(0.0, now_unix - commit_unix));
       }
       batch_started = {};
@@ -286,10 +290,10 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           }
           if (first_pending == Clock::time_point{}) first_pending = Clock::now();
           if (batch_started == Clock::time_point{}) batch_started = first_pending;
-          const bool full =
-              applier.pending_changes() >= limits->max_changes.load() ||
-              applier.pending_bytes() >= limits->max_bytes.load() ||
-              Clock::now() - first_pending >= std::chrono::milliseconds(limits->max_delay_ms.load());
+          const bool full = applier.pending_changes() >= limits->max_changes.load() ||
+                            applier.pending_bytes() >= limits->max_bytes.load() ||
+                            Clock::now() - first_pending >=
+                                std::chrono::milliseconds(limits->max_delay_ms.load());
           if (full || queue.size() == 0 || applier.careful()) {
             commit_batch();
             first_pending = {};

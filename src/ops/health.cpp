@@ -15,13 +15,12 @@ std::string Verdict::body(std::string_view endpoint, bool verbose) const {
   return out;
 }
 
-Health::Health(std::chrono::milliseconds ready_max_lag,
-               std::chrono::milliseconds liveness_timeout)
+Health::Health(std::chrono::milliseconds ready_max_lag, std::chrono::milliseconds liveness_timeout)
     : liveness_timeout_(liveness_timeout), ready_max_lag_ms_(ready_max_lag.count()) {}
 
 void Health::beat(SteadyClock::time_point now) {
-  last_beat_ns_.store(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch())
-                          .count());
+  last_beat_ns_.store(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
 }
 
 void Health::update(bool source_connected, bool target_healthy, double lag_seconds) {
@@ -61,8 +60,9 @@ Verdict Health::readiness(SteadyClock::time_point now) const {
   const double lag = lag_seconds_.load();
   const double max_lag = static_cast<double>(ready_max_lag_ms_.load()) / 1000.0;
   const bool lag_ok = lag <= max_lag;
-  v.checks.push_back({"lag", lag_ok, fmt::format("{:.1f} s ({} {:.1f} s)", lag,
-                                                  lag_ok ? "within" : "above", max_lag)});
+  v.checks.push_back(
+      {"lag", lag_ok,
+       fmt::format("{:.1f} s ({} {:.1f} s)", lag, lag_ok ? "within" : "above", max_lag)});
   v.ok = true;
   for (const auto& c : v.checks) v.ok = v.ok && c.ok;
   return v;

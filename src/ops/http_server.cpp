@@ -38,7 +38,8 @@ std::optional<Endpoint> parse_listen(const std::string& listen) {
   } else {
     port = listen;
   }
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   e.port = std::stoi(port);
@@ -130,8 +131,8 @@ HttpServer::HttpServer(const std::string& listen, Metrics& metrics, const Health
   static std::once_flag init_once;
   std::call_once(init_once, [] { mg_init_library(0); });
 
-  const char* options[] = {"listening_ports", listen.c_str(),   "num_threads", "2",
-                           "request_timeout_ms", "10000",       nullptr};
+  const char* options[] = {"listening_ports",    listen.c_str(), "num_threads", "2",
+                           "request_timeout_ms", "10000",        nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = log_message;
   mg_init_data init{};
@@ -143,8 +144,8 @@ HttpServer::HttpServer(const std::string& listen, Metrics& metrics, const Health
   mg_error_data error{&code, text, sizeof text};
   ctx_ = mg_start2(&init, &error);
   if (!ctx_) {
-    throw HttpError("cannot listen on " + listen + " ([metrics] listen): " +
-                    bind_failure(*endpoint));
+    throw HttpError("cannot listen on " + listen +
+                    " ([metrics] listen): " + bind_failure(*endpoint));
   }
   mg_set_request_handler(ctx_, "/", handle_request, this);
   mg_server_port ports[4];

@@ -17,7 +17,9 @@ namespace dualwrite::ops {
 
 namespace {
 
-void append(spdlog::memory_buf_t& dest, std::string_view s) { dest.append(s.data(), s.data() + s.size()); }
+void append(spdlog::memory_buf_t& dest, std::string_view s) {
+  dest.append(s.data(), s.data() + s.size());
+}
 
 void append_json_string(spdlog::memory_buf_t& dest, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -25,11 +27,21 @@ void append_json_string(spdlog::memory_buf_t& dest, std::string_view s) {
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': append(dest, "\\\""); break;
-      case '\\': append(dest, "\\\\"); break;
-      case '\n': append(dest, "\\n"); break;
-      case '\r': append(dest, "\\r"); break;
-      case '\t': append(dest, "\\t"); break;
+      case '"':
+        append(dest, "\\\"");
+        break;
+      case '\\':
+        append(dest, "\\\\");
+        break;
+      case '\n':
+        append(dest, "\\n");
+        break;
+      case '\r':
+        append(dest, "\\r");
+        break;
+      case '\t':
+        append(dest, "\\t");
+        break;
       default:
         if (u < 0x20) {
           const char esc[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15]};
@@ -44,13 +56,20 @@ void append_json_string(spdlog::memory_buf_t& dest, std::string_view s) {
 
 std::string_view level_name(spdlog::level::level_enum l) {
   switch (l) {
-    case spdlog::level::trace: return "trace";
-    case spdlog::level::debug: return "debug";
-    case spdlog::level::info: return "info";
-    case spdlog::level::warn: return "warn";
-    case spdlog::level::err: return "error";
-    case spdlog::level::critical: return "critical";
-    default: return "off";
+    case spdlog::level::trace:
+      return "trace";
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::critical:
+      return "critical";
+    default:
+      return "off";
   }
 }
 
@@ -87,12 +106,23 @@ class JournalFormatter final : public spdlog::formatter {
     int priority = 6;
     switch (msg.level) {
       case spdlog::level::trace:
-      case spdlog::level::debug: priority = 7; break;
-      case spdlog::level::info: priority = 6; break;
-      case spdlog::level::warn: priority = 4; break;
-      case spdlog::level::err: priority = 3; break;
-      case spdlog::level::critical: priority = 2; break;
-      default: break;
+      case spdlog::level::debug:
+        priority = 7;
+        break;
+      case spdlog::level::info:
+        priority = 6;
+        break;
+      case spdlog::level::warn:
+        priority = 4;
+        break;
+      case spdlog::level::err:
+        priority = 3;
+        break;
+      case spdlog::level::critical:
+        priority = 2;
+        break;
+      default:
+        break;
     }
     const char prefix[] = {'<', static_cast<char>('0' + priority), '>'};
     dest.append(prefix, prefix + 3);
@@ -143,9 +173,12 @@ spdlog::level::level_enum parse_log_level(std::string_view level) {
 
 std::unique_ptr<spdlog::formatter> make_log_formatter(LogFormat format) {
   switch (format) {
-    case LogFormat::json: return std::make_unique<JsonFormatter>();
-    case LogFormat::journal: return std::make_unique<JournalFormatter>();
-    case LogFormat::text: break;
+    case LogFormat::json:
+      return std::make_unique<JsonFormatter>();
+    case LogFormat::journal:
+      return std::make_unique<JournalFormatter>();
+    case LogFormat::text:
+      break;
   }
   return nullptr;
 }
@@ -173,6 +206,8 @@ void setup_logging(std::string_view level, std::string_view format, std::FILE* o
   spdlog::set_default_logger(std::move(logger));
 }
 
-void set_level(std::string_view level) { spdlog::set_level(parse_log_level(level)); }
+void set_level(std::string_view level) {
+  spdlog::set_level(parse_log_level(level));
+}
 
 }  // namespace dualwrite::ops

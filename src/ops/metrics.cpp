@@ -19,7 +19,9 @@ using prometheus::BuildCounter;
 using prometheus::BuildGauge;
 using prometheus::BuildHistogram;
 
-std::string str(std::string_view s) { return std::string(s); }
+std::string str(std::string_view s) {
+  return std::string(s);
+}
 
 // Apply (target transaction) duration: a batch usually takes milliseconds, a large one seconds.
 const prometheus::Histogram::BucketBoundaries kApplyBuckets = {
@@ -45,32 +47,37 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                            .Add({});
   lag_bytes_ = &BuildGauge()
                     .Name("dualwrite_replication_lag_bytes")
-                    .Help("The source's WAL end (last keepalive) minus the confirmed flush "
-                          "position, in bytes")
+                    .Help(
+                        "The source's WAL end (last keepalive) minus the confirmed flush "
+                        "position, in bytes")
                     .Register(r)
                     .Add({});
   lag_seconds_ = &BuildGauge()
                       .Name("dualwrite_replication_lag_seconds")
-                      .Help("Age of the last applied source commit while changes are pending; 0 "
-                            "when caught up")
+                      .Help(
+                          "Age of the last applied source commit while changes are pending; 0 "
+                          "when caught up")
                       .Register(r)
                       .Add({});
   retained_wal_ = &BuildGauge()
                        .Name("dualwrite_slot_retained_wal_bytes")
-                       .Help("WAL the source keeps for the slot: pg_current_wal_lsn() - "
-                             "restart_lsn, in bytes")
+                       .Help(
+                           "WAL the source keeps for the slot: pg_current_wal_lsn() - "
+                           "restart_lsn, in bytes")
                        .Register(r)
                        .Add({});
   safe_wal_size_family_ = &BuildGauge()
                                .Name("dualwrite_slot_safe_wal_size_bytes")
-                               .Help("pg_replication_slots.safe_wal_size: WAL that can still be "
-                                     "written before the slot is at risk of being invalidated; "
-                                     "absent when max_slot_wal_keep_size is unlimited")
+                               .Help(
+                                   "pg_replication_slots.safe_wal_size: WAL that can still be "
+                                   "written before the slot is at risk of being invalidated; "
+                                   "absent when max_slot_wal_keep_size is unlimited")
                                .Register(r);
   auto& wal_status = BuildGauge()
                          .Name("dualwrite_slot_wal_status")
-                         .Help("pg_replication_slots.wal_status of the slot: 1 for the current "
-                               "status, 0 for the others (all 0 when the slot is missing)")
+                         .Help(
+                             "pg_replication_slots.wal_status of the slot: 1 for the current "
+                             "status, 0 for the others (all 0 when the slot is missing)")
                          .Register(r);
   for (auto s : kWalStatuses) wal_status_.emplace_back(s, &wal_status.Add({{"status", str(s)}}));
   received_lsn_ = &BuildGauge()
@@ -80,14 +87,16 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                        .Add({});
   applied_lsn_ = &BuildGauge()
                       .Name("dualwrite_applied_lsn")
-                      .Help("Highest WAL position the target has durably applied (its "
-                            "replication origin), as a byte offset")
+                      .Help(
+                          "Highest WAL position the target has durably applied (its "
+                          "replication origin), as a byte offset")
                       .Register(r)
                       .Add({});
   confirmed_lsn_ = &BuildGauge()
                         .Name("dualwrite_confirmed_flush_lsn")
-                        .Help("Position confirmed to the source as flushed (the slot's "
-                              "confirmed_flush_lsn), as a byte offset")
+                        .Help(
+                            "Position confirmed to the source as flushed (the slot's "
+                            "confirmed_flush_lsn), as a byte offset")
                         .Register(r)
                         .Add({});
 
@@ -98,8 +107,9 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                       .Register(r);
   auto& dead = BuildCounter()
                    .Name("dualwrite_dead_letters_total")
-                   .Help("Changes that could not be translated or applied and were stored as "
-                         "dead letters, by legacy table and reason")
+                   .Help(
+                       "Changes that could not be translated or applied and were stored as "
+                       "dead letters, by legacy table and reason")
                    .Register(r);
   auto& merged = BuildCounter()
                      .Name("dualwrite_duplicates_merged_total")
@@ -132,14 +142,16 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                        .Add({});
   apply_duration_ = &BuildHistogram()
                          .Name("dualwrite_apply_duration_seconds")
-                         .Help("Duration of one target transaction (a batch of source "
-                               "transactions), from its first statement to commit")
+                         .Help(
+                             "Duration of one target transaction (a batch of source "
+                             "transactions), from its first statement to commit")
                          .Register(r)
                          .Add({}, kApplyBuckets);
   commit_to_apply_ = &BuildHistogram()
                           .Name("dualwrite_commit_to_apply_seconds")
-                          .Help("Time from a source transaction's commit to the commit of the "
-                                "target transaction that applied it")
+                          .Help(
+                              "Time from a source transaction's commit to the commit of the "
+                              "target transaction that applied it")
                           .Register(r)
                           .Add({}, kCommitToApplyBuckets);
   dead_letters_unresolved_ = &BuildGauge()
@@ -149,8 +161,9 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                                   .Add({});
   errors_family_ = &BuildCounter()
                         .Name("dualwrite_errors_total")
-                        .Help("Errors by pipeline stage (stream: sessions lost; apply: batches "
-                              "rejected or target connection lost; slot_poll: failed slot polls)")
+                        .Help(
+                            "Errors by pipeline stage (stream: sessions lost; apply: batches "
+                            "rejected or target connection lost; slot_poll: failed slot polls)")
                         .Register(r);
   for (auto s : kErrorStages) errors_family_->Add({{"stage", str(s)}});
   reconnects_ = &BuildCounter()
@@ -160,8 +173,9 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                      .Add({});
   verify_family_ = &BuildGauge()
                         .Name("dualwrite_verify_mismatches")
-                        .Help("Rows that differ between legacy and new tables at the last "
-                              "verification, by table")
+                        .Help(
+                            "Rows that differ between legacy and new tables at the last "
+                            "verification, by table")
                         .Register(r);
 
   process_start_ = &BuildGauge()
@@ -243,7 +257,9 @@ Lag Metrics::refresh(const apply::ApplyStats& apply, const stream::StreamStats& 
   return lag;
 }
 
-void Metrics::observe_apply(double seconds) { apply_duration_->Observe(seconds); }
+void Metrics::observe_apply(double seconds) {
+  apply_duration_->Observe(seconds);
+}
 
 void Metrics::observe_commit_to_apply(double seconds) {
   commit_to_apply_->Observe(seconds < 0 ? 0 : seconds);  // clocks of two hosts may disagree
@@ -273,7 +289,9 @@ void Metrics::set_verify_mismatches(std::string_view table, double mismatches) {
   verify_family_->Add({{"table", str(table)}}).Set(mismatches);
 }
 
-void Metrics::set_source_connected(bool connected) { source_connected_->Set(connected ? 1 : 0); }
+void Metrics::set_source_connected(bool connected) {
+  source_connected_->Set(connected ? 1 : 0);
+}
 
 void Metrics::refresh_process() {
   const auto stats = read_process_stats();

@@ -54,7 +54,9 @@ bool Notifier::watchdog(SteadyClock::time_point now) {
   return true;
 }
 
-void Notifier::reloading() { send("RELOADING=1"); }
+void Notifier::reloading() {
+  send("RELOADING=1");
+}
 
 void Notifier::stopping(std::string_view status) {
   std::string state = "STOPPING=1";

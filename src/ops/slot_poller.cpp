@@ -47,7 +47,9 @@ Result<SlotState> parse_slot_row(const char* wal_status, const char* safe_wal_si
 SlotPoller::SlotPoller(SlotPollerConfig config, Metrics& metrics)
     : config_(std::move(config)), metrics_(metrics) {}
 
-SlotPoller::~SlotPoller() { stop(); }
+SlotPoller::~SlotPoller() {
+  stop();
+}
 
 Result<SlotState> SlotPoller::query() {
   try {

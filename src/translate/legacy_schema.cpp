@@ -8,35 +8,47 @@ using J = JsonKind;
 
 constexpr LegacyColumn kAccountLinkages[] = {
     {"id", J::string, true}, {"user_id"}, {"account_id"}, {"created_at"}};
-constexpr LegacyColumn kUserAttributes[] = {
-    {"user_id", J::string, true}, {"account_id"}, {"display_name"}, {"locale"}, {"timezone"},
-    {"country"}, {"age_range"}, {"travel_style"}, {"preferences", J::json}, {"updated_at"}};
+constexpr LegacyColumn kUserAttributes[] = {{"user_id", J::string, true},
+                                            {"account_id"},
+                                            {"display_name"},
+                                            {"locale"},
+                                            {"timezone"},
+                                            {"country"},
+                                            {"age_range"},
+                                            {"travel_style"},
+                                            {"preferences", J::json},
+                                            {"updated_at"}};
 constexpr LegacyColumn kAccountMetadata[] = {{"account_id", J::string, true},
                                              {"status"},
                                              {"onboarding_state", J::json},
                                              {"metadata", J::json},
                                              {"updated_at"}};
 constexpr LegacyColumn kActivityFeedback[] = {
-    {"id", J::number, true}, {"user_id"},       {"account_id"},       {"activity_slug"},
-    {"feedback_type"},       {"suggestion_id"}, {"score", J::number}, {"metadata", J::json},
-    {"created_at"}};
-constexpr LegacyColumn kAiSuggestions[] = {
-    {"id", J::string, true},   {"user_id"},       {"account_id"},
-    {"source"},                {"prompt", J::json}, {"model"},
-    {"model_params", J::json}, {"suggestions", J::json}, {"status"},
-    {"created_at"}};
+    {"id", J::number, true}, {"user_id"},           {"account_id"},
+    {"activity_slug"},       {"feedback_type"},     {"suggestion_id"},
+    {"score", J::number},    {"metadata", J::json}, {"created_at"}};
+constexpr LegacyColumn kAiSuggestions[] = {{"id", J::string, true},
+                                           {"user_id"},
+                                           {"account_id"},
+                                           {"source"},
+                                           {"prompt", J::json},
+                                           {"model"},
+                                           {"model_params", J::json},
+                                           {"suggestions", J::json},
+                                           {"status"},
+                                           {"created_at"}};
 constexpr LegacyColumn kOfflineLikes[] = {{"user_id", J::string, true},
                                           {"activity_slug", J::string, true},
                                           {"account_id"},
                                           {"payload", J::json},
                                           {"updated_at"}};
 constexpr LegacyColumn kChatbotConversations[] = {
-    {"id", J::string, true}, {"user_id"},  {"account_id"},         {"conversation_type"},
+    {"id", J::string, true}, {"user_id"},    {"account_id"},        {"conversation_type"},
     {"context", J::json},    {"created_by"}, {"metadata", J::json}, {"created_at"},
     {"updated_at"},          {"ended_at"}};
-constexpr LegacyColumn kChatbotMessages[] = {{"id", J::string, true}, {"conversation_id"},
-                                             {"role"},               {"content"},
-                                             {"metadata", J::json},  {"created_at"}};
+constexpr LegacyColumn kChatbotMessages[] = {
+    {"id", J::string, true}, {"conversation_id"}, {"role"}, {"content"},
+    {"metadata", J::json},   {"created_at"}};
 constexpr LegacyColumn kConversationContext[] = {
     {"conversation_id", J::string, true}, {"summary"}, {"updated_at"}};
 
@@ -64,9 +76,13 @@ static_assert(std::size(kConversationContext) == col::conversation_context::coun
 
 }  // namespace
 
-const LegacyTableInfo& info(LegacyTable table) { return kTables[static_cast<std::size_t>(table)]; }
+const LegacyTableInfo& info(LegacyTable table) {
+  return kTables[static_cast<std::size_t>(table)];
+}
 
-std::string_view name_of(LegacyTable table) { return info(table).name; }
+std::string_view name_of(LegacyTable table) {
+  return info(table).name;
+}
 
 std::optional<LegacyTable> find_legacy_table(std::string_view schema, std::string_view name) {
   if (schema != "public") return std::nullopt;

@@ -35,6 +35,8 @@ static_assert(table_is_in_enum_order());
 
 }  // namespace
 
-const OpKindInfo& info(OpKind kind) { return kOps[static_cast<std::size_t>(kind)]; }
+const OpKindInfo& info(OpKind kind) {
+  return kOps[static_cast<std::size_t>(kind)];
+}
 
 }  // namespace dualwrite::translate

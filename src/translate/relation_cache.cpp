@@ -35,9 +35,8 @@ Status RelationCache::remember(const decode::Relation& relation) {
 Result<const RelationCache::Mapping*> RelationCache::find(decode::Oid relation_id) const {
   const auto it = mappings_.find(relation_id);
   if (it == mappings_.end()) {
-    return make_error(ErrorDomain::decode,
-                      "change for relation " + std::to_string(relation_id) +
-                          " arrived before its Relation message");
+    return make_error(ErrorDomain::decode, "change for relation " + std::to_string(relation_id) +
+                                               " arrived before its Relation message");
   }
   return &it->second;
 }
@@ -49,10 +48,9 @@ std::optional<LegacyTable> RelationCache::table_of(decode::Oid relation_id) cons
 
 Status RelationCache::fill(const Mapping& m, const decode::TupleData& tuple, Row& row) const {
   if (tuple.columns.size() != m.position_of_wire_column.size()) {
-    return make_error(ErrorDomain::decode,
-                      "tuple has " + std::to_string(tuple.columns.size()) +
-                          " columns, its Relation message " +
-                          std::to_string(m.position_of_wire_column.size()));
+    return make_error(ErrorDomain::decode, "tuple has " + std::to_string(tuple.columns.size()) +
+                                               " columns, its Relation message " +
+                                               std::to_string(m.position_of_wire_column.size()));
   }
   for (std::size_t w = 0; w < tuple.columns.size(); ++w) {
     const std::int8_t p = m.position_of_wire_column[w];
@@ -60,9 +58,15 @@ Status RelationCache::fill(const Mapping& m, const decode::TupleData& tuple, Row
     const auto& src = tuple.columns[w];
     Value& v = row[static_cast<std::size_t>(p)];
     switch (src.kind) {
-      case decode::TupleValue::Kind::null: v.state = Value::State::null; break;
-      case decode::TupleValue::Kind::unchanged_toast: v.state = Value::State::unchanged; break;
-      case decode::TupleValue::Kind::text: v = {Value::State::text, src.data}; break;
+      case decode::TupleValue::Kind::null:
+        v.state = Value::State::null;
+        break;
+      case decode::TupleValue::Kind::unchanged_toast:
+        v.state = Value::State::unchanged;
+        break;
+      case decode::TupleValue::Kind::text:
+        v = {Value::State::text, src.data};
+        break;
       case decode::TupleValue::Kind::binary:
         return make_error(ErrorDomain::decode,
                           "binary tuple data: dualwrite requests the text format");

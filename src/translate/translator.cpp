@@ -18,7 +18,9 @@ std::optional<Rejection> reject(DeadLetterReason reason, std::string detail) {
 
 // Text, or NULL for NULL, absent and unchanged. For NOT NULL legacy columns, NULL then means
 // "keep" in the target statement (ops.hpp).
-Param param(const Value& v) { return v.is_text() ? Param::of(v.text) : Param::null(); }
+Param param(const Value& v) {
+  return v.is_text() ? Param::of(v.text) : Param::null();
+}
 
 // Checks a short text column against its allowed values; the detail names them all.
 template <std::size_t N>
@@ -98,13 +100,12 @@ simdjson::error_code raw_of(od::value value, std::string_view& out) {
     return a.raw_json().get(out);
   }
   out = value.raw_json_token();
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\t' ||
-                          out.back() == '\r')) {
+  while (!out.empty() &&
+         (out.back() == ' ' || out.back() == '\n' || out.back() == '\t' || out.back() == '\r')) {
     out.remove_suffix(1);
   }
   return simdjson::SUCCESS;
 }
-
 
 }  // namespace
 
@@ -166,22 +167,32 @@ bool is_int32_literal(std::string_view text, std::int64_t& value) {
 
 std::string_view name_of(Operation op) {
   switch (op) {
-    case Operation::insert: return "insert";
-    case Operation::update: return "update";
-    case Operation::delete_: return "delete";
-    case Operation::truncate: return "truncate";
+    case Operation::insert:
+      return "insert";
+    case Operation::update:
+      return "update";
+    case Operation::delete_:
+      return "delete";
+    case Operation::truncate:
+      return "truncate";
   }
   return "unknown";
 }
 
 std::string_view name_of(DeadLetterReason reason) {
   switch (reason) {
-    case DeadLetterReason::unlinked_user: return "unlinked_user";
-    case DeadLetterReason::unknown_enum_value: return "unknown_enum_value";
-    case DeadLetterReason::invalid_payload: return "invalid_payload";
-    case DeadLetterReason::missing_parent: return "missing_parent";
-    case DeadLetterReason::truncate: return "truncate";
-    case DeadLetterReason::apply_error: return "apply_error";
+    case DeadLetterReason::unlinked_user:
+      return "unlinked_user";
+    case DeadLetterReason::unknown_enum_value:
+      return "unknown_enum_value";
+    case DeadLetterReason::invalid_payload:
+      return "invalid_payload";
+    case DeadLetterReason::missing_parent:
+      return "missing_parent";
+    case DeadLetterReason::truncate:
+      return "truncate";
+    case DeadLetterReason::apply_error:
+      return "apply_error";
   }
   return "unknown";
 }
@@ -203,15 +214,24 @@ std::optional<Rejection> Translator::translate(const Change& c, OpSink& sink) {
                   "TRUNCATE of " + std::string(name_of(c.table)) + " is never mirrored");
   }
   switch (c.table) {
-    case LegacyTable::account_linkages: return account_linkages(c, sink);
-    case LegacyTable::user_attributes: return user_attributes(c, sink);
-    case LegacyTable::account_metadata: return account_metadata(c, sink);
-    case LegacyTable::activity_feedback: return activity_feedback(c, sink);
-    case LegacyTable::ai_suggestions: return ai_suggestions(c, sink);
-    case LegacyTable::offline_likes: return offline_likes(c, sink);
-    case LegacyTable::chatbot_conversations: return chatbot_conversations(c, sink);
-    case LegacyTable::chatbot_messages: return chatbot_messages(c, sink);
-    case LegacyTable::conversation_context: return conversation_context(c, sink);
+    case LegacyTable::account_linkages:
+      return account_linkages(c, sink);
+    case LegacyTable::user_attributes:
+      return user_attributes(c, sink);
+    case LegacyTable::account_metadata:
+      return account_metadata(c, sink);
+    case LegacyTable::activity_feedback:
+      return activity_feedback(c, sink);
+    case LegacyTable::ai_suggestions:
+      return ai_suggestions(c, sink);
+    case LegacyTable::offline_likes:
+      return offline_likes(c, sink);
+    case LegacyTable::chatbot_conversations:
+      return chatbot_conversations(c, sink);
+    case LegacyTable::chatbot_messages:
+      return chatbot_messages(c, sink);
+    case LegacyTable::conversation_context:
+      return conversation_context(c, sink);
   }
   return reject(DeadLetterReason::invalid_payload, "unknown legacy table");
 }
@@ -228,8 +248,10 @@ std::optional<Rejection> Translator::account_linkages(const Change& c, OpSink& s
     return std::nullopt;
   }
   const Row& row = c.new_row;
-  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
-                         {k::account_id, "account_id"}, {k::created_at, "created_at"}}) {
+  for (auto [i, name] : {std::pair{k::id, "id"},
+                         {k::user_id, "user_id"},
+                         {k::account_id, "account_id"},
+                         {k::created_at, "created_at"}}) {
     if (auto r = require(row[i], name)) return r;
   }
   if (c.has_old_key && c.old_key[k::id].is_text() && c.old_key[k::id].text != row[k::id].text) {
@@ -310,12 +332,18 @@ std::optional<Rejection> Translator::user_attributes(const Change& c, OpSink& si
   // the user, and the user is the best key we have.
   key_ = row[k::account_id].is_text() ? std::string(row[k::account_id].text)
                                       : "user:" + std::string(row[k::user_id].text);
-  const Param p[] = {param(row[k::user_id]),      param(row[k::account_id]),
-                     param(row[k::display_name]), param(row[k::locale]),
-                     param(row[k::timezone]),     param(row[k::country]),
-                     param(row[k::age_range]),    param(row[k::travel_style]),
-                     param(row[k::updated_at]),   Param::of(number_),
-                     notifications,               feature_flags,
+  const Param p[] = {param(row[k::user_id]),
+                     param(row[k::account_id]),
+                     param(row[k::display_name]),
+                     param(row[k::locale]),
+                     param(row[k::timezone]),
+                     param(row[k::country]),
+                     param(row[k::age_range]),
+                     param(row[k::travel_style]),
+                     param(row[k::updated_at]),
+                     Param::of(number_),
+                     notifications,
+                     feature_flags,
                      rest};
   sink.op(OpKind::profile_put, p, key_);
   return std::nullopt;
@@ -332,8 +360,10 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
     return std::nullopt;
   }
   const Row& row = c.new_row;
-  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
-                         {k::activity_slug, "activity_slug"}, {k::created_at, "created_at"}}) {
+  for (auto [i, name] : {std::pair{k::id, "id"},
+                         {k::user_id, "user_id"},
+                         {k::activity_slug, "activity_slug"},
+                         {k::created_at, "created_at"}}) {
     if (auto r = require(row[i], name)) return r;
   }
   if (auto r = check_enum(row[k::feedback_type], "feedback_type", kFeedbackType)) return r;
@@ -399,8 +429,8 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
     return std::nullopt;
   }
   const Row& row = c.new_row;
-  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
-                         {k::created_at, "created_at"}}) {
+  for (auto [i, name] :
+       {std::pair{k::id, "id"}, {k::user_id, "user_id"}, {k::created_at, "created_at"}}) {
     if (auto r = require(row[i], name)) return r;
   }
   if (auto r = check_enum(row[k::source], "source", kSource)) return r;
@@ -422,16 +452,20 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
       const JsonField* reason = nullptr;
       if (inner_json_.object(element, inner_fields_)) {
         for (const auto& f : inner_fields_) {
-          if (f.key == "slug") slug = &f;
-          else if (f.key == "features") features = &f;
-          else if (f.key == "score") score = &f;
-          else if (f.key == "reason") reason = &f;
+          if (f.key == "slug")
+            slug = &f;
+          else if (f.key == "features")
+            features = &f;
+          else if (f.key == "score")
+            score = &f;
+          else if (f.key == "reason")
+            reason = &f;
         }
       }
       if (slug == nullptr || slug->type != simdjson::ondemand::json_type::string) {
-        return reject(DeadLetterReason::invalid_payload,
-                      "suggestions[" + std::to_string(position) +
-                          "] is not an object with a string slug");
+        return reject(
+            DeadLetterReason::invalid_payload,
+            "suggestions[" + std::to_string(position) + "] is not an object with a string slug");
       }
       if (features != nullptr && features->type != simdjson::ondemand::json_type::object) {
         return reject(DeadLetterReason::invalid_payload,
@@ -463,7 +497,8 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
       if (score != nullptr) append_key_value(ranking, "score", score->raw);
       if (reason != nullptr) append_key_value(ranking, "reason", reason->raw);
       ranking += '}';
-      const auto item_id = mapping_uuid("ai_suggestions:" + run_id + ":" + std::to_string(position));
+      const auto item_id =
+          mapping_uuid("ai_suggestions:" + run_id + ":" + std::to_string(position));
       if (position > 1) json_a_ += ',';
       json_a_ += "{\"id\":\"";
       json_a_.append(item_id.data(), item_id.size());
@@ -479,19 +514,19 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
     return reject(DeadLetterReason::invalid_payload, "suggestions is NULL");
   }
 
-  const Param p[] = {param(row[k::id]),
-                     param(row[k::user_id]),
-                     param(row[k::account_id]),
-                     row[k::source].is_text() ? Param::of(trigger_of(row[k::source].text))
-                                              : Param::null(),
-                     param(row[k::prompt]),
-                     param(row[k::model]),
-                     param(row[k::model_params]),
-                     param(row[k::status]),
-                     param(row[k::created_at]),
-                     items,
-                     item_count,
-                     Param::of(row[k::model].is_unchanged() ? "true" : "false")};
+  const Param p[] = {
+      param(row[k::id]),
+      param(row[k::user_id]),
+      param(row[k::account_id]),
+      row[k::source].is_text() ? Param::of(trigger_of(row[k::source].text)) : Param::null(),
+      param(row[k::prompt]),
+      param(row[k::model]),
+      param(row[k::model_params]),
+      param(row[k::status]),
+      param(row[k::created_at]),
+      items,
+      item_count,
+      Param::of(row[k::model].is_unchanged() ? "true" : "false")};
   sink.op(OpKind::suggestion_put, p, row[k::id].text);
   return std::nullopt;
 }
@@ -512,7 +547,8 @@ std::optional<Rejection> Translator::offline_likes(const Change& c, OpSink& sink
     return std::nullopt;
   }
   const Row& row = c.new_row;
-  for (auto [i, name] : {std::pair{k::user_id, "user_id"}, {k::activity_slug, "activity_slug"},
+  for (auto [i, name] : {std::pair{k::user_id, "user_id"},
+                         {k::activity_slug, "activity_slug"},
                          {k::updated_at, "updated_at"}}) {
     if (auto r = require(row[i], name)) return r;
   }
@@ -522,9 +558,9 @@ std::optional<Rejection> Translator::offline_likes(const Change& c, OpSink& sink
     sink.op(OpKind::offline_delete, old, view(id_b_));
   }
   id_a_ = id_of(row);
-  const Param p[] = {Param::of(view(id_a_)),   param(row[k::user_id]), param(row[k::account_id]),
-                     param(row[k::activity_slug]), param(row[k::payload]),
-                     param(row[k::updated_at])};
+  const Param p[] = {Param::of(view(id_a_)),    param(row[k::user_id]),
+                     param(row[k::account_id]), param(row[k::activity_slug]),
+                     param(row[k::payload]),    param(row[k::updated_at])};
   sink.op(OpKind::offline_put, p, view(id_a_));
   return std::nullopt;
 }
@@ -539,16 +575,18 @@ std::optional<Rejection> Translator::chatbot_conversations(const Change& c, OpSi
     return std::nullopt;
   }
   const Row& row = c.new_row;
-  for (auto [i, name] : {std::pair{k::id, "id"}, {k::user_id, "user_id"},
-                         {k::created_at, "created_at"}, {k::updated_at, "updated_at"}}) {
+  for (auto [i, name] : {std::pair{k::id, "id"},
+                         {k::user_id, "user_id"},
+                         {k::created_at, "created_at"},
+                         {k::updated_at, "updated_at"}}) {
     if (auto r = require(row[i], name)) return r;
   }
   if (auto r = check_enum(row[k::conversation_type], "conversation_type", kSessionType)) return r;
-  const Param p[] = {param(row[k::id]),          param(row[k::user_id]),
-                     param(row[k::account_id]),  param(row[k::conversation_type]),
-                     param(row[k::context]),     param(row[k::created_by]),
-                     param(row[k::metadata]),    param(row[k::created_at]),
-                     param(row[k::updated_at]),  param(row[k::ended_at])};
+  const Param p[] = {param(row[k::id]),         param(row[k::user_id]),
+                     param(row[k::account_id]), param(row[k::conversation_type]),
+                     param(row[k::context]),    param(row[k::created_by]),
+                     param(row[k::metadata]),   param(row[k::created_at]),
+                     param(row[k::updated_at]), param(row[k::ended_at])};
   sink.op(OpKind::session_put, p, row[k::id].text);
   return std::nullopt;
 }
@@ -563,7 +601,8 @@ std::optional<Rejection> Translator::chatbot_messages(const Change& c, OpSink& s
     return std::nullopt;
   }
   const Row& row = c.new_row;
-  for (auto [i, name] : {std::pair{k::id, "id"}, {k::conversation_id, "conversation_id"},
+  for (auto [i, name] : {std::pair{k::id, "id"},
+                         {k::conversation_id, "conversation_id"},
                          {k::created_at, "created_at"}}) {
     if (auto r = require(row[i], name)) return r;
   }
@@ -597,10 +636,14 @@ std::optional<Rejection> Translator::chatbot_messages(const Change& c, OpSink& s
   } else if (!row[k::metadata].is_unchanged()) {
     return reject(DeadLetterReason::invalid_payload, "metadata is NULL");
   }
-  const Param p[] = {param(row[k::id]),      param(row[k::conversation_id]),
-                     param(row[k::role]),    param(row[k::content]),
-                     tool_calls,             latency,
-                     metadata,               param(row[k::created_at])};
+  const Param p[] = {param(row[k::id]),
+                     param(row[k::conversation_id]),
+                     param(row[k::role]),
+                     param(row[k::content]),
+                     tool_calls,
+                     latency,
+                     metadata,
+                     param(row[k::created_at])};
   sink.op(OpKind::message_put, p, row[k::id].text);
   return std::nullopt;
 }
@@ -638,9 +681,15 @@ std::string row_to_json(LegacyTable table, const Row& row) {
     }
     switch (t.columns[i].json) {
       case JsonKind::json:
-      case JsonKind::number: out += v.text; break;
-      case JsonKind::boolean: out += (v.text == "t" || v.text == "true") ? "true" : "false"; break;
-      case JsonKind::string: decode::append_json_string(v.text, out); break;
+      case JsonKind::number:
+        out += v.text;
+        break;
+      case JsonKind::boolean:
+        out += (v.text == "t" || v.text == "true") ? "true" : "false";
+        break;
+      case JsonKind::string:
+        decode::append_json_string(v.text, out);
+        break;
     }
   }
   out += '}';

@@ -107,7 +107,9 @@ TestDatabase::~TestDatabase() {
   }
 }
 
-void TestDatabase::exec(const std::string& sql) { run(conn_, sql); }
+void TestDatabase::exec(const std::string& sql) {
+  run(conn_, sql);
+}
 
 std::string TestDatabase::scalar(const std::string& sql) {
   auto r = run(conn_, sql);

@@ -23,7 +23,8 @@ std::string with_dbname(const std::string& base, std::string_view dbname);
 
 class TestDatabase {
  public:
-  explicit TestDatabase(std::string_view name_hint, std::string_view template_db = "dualwrite_template");
+  explicit TestDatabase(std::string_view name_hint,
+                        std::string_view template_db = "dualwrite_template");
   ~TestDatabase();
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;

@@ -148,7 +148,7 @@ class Applier {
   std::unique_ptr<RunBuilder> builder_;
   std::deque<Pending> pending_;
   std::deque<Record> records_;
-  std::uint64_t records_base_ = 0;  // global index of records_.front()
+  std::uint64_t records_base_ = 0;            // global index of records_.front()
   std::vector<std::uint64_t> outer_records_;  // records of changes whose translation is nested
   std::int64_t unresolved_unlinked_ = 0;
   std::int64_t unresolved_missing_parent_ = 0;
@@ -157,7 +157,7 @@ class Applier {
   std::set<std::pair<std::string, std::string>> outcome_keys_;
   std::vector<std::int64_t> resolved_letters_;
   std::vector<std::int64_t> failed_retries_;
-  std::optional<translate::SourcePosition> current_;  // the source transaction being applied
+  std::optional<translate::SourcePosition> current_;   // the source transaction being applied
   std::optional<translate::SourcePosition> last_end_;  // the last ended in this target txn
   Lsn origin_progress_;
   bool in_txn_ = false;

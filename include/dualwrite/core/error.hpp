@@ -17,11 +17,11 @@ namespace dualwrite {
 // and scripts can tell a bad config (do not restart) from a lost source (restart).
 enum class ErrorDomain : std::uint8_t {
   internal = 1,
-  usage = 2,        // bad arguments or config: fix and rerun, do not restart
-  decode = 3,       // malformed wire data
-  source = 4,       // the source database or replication connection
-  target = 5,       // the target database
-  slot_lost = 6,    // the replication slot is missing or invalidated: fatal, needs a human
+  usage = 2,      // bad arguments or config: fix and rerun, do not restart
+  decode = 3,     // malformed wire data
+  source = 4,     // the source database or replication connection
+  target = 5,     // the target database
+  slot_lost = 6,  // the replication slot is missing or invalidated: fatal, needs a human
   translate = 7,
   verify_drift = 8,
 };
@@ -39,7 +39,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }

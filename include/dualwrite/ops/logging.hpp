@@ -17,13 +17,13 @@
 // thread (start-up, the signal thread); logging itself is thread-safe.
 #pragma once
 
+#include <spdlog/common.h>
+#include <spdlog/formatter.h>
+
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
-
-#include <spdlog/common.h>
-#include <spdlog/formatter.h>
 
 namespace dualwrite::ops {
 

@@ -148,8 +148,8 @@ struct ProcessStats {
 
 // Pure: parses /proc/self/stat content; `boot_time` is btime of /proc/stat, `ticks` the clock
 // ticks per second, `page_size` in bytes. nullopt when malformed.
-std::optional<ProcessStats> parse_proc_stat(std::string_view stat, double boot_time,
-                                            double ticks, double page_size);
+std::optional<ProcessStats> parse_proc_stat(std::string_view stat, double boot_time, double ticks,
+                                            double page_size);
 // Reads /proc; nullopt when unavailable.
 std::optional<ProcessStats> read_process_stats();
 

@@ -21,7 +21,7 @@ std::string_view name_of(Operation op);
 
 struct Value {
   enum class State : std::uint8_t {
-    absent,     // the change does not carry this column at all (e.g. non-key columns of a key)
+    absent,  // the change does not carry this column at all (e.g. non-key columns of a key)
     null,
     unchanged,  // an out-of-line (TOASTed) value an UPDATE left as it was: rule 5
     text,
@@ -42,8 +42,8 @@ struct Row {
 
 // Where a change comes from in the source: the commit it belongs to.
 struct SourcePosition {
-  Lsn commit_lsn;        // the commit record (pg_replication_origin_xact_setup wants end_lsn)
-  Lsn end_lsn;           // end of the commit record: what progress records
+  Lsn commit_lsn;  // the commit record (pg_replication_origin_xact_setup wants end_lsn)
+  Lsn end_lsn;     // end of the commit record: what progress records
   std::uint32_t xid = 0;
   std::int64_t commit_time_micros = 0;  // since 2000-01-01 UTC, PostgreSQL's epoch
 };

@@ -51,8 +51,17 @@ enum : std::uint8_t { id, user_id, account_id, created_at, count_ };
 }
 namespace user_attributes {
 enum : std::uint8_t {
-  user_id, account_id, display_name, locale, timezone, country, age_range, travel_style,
-  preferences, updated_at, count_
+  user_id,
+  account_id,
+  display_name,
+  locale,
+  timezone,
+  country,
+  age_range,
+  travel_style,
+  preferences,
+  updated_at,
+  count_
 };
 }
 namespace account_metadata {
@@ -60,13 +69,30 @@ enum : std::uint8_t { account_id, status, onboarding_state, metadata, updated_at
 }
 namespace activity_feedback {
 enum : std::uint8_t {
-  id, user_id, account_id, activity_slug, feedback_type, suggestion_id, score, metadata,
-  created_at, count_
+  id,
+  user_id,
+  account_id,
+  activity_slug,
+  feedback_type,
+  suggestion_id,
+  score,
+  metadata,
+  created_at,
+  count_
 };
 }
 namespace ai_suggestions {
 enum : std::uint8_t {
-  id, user_id, account_id, source, prompt, model, model_params, suggestions, status, created_at,
+  id,
+  user_id,
+  account_id,
+  source,
+  prompt,
+  model,
+  model_params,
+  suggestions,
+  status,
+  created_at,
   count_
 };
 }
@@ -75,8 +101,17 @@ enum : std::uint8_t { user_id, activity_slug, account_id, payload, updated_at, c
 }
 namespace chatbot_conversations {
 enum : std::uint8_t {
-  id, user_id, account_id, conversation_type, context, created_by, metadata, created_at,
-  updated_at, ended_at, count_
+  id,
+  user_id,
+  account_id,
+  conversation_type,
+  context,
+  created_by,
+  metadata,
+  created_at,
+  updated_at,
+  ended_at,
+  count_
 };
 }
 namespace chatbot_messages {

@@ -10,8 +10,9 @@
 // Thread-safety: a Translator is used by one thread (it owns parser and scratch buffers).
 #pragma once
 
-#include <optional>
 #include <simdjson.h>
+
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>

@@ -26,6 +26,8 @@ UuidBytes uuid_v5(const UuidBytes& name_space, std::string_view name);
 // uuid_v5 in kMappingNamespace, as text.
 UuidText mapping_uuid(std::string_view name);
 
-inline std::string_view view(const UuidText& text) { return {text.data(), text.size()}; }
+inline std::string_view view(const UuidText& text) {
+  return {text.data(), text.size()};
+}
 
 }  // namespace dualwrite::translate

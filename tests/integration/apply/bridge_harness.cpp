@@ -6,17 +6,19 @@
 
 namespace dualwrite::testing {
 
-Bridge::Bridge(TestDatabase& db, std::string proto_version) : db_(db), proto_(std::move(proto_version)) {
+Bridge::Bridge(TestDatabase& db, std::string proto_version)
+    : db_(db), proto_(std::move(proto_version)) {
   // Slots, like origins, are cluster-wide: one per test database.
   db_.exec("SELECT pg_create_logical_replication_slot('" + db_.name() + "', 'pgoutput')");
 }
 
 std::vector<std::vector<std::byte>> Bridge::peek() {
-  std::string options = "'proto_version', '" + proto_ + "', 'publication_names', 'dualwrite_legacy'";
+  std::string options =
+      "'proto_version', '" + proto_ + "', 'publication_names', 'dualwrite_legacy'";
   if (proto_ == "2") options += ", 'streaming', 'on'";
-  const auto rows = db_.rows(
-      "SELECT encode(data, 'hex') FROM pg_logical_slot_peek_binary_changes('" + db_.name() + "', NULL, NULL, " +
-      options + ")");
+  const auto rows =
+      db_.rows("SELECT encode(data, 'hex') FROM pg_logical_slot_peek_binary_changes('" +
+               db_.name() + "', NULL, NULL, " + options + ")");
   std::vector<std::vector<std::byte>> out;
   for (const auto& hex : rows) {
     std::vector<std::byte> bytes;
@@ -58,19 +60,19 @@ int Bridge::pump(const std::string& origin) {
 
 std::vector<std::string> Bridge::target_snapshot() {
   std::vector<std::string> out;
-  for (const char* table :
-       {"accounts", "account_user_links", "account_profiles", "account_settings",
-        "activity_interactions", "interaction_sources", "recommendation_runs",
-        "recommendation_items", "offline_interactions", "chat_sessions", "chat_messages",
-        "chat_summaries"}) {
-    for (auto& row : db_.rows(std::string("SELECT t::text FROM public.") + table +
-                              " t ORDER BY t::text")) {
+  for (const char* table : {"accounts", "account_user_links", "account_profiles",
+                            "account_settings", "activity_interactions", "interaction_sources",
+                            "recommendation_runs", "recommendation_items", "offline_interactions",
+                            "chat_sessions", "chat_messages", "chat_summaries"}) {
+    for (auto& row :
+         db_.rows(std::string("SELECT t::text FROM public.") + table + " t ORDER BY t::text")) {
       out.push_back(std::string(table) + ": " + row);
     }
   }
-  for (auto& row : db_.rows(
-           "SELECT source_table || ' ' || operation || ' ' || reason || ' ' || coalesce(new_row::text, old_key::text, '') "
-           "|| ' ' || (resolved_at IS NOT NULL) FROM dualwrite.dead_letters ORDER BY id")) {
+  for (auto& row :
+       db_.rows("SELECT source_table || ' ' || operation || ' ' || reason || ' ' || "
+                "coalesce(new_row::text, old_key::text, '') "
+                "|| ' ' || (resolved_at IS NOT NULL) FROM dualwrite.dead_letters ORDER BY id")) {
     out.push_back("dead_letter: " + row);
   }
   return out;

@@ -16,15 +16,18 @@ constexpr const char* kL2 = "c0000000-0000-4000-8000-000000000002";
 constexpr const char* kRun = "d0000000-0000-4000-8000-000000000001";
 constexpr const char* kConv = "e0000000-0000-4000-8000-000000000001";
 
-std::string s(const char* text) { return text; }
+std::string s(const char* text) {
+  return text;
+}
 
 class Mapping : public ::testing::Test {
  protected:
   Mapping() : db_("apply_mapping"), bridge_(db_) {
     db_.exec("INSERT INTO auth.users (id, email) VALUES ('" + s(kU1) + "', 'u1@x'), ('" + s(kU2) +
              "', 'u2@x')");
-    db_.exec("INSERT INTO public.activities (slug, title, is_published) VALUES "
-             "('surf', 'Surf', true), ('hike', 'Hike', true)");
+    db_.exec(
+        "INSERT INTO public.activities (slug, title, is_published) VALUES "
+        "('surf', 'Surf', true), ('hike', 'Hike', true)");
   }
   void link(const char* link, const char* user, const char* account) {
     db_.exec("INSERT INTO public.account_linkages (id, user_id, account_id, created_at) VALUES ('" +
@@ -46,9 +49,13 @@ class Mapping : public ::testing::Test {
 TEST_F(Mapping, LinkageCreatesAccountAndLink) {
   link(kL1, kU1, kA1);
   pump_and_replay();
-  EXPECT_EQ(q("SELECT status || ' ' || created_at::text || ' ' || onboarding_state::text FROM accounts WHERE id = '" + s(kA1) + "'"),
+  EXPECT_EQ(q("SELECT status || ' ' || created_at::text || ' ' || onboarding_state::text FROM "
+              "accounts WHERE id = '" +
+              s(kA1) + "'"),
             "active 2026-01-01 00:00:00+00 {}");
-  EXPECT_EQ(q("SELECT account_id || ' ' || supabase_user_id || ' ' || is_primary FROM account_user_links WHERE id = '" + s(kL1) + "'"),
+  EXPECT_EQ(q("SELECT account_id || ' ' || supabase_user_id || ' ' || is_primary FROM "
+              "account_user_links WHERE id = '" +
+              s(kL1) + "'"),
             s(kA1) + " " + kU1 + " true");
   // UPDATE: the link follows; DELETE: the link goes, the account stays.
   db_.exec("UPDATE account_linkages SET account_id = '" + s(kA2) + "' WHERE id = '" + s(kL1) + "'");
@@ -62,56 +69,89 @@ TEST_F(Mapping, LinkageCreatesAccountAndLink) {
 
 TEST_F(Mapping, AccountMetadataSetsStatusAndUnknownStatusIsDeadLettered) {
   link(kL1, kU1, kA1);
-  db_.exec("INSERT INTO account_metadata (account_id, status, onboarding_state, updated_at) VALUES ('" +
-           s(kA1) + "', 'suspended', '{\"step\": 3}', '2026-02-01 00:00:00+00'), ('" + s(kA2) +
-           "', 'frozen', '{}', '2026-02-01 00:00:00+00')");
+  db_.exec(
+      "INSERT INTO account_metadata (account_id, status, onboarding_state, updated_at) VALUES ('" +
+      s(kA1) + "', 'suspended', '{\"step\": 3}', '2026-02-01 00:00:00+00'), ('" + s(kA2) +
+      "', 'frozen', '{}', '2026-02-01 00:00:00+00')");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT status || ' ' || onboarding_state::text || ' ' || updated_at::text FROM accounts WHERE id = '" + s(kA1) + "'"),
+  EXPECT_EQ(q("SELECT status || ' ' || onboarding_state::text || ' ' || updated_at::text FROM "
+              "accounts WHERE id = '" +
+              s(kA1) + "'"),
             "suspended {\"step\": 3} 2026-02-01 00:00:00+00");
-  EXPECT_EQ(q("SELECT reason || ' ' || source_table || ' ' || (new_row->>'status') FROM dualwrite.dead_letters"),
+  EXPECT_EQ(q("SELECT reason || ' ' || source_table || ' ' || (new_row->>'status') FROM "
+              "dualwrite.dead_letters"),
             "unknown_enum_value account_metadata frozen");
-  EXPECT_EQ(q("SELECT count(*) FROM accounts WHERE id = '" + s(kA2) + "'"), "0") << "nothing applied partially";
+  EXPECT_EQ(q("SELECT count(*) FROM accounts WHERE id = '" + s(kA2) + "'"), "0")
+      << "nothing applied partially";
   db_.exec("DELETE FROM account_metadata");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT status FROM accounts WHERE id = '" + s(kA1) + "'"), "suspended") << "DELETE does nothing";
+  EXPECT_EQ(q("SELECT status FROM accounts WHERE id = '" + s(kA1) + "'"), "suspended")
+      << "DELETE does nothing";
 }
 
 TEST_F(Mapping, UserAttributesBecomeProfileAndSettings) {
   link(kL1, kU1, kA1);
-  db_.exec("INSERT INTO user_attributes (user_id, display_name, locale, timezone, country, age_range, travel_style, preferences, updated_at) "
-           "VALUES ('" + s(kU1) + "', 'Ana', 'pt-PT', 'Europe/Lisbon', 'PT', '25-34', 'backpacker', "
-           "'{\"notifications\": {\"email\": true}, \"theme\": \"dark\"}', '2026-03-01 00:00:00+00')");
+  db_.exec(
+      "INSERT INTO user_attributes (user_id, display_name, locale, timezone, country, age_range, "
+      "travel_style, preferences, updated_at) "
+      "VALUES ('" +
+      s(kU1) +
+      "', 'Ana', 'pt-PT', 'Europe/Lisbon', 'PT', '25-34', 'backpacker', "
+      "'{\"notifications\": {\"email\": true}, \"theme\": \"dark\"}', '2026-03-01 00:00:00+00')");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT display_name || ' ' || age_range || ' ' || travel_style FROM account_profiles WHERE account_id = '" + s(kA1) + "'"),
+  EXPECT_EQ(q("SELECT display_name || ' ' || age_range || ' ' || travel_style FROM "
+              "account_profiles WHERE account_id = '" +
+              s(kA1) + "'"),
             "Ana 25-34 backpacker");
-  EXPECT_EQ(q("SELECT notifications::text || ' ' || feature_flags::text || ' ' || preferences::text FROM account_settings WHERE account_id = '" + s(kA1) + "'"),
+  EXPECT_EQ(q("SELECT notifications::text || ' ' || feature_flags::text || ' ' || "
+              "preferences::text FROM account_settings WHERE account_id = '" +
+              s(kA1) + "'"),
             "{\"email\": true} {} {\"theme\": \"dark\"}");
   db_.exec("UPDATE user_attributes SET age_range = '99+' WHERE user_id = '" + s(kU1) + "'");
-  db_.exec("INSERT INTO user_attributes (user_id, preferences) VALUES ('" + s(kU2) + "', '{\"feature_flags\": [1]}')");
+  db_.exec("INSERT INTO user_attributes (user_id, preferences) VALUES ('" + s(kU2) +
+           "', '{\"feature_flags\": [1]}')");
   pump_and_replay();
   EXPECT_EQ(q("SELECT string_agg(reason, ',' ORDER BY id) FROM dualwrite.dead_letters"),
             "unknown_enum_value,invalid_payload");
   db_.exec("DELETE FROM user_attributes WHERE user_id = '" + s(kU1) + "'");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT count(*) FROM account_profiles") + q("SELECT count(*) FROM account_settings"), "00");
+  EXPECT_EQ(q("SELECT count(*) FROM account_profiles") + q("SELECT count(*) FROM account_settings"),
+            "00");
 }
 
 TEST_F(Mapping, FeedbackBecomesInteractionsWithMergedLikes) {
   link(kL1, kU1, kA1);
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, score, metadata) VALUES "
-           "('" + s(kU1) + "', 'surf', 'like', 1.5, '{}'), "
-           "('" + s(kU1) + "', 'surf', 'like', 1.5, '{}'), "
-           "('" + s(kU1) + "', 'gone', 'dislike', NULL, '{\"why\": \"far\"}'), "
-           "('" + s(kU1) + "', 'hike', 'save', NULL, '{}'), "
-           "('" + s(kU1) + "', 'hike', 'poke', NULL, '{}')");
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, score, metadata) "
+      "VALUES "
+      "('" +
+      s(kU1) +
+      "', 'surf', 'like', 1.5, '{}'), "
+      "('" +
+      s(kU1) +
+      "', 'surf', 'like', 1.5, '{}'), "
+      "('" +
+      s(kU1) +
+      "', 'gone', 'dislike', NULL, '{\"why\": \"far\"}'), "
+      "('" +
+      s(kU1) +
+      "', 'hike', 'save', NULL, '{}'), "
+      "('" +
+      s(kU1) + "', 'hike', 'poke', NULL, '{}')");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT string_agg(interaction_type || ':' || activity_slug || ':' || (activity_id IS NOT NULL), ',' ORDER BY activity_slug, interaction_type) FROM activity_interactions"),
-            "skip:gone:false,bookmark:hike:true,like:surf:true");
+  EXPECT_EQ(
+      q("SELECT string_agg(interaction_type || ':' || activity_slug || ':' || (activity_id IS NOT "
+        "NULL), ',' ORDER BY activity_slug, interaction_type) FROM activity_interactions"),
+      "skip:gone:false,bookmark:hike:true,like:surf:true");
   EXPECT_EQ(q("SELECT metadata::text FROM activity_interactions WHERE activity_slug = 'gone'"),
             "{\"why\": \"far\", \"legacy_feedback_type\": \"dislike\"}");
-  EXPECT_EQ(q("SELECT id FROM activity_interactions WHERE activity_slug = 'surf'"),
-            q("SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'activity_feedback:' || min(id)) FROM activity_feedback WHERE activity_slug = 'surf'"));
-  EXPECT_GE(bridge_.stats().merged[static_cast<int>(translate::LegacyTable::activity_feedback)].load(), 1u);
+  EXPECT_EQ(
+      q("SELECT id FROM activity_interactions WHERE activity_slug = 'surf'"),
+      q("SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'activity_feedback:' || "
+        "min(id)) FROM activity_feedback WHERE activity_slug = 'surf'"));
+  EXPECT_GE(
+      bridge_.stats().merged[static_cast<int>(translate::LegacyTable::activity_feedback)].load(),
+      1u);
   EXPECT_EQ(q("SELECT count(*) FROM dualwrite.merged_interactions"), "1");
   EXPECT_EQ(q("SELECT reason FROM dualwrite.dead_letters"), "unknown_enum_value");
   // DELETE is an unlike.
@@ -122,16 +162,23 @@ TEST_F(Mapping, FeedbackBecomesInteractionsWithMergedLikes) {
 
 TEST_F(Mapping, TheEarliestLikeIsKeptWhateverTheArrivalOrderAndAnUnlikePromotesTheNext) {
   link(kL1, kU1, kA1);
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, created_at) VALUES "
-           "('" + s(kU1) + "', 'surf', 'like', '2026-02-01 00:00:00+00')");
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, created_at) VALUES "
+      "('" +
+      s(kU1) + "', 'surf', 'like', '2026-02-01 00:00:00+00')");
   bridge_.pump();
   // An older like arrives later (as a late-linked user's dead letter would): it is kept.
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, created_at) VALUES "
-           "('" + s(kU1) + "', 'surf', 'like', '2026-01-01 00:00:00+00'), "
-           "('" + s(kU1) + "', 'surf', 'like', '2026-03-01 00:00:00+00')");
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, created_at) VALUES "
+      "('" +
+      s(kU1) +
+      "', 'surf', 'like', '2026-01-01 00:00:00+00'), "
+      "('" +
+      s(kU1) + "', 'surf', 'like', '2026-03-01 00:00:00+00')");
   pump_and_replay();
   EXPECT_EQ(q("SELECT created_at::date::text FROM activity_interactions"), "2026-01-01");
-  EXPECT_EQ(q("SELECT string_agg(created_at::date::text, ',' ORDER BY created_at) FROM dualwrite.merged_interactions"),
+  EXPECT_EQ(q("SELECT string_agg(created_at::date::text, ',' ORDER BY created_at) FROM "
+              "dualwrite.merged_interactions"),
             "2026-02-01,2026-03-01");
   // Unlike the kept one: the next earliest takes its place.
   db_.exec("DELETE FROM activity_feedback WHERE created_at = '2026-01-01 00:00:00+00'");
@@ -142,17 +189,31 @@ TEST_F(Mapping, TheEarliestLikeIsKeptWhateverTheArrivalOrderAndAnUnlikePromotesT
 
 TEST_F(Mapping, SuggestionsBecomeRunsAndItemsAndRecordOutcomes) {
   link(kL1, kU1, kA1);
-  db_.exec("INSERT INTO ai_suggestions (id, user_id, source, model, suggestions, status) VALUES ('" + s(kRun) + "', '" + s(kU1) +
-           "', 'quiz', 'gpt-4o-mini', '[{\"slug\": \"surf\", \"score\": 0.9, \"features\": {\"f\": 1}}, {\"slug\": \"hike\"}, {\"slug\": \"x\"}]', 'completed')");
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id, created_at) VALUES "
-           "('" + s(kU1) + "', 'surf', 'view', '" + kRun + "', '2026-04-01 00:00:00+00'), "
-           "('" + s(kU1) + "', 'surf', 'like', '" + kRun + "', '2026-04-02 00:00:00+00'), "
-           "('" + s(kU1) + "', 'hike', 'dislike', '" + kRun + "', '2026-04-03 00:00:00+00')");
+  db_.exec(
+      "INSERT INTO ai_suggestions (id, user_id, source, model, suggestions, status) VALUES ('" +
+      s(kRun) + "', '" + s(kU1) +
+      "', 'quiz', 'gpt-4o-mini', '[{\"slug\": \"surf\", \"score\": 0.9, \"features\": {\"f\": 1}}, "
+      "{\"slug\": \"hike\"}, {\"slug\": \"x\"}]', 'completed')");
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id, "
+      "created_at) VALUES "
+      "('" +
+      s(kU1) + "', 'surf', 'view', '" + kRun +
+      "', '2026-04-01 00:00:00+00'), "
+      "('" +
+      s(kU1) + "', 'surf', 'like', '" + kRun +
+      "', '2026-04-02 00:00:00+00'), "
+      "('" +
+      s(kU1) + "', 'hike', 'dislike', '" + kRun + "', '2026-04-03 00:00:00+00')");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT trigger || ' ' || status || ' ' || model_metadata::text FROM recommendation_runs"),
-            "quiz_result completed {\"model\": \"gpt-4o-mini\", \"params\": {}}");
-  EXPECT_EQ(q("SELECT string_agg(position || ':' || activity_slug || ':' || ranking_features::text || ':' || coalesce(liked::text, '-') || ':' || (presented_at IS NOT NULL) || ':' || (dismissed_at IS NOT NULL), ' ' ORDER BY position) FROM recommendation_items"),
-            "1:surf:{\"f\": 1, \"score\": 0.9}:true:true:false 2:hike:{}:false:false:true 3:x:{}:-:false:false");
+  EXPECT_EQ(
+      q("SELECT trigger || ' ' || status || ' ' || model_metadata::text FROM recommendation_runs"),
+      "quiz_result completed {\"model\": \"gpt-4o-mini\", \"params\": {}}");
+  EXPECT_EQ(q("SELECT string_agg(position || ':' || activity_slug || ':' || ranking_features::text "
+              "|| ':' || coalesce(liked::text, '-') || ':' || (presented_at IS NOT NULL) || ':' || "
+              "(dismissed_at IS NOT NULL), ' ' ORDER BY position) FROM recommendation_items"),
+            "1:surf:{\"f\": 1, \"score\": 0.9}:true:true:false 2:hike:{}:false:false:true "
+            "3:x:{}:-:false:false");
   EXPECT_EQ(q("SELECT count(DISTINCT source_session_id) FROM activity_interactions"), "1");
   // The array shrinks: items past n go; an update leaving the TOASTed array alone keeps them.
   db_.exec("UPDATE ai_suggestions SET suggestions = '[{\"slug\": \"surf\"}]'");
@@ -161,18 +222,24 @@ TEST_F(Mapping, SuggestionsBecomeRunsAndItemsAndRecordOutcomes) {
       << "outcome columns survive an upsert";
   db_.exec("DELETE FROM ai_suggestions");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT count(*) FROM recommendation_runs") + q("SELECT count(*) FROM recommendation_items"), "00");
+  EXPECT_EQ(q("SELECT count(*) FROM recommendation_runs") +
+                q("SELECT count(*) FROM recommendation_items"),
+            "00");
 }
 
 TEST_F(Mapping, UnchangedToastedSuggestionsLeaveItemsAlone) {
   link(kL1, kU1, kA1);
   // Incompressible text beyond 2 kB is stored out of line.
-  db_.exec("INSERT INTO ai_suggestions (id, user_id, source, suggestions, status) SELECT '" + s(kRun) + "', '" + s(kU1) +
-           "', 'cron', jsonb_agg(jsonb_build_object('slug', 's' || i, 'reason', md5(i::text) || md5((i * 7)::text))), 'pending' FROM generate_series(1, 300) i");
+  db_.exec("INSERT INTO ai_suggestions (id, user_id, source, suggestions, status) SELECT '" +
+           s(kRun) + "', '" + s(kU1) +
+           "', 'cron', jsonb_agg(jsonb_build_object('slug', 's' || i, 'reason', md5(i::text) || "
+           "md5((i * 7)::text))), 'pending' FROM generate_series(1, 300) i");
   pump_and_replay();
   ASSERT_EQ(q("SELECT count(*) FROM recommendation_items"), "300");
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id) VALUES ('" +
-           s(kU1) + "', 's1', 'view', '" + kRun + "')");
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id) VALUES "
+      "('" +
+      s(kU1) + "', 's1', 'view', '" + kRun + "')");
   db_.exec("UPDATE ai_suggestions SET status = 'completed'");
   pump_and_replay();
   EXPECT_EQ(q("SELECT status FROM recommendation_runs"), "completed");
@@ -183,12 +250,19 @@ TEST_F(Mapping, UnchangedToastedSuggestionsLeaveItemsAlone) {
 TEST_F(Mapping, OutcomesFollowTheFeedbackWhateverTheOrder) {
   link(kL1, kU1, kA1);
   // The run exists without items (pending), feedback names it, the items come later.
-  db_.exec("INSERT INTO ai_suggestions (id, user_id, source) VALUES ('" + s(kRun) + "', '" + s(kU1) + "', 'chat')");
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id, created_at) VALUES "
-           "('" + s(kU1) + "', 'surf', 'view', '" + kRun + "', '2026-04-02 00:00:00+00'), "
-           "('" + s(kU1) + "', 'surf', 'view', '" + kRun + "', '2026-04-01 00:00:00+00')");
+  db_.exec("INSERT INTO ai_suggestions (id, user_id, source) VALUES ('" + s(kRun) + "', '" +
+           s(kU1) + "', 'chat')");
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id, "
+      "created_at) VALUES "
+      "('" +
+      s(kU1) + "', 'surf', 'view', '" + kRun +
+      "', '2026-04-02 00:00:00+00'), "
+      "('" +
+      s(kU1) + "', 'surf', 'view', '" + kRun + "', '2026-04-01 00:00:00+00')");
   bridge_.pump();
-  db_.exec("UPDATE ai_suggestions SET suggestions = '[{\"slug\": \"surf\"}]', status = 'completed'");
+  db_.exec(
+      "UPDATE ai_suggestions SET suggestions = '[{\"slug\": \"surf\"}]', status = 'completed'");
   pump_and_replay();
   EXPECT_EQ(q("SELECT presented_at::date::text FROM recommendation_items"), "2026-04-01")
       << "the earliest view, though it arrived second and before the item existed";
@@ -200,8 +274,8 @@ TEST_F(Mapping, OutcomesFollowTheFeedbackWhateverTheOrder) {
 
 TEST_F(Mapping, InvalidSuggestionsAreDeadLettered) {
   link(kL1, kU1, kA1);
-  db_.exec("INSERT INTO ai_suggestions (user_id, source, suggestions) VALUES ('" + s(kU1) + "', 'quiz', '[{\"slug\": 5}]'), ('" +
-           s(kU1) + "', 'email', '[]')");
+  db_.exec("INSERT INTO ai_suggestions (user_id, source, suggestions) VALUES ('" + s(kU1) +
+           "', 'quiz', '[{\"slug\": 5}]'), ('" + s(kU1) + "', 'email', '[]')");
   pump_and_replay();
   EXPECT_EQ(q("SELECT string_agg(reason, ',' ORDER BY id) FROM dualwrite.dead_letters"),
             "invalid_payload,unknown_enum_value");
@@ -209,78 +283,115 @@ TEST_F(Mapping, InvalidSuggestionsAreDeadLettered) {
 }
 
 TEST_F(Mapping, UnlinkedUsersAreDeadLetteredThenAppliedWhenTheLinkArrives) {
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) VALUES ('" + s(kU2) + "', 'surf', 'like'), ('" + s(kU2) + "', 'hike', 'view')");
-  db_.exec("INSERT INTO offline_likes (user_id, activity_slug, payload) VALUES ('" + s(kU2) + "', 'surf', '{\"liked\": true}')");
+  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) VALUES ('" +
+           s(kU2) + "', 'surf', 'like'), ('" + s(kU2) + "', 'hike', 'view')");
+  db_.exec("INSERT INTO offline_likes (user_id, activity_slug, payload) VALUES ('" + s(kU2) +
+           "', 'surf', '{\"liked\": true}')");
   bridge_.pump();
-  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE reason = 'unlinked_user' AND resolved_at IS NULL"), "3");
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE reason = 'unlinked_user' AND "
+              "resolved_at IS NULL"),
+            "3");
   EXPECT_EQ(q("SELECT count(*) FROM activity_interactions"), "0");
   link(kL2, kU2, kA2);
   pump_and_replay();
   EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
-  EXPECT_EQ(q("SELECT string_agg(interaction_type || ':' || account_id, ',' ORDER BY interaction_type) FROM activity_interactions"),
+  EXPECT_EQ(q("SELECT string_agg(interaction_type || ':' || account_id, ',' ORDER BY "
+              "interaction_type) FROM activity_interactions"),
             s("like:") + kA2 + ",view:" + kA2);
   EXPECT_EQ(q("SELECT account_id FROM offline_interactions"), kA2);
   EXPECT_EQ(q("SELECT id FROM offline_interactions"),
-            q("SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'offline_likes:" + s(kU2) + ":surf')"));
+            q("SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'offline_likes:" +
+              s(kU2) + ":surf')"));
 }
 
 TEST_F(Mapping, ChatSessionsMessagesAndSummaries) {
   link(kL1, kU1, kA1);
-  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type, context, created_at, updated_at) VALUES ('" + s(kConv) + "', '" + s(kU1) +
-           "', 'support', '{\"s\": 1}', '2026-05-01 00:00:00+00', '2026-05-02 00:00:00+00')");
-  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content, metadata, created_at) VALUES "
-           "('" + s(kConv) + "', 'user', 'olá 👋', '{}', '2026-05-01 00:00:01+00'), "
-           "('" + s(kConv) + "', 'assistant', repeat('long answer ', 5000), '{\"tool_calls\": [{\"n\": 1}], \"latency_ms\": 42, \"model\": \"m\"}', '2026-05-01 00:00:02+00')");
-  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + s(kConv) + "', 'robot', 'beep')");
-  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) SELECT '" + s(kConv) + "', 'user', 'third'");
-  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) + "', 'asked for help')");
+  db_.exec(
+      "INSERT INTO chatbot_conversations (id, user_id, conversation_type, context, created_at, "
+      "updated_at) VALUES ('" +
+      s(kConv) + "', '" + s(kU1) +
+      "', 'support', '{\"s\": 1}', '2026-05-01 00:00:00+00', '2026-05-02 00:00:00+00')");
+  db_.exec(
+      "INSERT INTO chatbot_messages (conversation_id, role, content, metadata, created_at) VALUES "
+      "('" +
+      s(kConv) +
+      "', 'user', 'olá 👋', '{}', '2026-05-01 00:00:01+00'), "
+      "('" +
+      s(kConv) +
+      "', 'assistant', repeat('long answer ', 5000), '{\"tool_calls\": [{\"n\": 1}], "
+      "\"latency_ms\": 42, \"model\": \"m\"}', '2026-05-01 00:00:02+00')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + s(kConv) +
+           "', 'robot', 'beep')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) SELECT '" + s(kConv) +
+           "', 'user', 'third'");
+  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) +
+           "', 'asked for help')");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT session_type || ' ' || state::text || ' ' || started_at::text || ' ' || last_activity_at::text FROM chat_sessions"),
+  EXPECT_EQ(q("SELECT session_type || ' ' || state::text || ' ' || started_at::text || ' ' || "
+              "last_activity_at::text FROM chat_sessions"),
             "support {\"s\": 1} 2026-05-01 00:00:00+00 2026-05-02 00:00:00+00");
-  EXPECT_EQ(q("SELECT string_agg(sequence || ':' || role || ':' || length(content) || ':' || coalesce(tool_calls::text, '-') || ':' || coalesce(latency_ms::text, '-') || ':' || metadata::text, ' ' ORDER BY sequence) FROM chat_messages"),
+  EXPECT_EQ(q("SELECT string_agg(sequence || ':' || role || ':' || length(content) || ':' || "
+              "coalesce(tool_calls::text, '-') || ':' || coalesce(latency_ms::text, '-') || ':' || "
+              "metadata::text, ' ' ORDER BY sequence) FROM chat_messages"),
             "1:user:5:-:-:{} 2:assistant:60000:[{\"n\": 1}]:42:{\"model\": \"m\"} 3:user:5:-:-:{}");
   EXPECT_EQ(q("SELECT reason FROM dualwrite.dead_letters"), "unknown_enum_value");
   EXPECT_EQ(q("SELECT summary FROM chat_summaries"), "asked for help");
   // An UPDATE leaving the long TOASTed content alone keeps it, and keeps the sequence.
-  db_.exec("UPDATE chatbot_messages SET metadata = '{\"latency_ms\": 50}' WHERE role = 'assistant'");
+  db_.exec(
+      "UPDATE chatbot_messages SET metadata = '{\"latency_ms\": 50}' WHERE role = 'assistant'");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT sequence || ':' || length(content) || ':' || latency_ms || ':' || coalesce(tool_calls::text, '-') FROM chat_messages WHERE role = 'assistant'"),
+  EXPECT_EQ(q("SELECT sequence || ':' || length(content) || ':' || latency_ms || ':' || "
+              "coalesce(tool_calls::text, '-') FROM chat_messages WHERE role = 'assistant'"),
             "2:60000:50:-");
   db_.exec("DELETE FROM chatbot_conversations");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT count(*) FROM chat_sessions") + q("SELECT count(*) FROM chat_messages") + q("SELECT count(*) FROM chat_summaries"), "000");
+  EXPECT_EQ(q("SELECT count(*) FROM chat_sessions") + q("SELECT count(*) FROM chat_messages") +
+                q("SELECT count(*) FROM chat_summaries"),
+            "000");
 }
 
 TEST_F(Mapping, ChatRowsWithoutTheirSessionAreMissingParent) {
   // A conversation that itself was dead-lettered leaves its messages without a parent.
-  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + s(kConv) + "', '" + s(kU1) + "', 'sales')");
-  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + s(kConv) + "', 'user', 'hi')");
-  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) + "', 'x')");
+  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" +
+           s(kConv) + "', '" + s(kU1) + "', 'sales')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + s(kConv) +
+           "', 'user', 'hi')");
+  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) +
+           "', 'x')");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT string_agg(source_table || ':' || reason, ',' ORDER BY id) FROM dualwrite.dead_letters"),
-            "chatbot_conversations:unknown_enum_value,chatbot_messages:missing_parent,conversation_context:missing_parent");
+  EXPECT_EQ(q("SELECT string_agg(source_table || ':' || reason, ',' ORDER BY id) FROM "
+              "dualwrite.dead_letters"),
+            "chatbot_conversations:unknown_enum_value,chatbot_messages:missing_parent,conversation_"
+            "context:missing_parent");
 }
 
 TEST_F(Mapping, ChatRowsBeforeTheirLateSessionAreAppliedWhenItArrives) {
   // The conversation of a not-yet-linked user is dead-lettered (unlinked_user), its message and
   // summary too (missing_parent); the link brings the conversation, which brings them.
-  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + s(kConv) + "', '" + s(kU2) + "', 'support')");
-  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content, created_at) VALUES ('" + s(kConv) + "', 'user', 'first', '2026-01-01 00:00:00+00'), ('" + s(kConv) + "', 'user', 'second', '2026-01-01 00:00:01+00')");
-  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) + "', 'x')");
+  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" +
+           s(kConv) + "', '" + s(kU2) + "', 'support')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content, created_at) VALUES ('" +
+           s(kConv) + "', 'user', 'first', '2026-01-01 00:00:00+00'), ('" + s(kConv) +
+           "', 'user', 'second', '2026-01-01 00:00:01+00')");
+  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) +
+           "', 'x')");
   bridge_.pump();
   ASSERT_EQ(q("SELECT string_agg(reason, ',' ORDER BY id) FROM dualwrite.dead_letters"),
             "unlinked_user,missing_parent,missing_parent,missing_parent");
   link(kL2, kU2, kA2);
   pump_and_replay();
   EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
-  EXPECT_EQ(q("SELECT string_agg(sequence || ':' || content, ',' ORDER BY sequence) FROM chat_messages"), "1:first,2:second");
+  EXPECT_EQ(
+      q("SELECT string_agg(sequence || ':' || content, ',' ORDER BY sequence) FROM chat_messages"),
+      "1:first,2:second");
   EXPECT_EQ(q("SELECT summary FROM chat_summaries"), "x");
 }
 
 TEST_F(Mapping, ADeleteSupersedesTheRowsDeadLetters) {
   // An unlinked user's feedback is dead-lettered, then deleted, then the user is linked: the
   // letter must not bring the deleted row back.
-  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) VALUES ('" + s(kU2) + "', 'surf', 'view'), ('" + s(kU2) + "', 'hike', 'view')");
+  db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) VALUES ('" +
+           s(kU2) + "', 'surf', 'view'), ('" + s(kU2) + "', 'hike', 'view')");
   bridge_.pump();
   db_.exec("DELETE FROM activity_feedback WHERE activity_slug = 'surf'");
   bridge_.pump();
@@ -296,8 +407,10 @@ TEST_F(Mapping, RetriesCountEachReasonOnce) {
   // (A retried session resolving its messages must not use up the count of the other reason.)
   const std::string conv2 = "e0000000-0000-4000-8000-000000000002";
   for (const auto& [conv, user] : {std::pair{s(kConv), s(kU2)}, std::pair{conv2, s(kU1)}}) {
-    db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + conv + "', '" + user + "', 'support')");
-    db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + conv + "', 'user', 'hi')");
+    db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + conv +
+             "', '" + user + "', 'support')");
+    db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + conv +
+             "', 'user', 'hi')");
   }
   bridge_.pump();
   link(kL2, kU2, kA2);
@@ -311,15 +424,19 @@ TEST_F(Mapping, RetriesCountEachReasonOnce) {
 TEST_F(Mapping, NestedRetriesKeepEachOthersValues) {
   // On the link: the conversation letter is retried, then the suggestion letter; flushing the
   // conversation retries its message (missing_parent) while the suggestion's op is being added.
-  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" + s(kConv) + "', '" + s(kU2) + "', 'support')");
-  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content, metadata) VALUES ('" + s(kConv) + "', 'assistant', 'hi', '{\"tool_calls\": [{\"name\": \"x\"}]}')");
-  db_.exec("INSERT INTO ai_suggestions (id, user_id, source, suggestions) VALUES ('" + s(kRun) + "', '" + s(kU2) +
+  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" +
+           s(kConv) + "', '" + s(kU2) + "', 'support')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content, metadata) VALUES ('" +
+           s(kConv) + "', 'assistant', 'hi', '{\"tool_calls\": [{\"name\": \"x\"}]}')");
+  db_.exec("INSERT INTO ai_suggestions (id, user_id, source, suggestions) VALUES ('" + s(kRun) +
+           "', '" + s(kU2) +
            "', 'chat', '[{\"slug\": \"surf\", \"reason\": \"near\"}, {\"slug\": \"hike\"}]')");
   bridge_.pump();
   link(kL2, kU2, kA2);
   pump_and_replay();
   EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
-  EXPECT_EQ(q("SELECT string_agg(activity_slug || ':' || ranking_features::text, ',' ORDER BY position) FROM recommendation_items"),
+  EXPECT_EQ(q("SELECT string_agg(activity_slug || ':' || ranking_features::text, ',' ORDER BY "
+              "position) FROM recommendation_items"),
             "surf:{\"reason\": \"near\"},hike:{}");
   EXPECT_EQ(q("SELECT tool_calls::text FROM chat_messages"), "[{\"name\": \"x\"}]");
 }
@@ -331,18 +448,23 @@ TEST_F(Mapping, TruncateIsDeadLetteredNeverMirrored) {
   db_.exec("TRUNCATE offline_likes");
   pump_and_replay();
   EXPECT_EQ(q("SELECT count(*) FROM offline_interactions"), "1");
-  EXPECT_EQ(q("SELECT source_table || ' ' || operation || ' ' || reason FROM dualwrite.dead_letters"),
-            "offline_likes truncate truncate");
+  EXPECT_EQ(
+      q("SELECT source_table || ' ' || operation || ' ' || reason FROM dualwrite.dead_letters"),
+      "offline_likes truncate truncate");
 }
 
 TEST_F(Mapping, TargetErrorsBecomeApplyErrorDeadLettersAlone) {
   link(kL1, kU1, kA1);
   // An account_id that names no account: the interaction's foreign key refuses it.
-  db_.exec("INSERT INTO activity_feedback (user_id, account_id, activity_slug, feedback_type) VALUES "
-           "('" + s(kU1) + "', NULL, 'surf', 'like'), ('" + s(kU1) + "', '" + s(kA2) + "', 'hike', 'like')");
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, account_id, activity_slug, feedback_type) VALUES "
+      "('" +
+      s(kU1) + "', NULL, 'surf', 'like'), ('" + s(kU1) + "', '" + s(kA2) + "', 'hike', 'like')");
   pump_and_replay();
-  EXPECT_EQ(q("SELECT count(*) FROM activity_interactions"), "1") << "the good change of the same transaction applies";
-  EXPECT_EQ(q("SELECT reason || ' ' || (detail LIKE '%foreign key%') FROM dualwrite.dead_letters"), "apply_error true");
+  EXPECT_EQ(q("SELECT count(*) FROM activity_interactions"), "1")
+      << "the good change of the same transaction applies";
+  EXPECT_EQ(q("SELECT reason || ' ' || (detail LIKE '%foreign key%') FROM dualwrite.dead_letters"),
+            "apply_error true");
 }
 
 TEST_F(Mapping, ADeletedUsersCascadeFindsItsAccountWhateverTheOrder) {
@@ -361,23 +483,34 @@ TEST_F(Mapping, OriginAdvancesWithEveryCommitAndSkipsWhatWasApplied) {
   link(kL1, kU1, kA1);
   EXPECT_EQ(bridge_.pump(), 1);
   EXPECT_EQ(bridge_.pump(), 0) << "a second pump finds everything applied";
-  EXPECT_NE(q("SELECT remote_lsn FROM pg_replication_origin_status s JOIN pg_replication_origin o ON o.roident = s.local_id WHERE o.roname = '" + db_.name() + "_dualwrite'"), "0/0");
+  EXPECT_NE(q("SELECT remote_lsn FROM pg_replication_origin_status s JOIN pg_replication_origin o "
+              "ON o.roident = s.local_id WHERE o.roname = '" +
+              db_.name() + "_dualwrite'"),
+            "0/0");
 }
 
 TEST(MappingStreamed, ALargeStreamedTransactionIsSpooledAndAppliedWhole) {
   TestDatabase db("apply_streamed");
   Bridge bridge(db, "2");
   db.exec("INSERT INTO auth.users (id) VALUES ('" + s(kU1) + "')");
-  db.exec("INSERT INTO account_linkages (id, user_id, account_id) VALUES ('" + s(kL1) + "', '" + s(kU1) + "', '" + s(kA1) + "')");
+  db.exec("INSERT INTO account_linkages (id, user_id, account_id) VALUES ('" + s(kL1) + "', '" +
+          s(kU1) + "', '" + s(kA1) + "')");
   db.exec("SET logical_decoding_work_mem = '64kB'");
-  db.exec("BEGIN; INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) SELECT '" + s(kU1) +
-          "', 'a' || i, 'view' FROM generate_series(1, 20000) i; SAVEPOINT s1; "
-          "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) SELECT '" + s(kU1) +
-          "', 'rolled-back' || i, 'view' FROM generate_series(1, 5000) i; ROLLBACK TO SAVEPOINT s1; "
-          "INSERT INTO offline_likes (user_id, activity_slug) VALUES ('" + s(kU1) + "', 'after'); COMMIT;");
+  db.exec(
+      "BEGIN; INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) SELECT '" +
+      s(kU1) +
+      "', 'a' || i, 'view' FROM generate_series(1, 20000) i; SAVEPOINT s1; "
+      "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) SELECT '" +
+      s(kU1) +
+      "', 'rolled-back' || i, 'view' FROM generate_series(1, 5000) i; ROLLBACK TO SAVEPOINT s1; "
+      "INSERT INTO offline_likes (user_id, activity_slug) VALUES ('" +
+      s(kU1) + "', 'after'); COMMIT;");
   bridge.pump();
   EXPECT_EQ(db.scalar("SELECT count(*) FROM activity_interactions"), "20000");
-  EXPECT_EQ(db.scalar("SELECT count(*) FROM activity_interactions WHERE activity_slug LIKE 'rolled-back%'"), "0");
+  EXPECT_EQ(
+      db.scalar(
+          "SELECT count(*) FROM activity_interactions WHERE activity_slug LIKE 'rolled-back%'"),
+      "0");
   EXPECT_EQ(db.scalar("SELECT count(*) FROM offline_interactions"), "1");
 }
 

@@ -36,14 +36,16 @@ struct Changes {
 
 void prepare(TestDatabase& db) {
   db.exec(std::string("CREATE PUBLICATION dw_test_pub FOR TABLE ") + kLegacyTables);
-  db.exec("SELECT pg_create_logical_replication_slot('dw_test_slot', 'pgoutput')");
+  // Slots are cluster-wide and tests run in parallel: the slot is named after the database.
+  db.exec("SELECT pg_create_logical_replication_slot('" + db.name() + "', 'pgoutput')");
 }
 
 std::unique_ptr<Changes> get_changes(TestDatabase& db, int proto, bool streaming) {
-  std::string sql =
-      "SELECT data FROM pg_logical_slot_get_binary_changes('dw_test_slot', NULL, NULL, "
-      "'proto_version', '" +
-      std::to_string(proto) + "', 'publication_names', 'dw_test_pub', 'messages', 'true'";
+  std::string sql = "SELECT data FROM pg_logical_slot_get_binary_changes('" + db.name() +
+                    "', NULL, NULL, "
+                    "'proto_version', '" +
+                    std::to_string(proto) +
+                    "', 'publication_names', 'dw_test_pub', 'messages', 'true'";
   if (streaming) sql += ", 'streaming', 'on'";
   sql += ")";
   // Binary results: the bytes exactly as pgoutput wrote them.

@@ -94,7 +94,8 @@ void fill_targets_from_views(TestDatabase& db) {
 #define M4 "00000000-0000-4000-8000-0000000000e4"
 #define M8 "00000000-0000-4000-8000-0000000000e8"
 
-constexpr const char* kLegacyData = R"SQL(
+constexpr const char* kLegacyData =
+    R"SQL(
 INSERT INTO auth.users (id, email) VALUES
   (')SQL" U1 R"SQL(', 'u1@example.com'), (')SQL" U2 R"SQL(', 'u2@example.com'),
   (')SQL" U3 R"SQL(', 'u3@example.com'), (')SQL" U6 R"SQL(', 'u6@example.com'),
@@ -147,28 +148,39 @@ INSERT INTO public.ai_suggestions (id, user_id, source, prompt, model, model_par
    '2024-04-01 04:00+00');
 INSERT INTO public.activity_feedback (id, user_id, account_id, activity_slug, feedback_type,
                                       suggestion_id, score, metadata, created_at) VALUES
-  (1,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'like',    ')SQL" S1 R"SQL(', 1.5, '{"src": "app"}', '2024-04-02 10:00+00'),
-  (2,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'like',    ')SQL" S1 R"SQL(', NULL, '{}', '2024-04-02 11:00+00'),
-  (3,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'dislike', ')SQL" S1 R"SQL(', NULL, '{"why": "cold"}', '2024-04-02 12:00+00'),
-  (4,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'view',    ')SQL" S1 R"SQL(', NULL, '{}', '2024-04-02 13:00+00'),
-  (5,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'view',    ')SQL" S1 R"SQL(', NULL, '{}', '2024-04-02 09:00+00'),
-  (6,  ')SQL" U1 R"SQL(', NULL, 'wine-porto',  'save',    ')SQL" S1 R"SQL(', NULL, '{}', '2024-04-02 14:00+00'),
+  (1,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'like',    ')SQL" S1
+    R"SQL(', 1.5, '{"src": "app"}', '2024-04-02 10:00+00'),
+  (2,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'like',    ')SQL" S1
+    R"SQL(', NULL, '{}', '2024-04-02 11:00+00'),
+  (3,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'dislike', ')SQL" S1
+    R"SQL(', NULL, '{"why": "cold"}', '2024-04-02 12:00+00'),
+  (4,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'view',    ')SQL" S1
+    R"SQL(', NULL, '{}', '2024-04-02 13:00+00'),
+  (5,  ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'view',    ')SQL" S1
+    R"SQL(', NULL, '{}', '2024-04-02 09:00+00'),
+  (6,  ')SQL" U1 R"SQL(', NULL, 'wine-porto',  'save',    ')SQL" S1
+    R"SQL(', NULL, '{}', '2024-04-02 14:00+00'),
   (7,  ')SQL" U1 R"SQL(', NULL, 'wine-porto',  'save',    NULL, NULL, '{}', '2024-04-02 15:00+00'),
-  (8,  ')SQL" U1 R"SQL(', NULL, 'ghost-tour',  'booked',  ')SQL" S1 R"SQL(', NULL, '{}', '2024-04-02 16:00+00'),
+  (8,  ')SQL" U1 R"SQL(', NULL, 'ghost-tour',  'booked',  ')SQL" S1
+    R"SQL(', NULL, '{}', '2024-04-02 16:00+00'),
   (9,  ')SQL" U1 R"SQL(', NULL, 'wine-porto',  'shared',  NULL, -2.25, '{}', '2024-04-02 17:00+00'),
-  (10, ')SQL" U1 R"SQL(', NULL, 'ghost-tour',  'skip',    NULL, NULL, '{"legacy_feedback_type": "x"}', '2024-04-02 18:00+00'),
+  (10, ')SQL" U1
+    R"SQL(', NULL, 'ghost-tour',  'skip',    NULL, NULL, '{"legacy_feedback_type": "x"}', '2024-04-02 18:00+00'),
   (11, ')SQL" U2 R"SQL(', NULL, 'surf-lisbon', 'like',    NULL, NULL, '{}', '2024-04-02 19:00+00'),
-  (12, ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'superlike', NULL, NULL, '{}', '2024-04-02 20:00+00'),
+  (12, ')SQL" U1
+    R"SQL(', NULL, 'surf-lisbon', 'superlike', NULL, NULL, '{}', '2024-04-02 20:00+00'),
   (13, ')SQL" U3 R"SQL(', NULL, 'surf-lisbon', 'like',    NULL, NULL, '{}', '2024-04-02 20:00+00'),
   (14, ')SQL" U1 R"SQL(', NULL, 'surf-lisbon', 'dislike', NULL, NULL, '[1]', '2024-04-02 20:00+00'),
-  (15, ')SQL" U1 R"SQL(', ')SQL" C9 R"SQL(', 'surf-lisbon', 'like', NULL, NULL, '{}', '2024-04-02 20:00+00');
+  (15, ')SQL" U1 R"SQL(', ')SQL" C9
+    R"SQL(', 'surf-lisbon', 'like', NULL, NULL, '{}', '2024-04-02 20:00+00');
 INSERT INTO public.offline_likes (user_id, activity_slug, payload, updated_at) VALUES
   (')SQL" U1 R"SQL(', 'surf-lisbon', '{"liked": true}', '2024-05-01 00:00+00'),
   (')SQL" U2 R"SQL(', 'wine-porto', '{"liked": false}', '2024-05-02 00:00+00'),
   (')SQL" U3 R"SQL(', 'wine-porto', '{}', '2024-05-03 00:00+00');
 INSERT INTO public.chatbot_conversations (id, user_id, conversation_type, context, created_by,
                                           metadata, created_at, updated_at, ended_at) VALUES
-  (')SQL" CV1 R"SQL(', ')SQL" U1 R"SQL(', 'trip_planning', '{"s": 1}', ')SQL" U1 R"SQL(', '{"k": "v"}',
+  (')SQL" CV1 R"SQL(', ')SQL" U1 R"SQL(', 'trip_planning', '{"s": 1}', ')SQL" U1
+    R"SQL(', '{"k": "v"}',
    '2024-06-01 00:00+00', '2024-06-02 00:00+00', NULL),
   (')SQL" CV2 R"SQL(', ')SQL" U2 R"SQL(', 'support', '{}', NULL, '{}',
    '2024-06-03 00:00+00', '2024-06-04 00:00+00', '2024-06-05 00:00+00'),
@@ -185,12 +197,16 @@ INSERT INTO public.chatbot_messages (id, conversation_id, role, content, metadat
   (')SQL" M3 R"SQL(', ')SQL" CV1 R"SQL(', 'assistant', 'more', '{"latency_ms": 12.5}',
    '2024-06-01 10:01+00'),
   (')SQL" M4 R"SQL(', ')SQL" CV1 R"SQL(', 'system', 'be nice', '{}', '2024-06-01 09:59+00'),
-  ('00000000-0000-4000-8000-0000000000e5', ')SQL" CV1 R"SQL(', 'bot', 'x', '{}', '2024-06-01 11:00+00'),
-  ('00000000-0000-4000-8000-0000000000e6', ')SQL" CV3 R"SQL(', 'user', 'x', '{}', '2024-06-01 11:00+00'),
-  ('00000000-0000-4000-8000-0000000000e7', ')SQL" CV1 R"SQL(', 'user', 'x', '"str"', '2024-06-01 11:00+00'),
+  ('00000000-0000-4000-8000-0000000000e5', ')SQL" CV1
+    R"SQL(', 'bot', 'x', '{}', '2024-06-01 11:00+00'),
+  ('00000000-0000-4000-8000-0000000000e6', ')SQL" CV3
+    R"SQL(', 'user', 'x', '{}', '2024-06-01 11:00+00'),
+  ('00000000-0000-4000-8000-0000000000e7', ')SQL" CV1
+    R"SQL(', 'user', 'x', '"str"', '2024-06-01 11:00+00'),
   (')SQL" M8 R"SQL(', ')SQL" CV2 R"SQL(', 'tool', 'result',
    '{"tool_calls": null, "latency_ms": 99999999999}', '2024-06-03 10:00+00'),
-  ('00000000-0000-4000-8000-0000000000e9', ')SQL" CV4 R"SQL(', 'user', 'x', '{}', '2024-06-03 10:00+00');
+  ('00000000-0000-4000-8000-0000000000e9', ')SQL" CV4
+    R"SQL(', 'user', 'x', '{}', '2024-06-03 10:00+00');
 INSERT INTO public.conversation_context (conversation_id, summary, updated_at) VALUES
   (')SQL" CV1 R"SQL(', 'planning Lisbon', '2024-06-02 00:00+00'),
   (')SQL" CV3 R"SQL(', 'sales talk', '2024-06-04 00:00+00'),
@@ -248,11 +264,12 @@ TEST_F(ExpectedState, ProfilesAndSettings) {
                 A1 "|Ana|pt-PT|Europe/Lisbon|PT|25-34|luxury|2024-03-01 00:00:00+00",
                 A2 "|Bo|<NULL>|<NULL>|<NULL>|<NULL>|backpacker|2023-12-01 00:00:00+00",
             }));
-  EXPECT_EQ(rows("SELECT * FROM dualwrite_expected.account_settings ORDER BY account_id"),
-            (Rows{
-                A1 "|{\"email\": true}|{\"beta\": true}|{\"theme\": \"dark\"}|2024-03-01 00:00:00+00",
-                A2 "|{}|{}|{\"lang\": \"pt\"}|2023-12-01 00:00:00+00",
-            }));
+  EXPECT_EQ(
+      rows("SELECT * FROM dualwrite_expected.account_settings ORDER BY account_id"),
+      (Rows{
+          A1 "|{\"email\": true}|{\"beta\": true}|{\"theme\": \"dark\"}|2024-03-01 00:00:00+00",
+          A2 "|{}|{}|{\"lang\": \"pt\"}|2023-12-01 00:00:00+00",
+      }));
 }
 
 TEST_F(ExpectedState, InteractionsMergeAndMapTypes) {
@@ -279,7 +296,8 @@ TEST_F(ExpectedState, InteractionsMergeAndMapTypes) {
                  "dualwrite_expected.activity_interactions ORDER BY id::text"),
             want);
   EXPECT_EQ(db_.scalar("SELECT created_at FROM dualwrite_expected.activity_interactions "
-                       "WHERE id = '" + id(9) + "'"),
+                       "WHERE id = '" +
+                       id(9) + "'"),
             "2024-04-02 17:00:00+00");
   // One source, created by the first feedback by legacy id (1, 10:00), not the earliest
   // created_at among them (5, 09:00).
@@ -300,26 +318,29 @@ TEST_F(ExpectedState, RunsItemsAndOutcomes) {
                     "2024-04-01 04:00:00+00",
             }));
   const std::string item = std::string("ai_suggestions:") + S1 + ":";
-  EXPECT_EQ(rows("SELECT * FROM dualwrite_expected.recommendation_items ORDER BY position"),
-            (Rows{
-                // presented_at: the earliest view (5, 09:00), not the first by id (4, 13:00);
-                // dismissed by the dislike; liked: the latest like/dislike (3, a dislike)
-                v5(item + "1") + "|" S1 "|" D1 "|surf-lisbon|{\"a\": 1, \"score\": 0.9, "
-                    "\"reason\": \"sun\"}|1|2024-04-02 09:00:00+00|2024-04-02 12:00:00+00|"
-                    "<NULL>|f",
-                v5(item + "2") + "|" S1 "|<NULL>|ghost-tour|{}|2|<NULL>|<NULL>|"
-                    "2024-04-02 16:00:00+00|<NULL>",
-                v5(item + "3") + "|" S1 "|" D2 "|wine-porto|{\"b\": 2, \"reason\": null}|3|"
-                    "<NULL>|<NULL>|2024-04-02 14:00:00+00|<NULL>",
-            }));
+  EXPECT_EQ(
+      rows("SELECT * FROM dualwrite_expected.recommendation_items ORDER BY position"),
+      (Rows{
+          // presented_at: the earliest view (5, 09:00), not the first by id (4, 13:00);
+          // dismissed by the dislike; liked: the latest like/dislike (3, a dislike)
+          v5(item + "1") + "|" S1 "|" D1 "|surf-lisbon|{\"a\": 1, \"score\": 0.9, "
+                           "\"reason\": \"sun\"}|1|2024-04-02 09:00:00+00|2024-04-02 12:00:00+00|"
+                           "<NULL>|f",
+          v5(item + "2") + "|" S1 "|<NULL>|ghost-tour|{}|2|<NULL>|<NULL>|"
+                           "2024-04-02 16:00:00+00|<NULL>",
+          v5(item + "3") + "|" S1 "|" D2 "|wine-porto|{\"b\": 2, \"reason\": null}|3|"
+                           "<NULL>|<NULL>|2024-04-02 14:00:00+00|<NULL>",
+      }));
 }
 
 TEST_F(ExpectedState, OfflineInteractions) {
   Rows want = {
-      v5("offline_likes:" U1 ":surf-lisbon") + "|" A1 "|surf-lisbon|like|{\"liked\": true}|"
-          "2024-05-01 00:00:00+00",
-      v5("offline_likes:" U2 ":wine-porto") + "|" A2 "|wine-porto|like|{\"liked\": false}|"
-          "2024-05-02 00:00:00+00",
+      v5("offline_likes:" U1 ":surf-lisbon") + "|" A1
+                                               "|surf-lisbon|like|{\"liked\": true}|"
+                                               "2024-05-01 00:00:00+00",
+      v5("offline_likes:" U2 ":wine-porto") + "|" A2
+                                              "|wine-porto|like|{\"liked\": false}|"
+                                              "2024-05-02 00:00:00+00",
   };
   std::sort(want.begin(), want.end());
   EXPECT_EQ(rows("SELECT * FROM dualwrite_expected.offline_interactions ORDER BY id::text"), want);
@@ -364,8 +385,9 @@ TEST_F(ExpectedState, DiffFindsExactlyWhatChanged) {
   const std::string linked_extra_account = "00000000-0000-4000-8000-0000000000cf";
   const std::string extra_link = "00000000-0000-4000-8000-0000000000bf";
   db_.exec("UPDATE public.chat_messages SET content = 'edited' WHERE id = '" M1 "'");
-  db_.exec("UPDATE public.account_settings SET feature_flags = '{\"beta\": false}' "
-           "WHERE account_id = '" A1 "'");
+  db_.exec(
+      "UPDATE public.account_settings SET feature_flags = '{\"beta\": false}' "
+      "WHERE account_id = '" A1 "'");
   db_.exec("DELETE FROM public.activity_interactions WHERE id = '" + gone + "'");
   db_.exec("INSERT INTO public.chat_sessions (id, account_id, session_type) VALUES ('" +
            extra_session + "', '" A1 "', 'support')");
@@ -406,7 +428,8 @@ TEST(ExpectedStateSynthetic, RunsOnSyntheticData) {
   ASSERT_STRNE(DUALWRITE_PSQL, "") << "psql not found at configure time";
   const std::string cmd = std::string("'") + DUALWRITE_PSQL +
                           "' -X -q -v ON_ERROR_STOP=1 -v scale=0.05 -f '" DUALWRITE_SQL_DIR
-                          "/fixture/synthetic_data.sql' \"" + db.conninfo() + "\" >/dev/null";
+                          "/fixture/synthetic_data.sql' \"" +
+                          db.conninfo() + "\" >/dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   load_verify_sql(db);
 

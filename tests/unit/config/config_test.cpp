@@ -71,14 +71,14 @@ replay_window = "15min"
 }
 
 TEST(Config, EnvironmentWinsOverTheFile) {
-  const auto r = load_from_string("[source]\nslot = \"from_file\"\n", "test.toml",
-                                  env_of({{"DUALWRITE_SOURCE_SLOT", "from_env"},
-                                          {"DUALWRITE_APPLY_BATCH_MAX_DELAY", "5ms"},
-                                          {"DUALWRITE_SOURCE_TABLES", "offline_likes, user_attributes"}}));
+  const auto r =
+      load_from_string("[source]\nslot = \"from_file\"\n", "test.toml",
+                       env_of({{"DUALWRITE_SOURCE_SLOT", "from_env"},
+                               {"DUALWRITE_APPLY_BATCH_MAX_DELAY", "5ms"},
+                               {"DUALWRITE_SOURCE_TABLES", "offline_likes, user_attributes"}}));
   EXPECT_EQ(r.config.source.slot, "from_env");
   EXPECT_EQ(r.config.apply.batch_max_delay, Milliseconds{5});
-  EXPECT_EQ(r.config.source.tables,
-            (std::vector<std::string>{"offline_likes", "user_attributes"}));
+  EXPECT_EQ(r.config.source.tables, (std::vector<std::string>{"offline_likes", "user_attributes"}));
   bool seen = false;
   for (const auto& v : r.values) {
     if (v.key == "slot") {
@@ -122,13 +122,13 @@ x = 1
 }
 
 TEST(Config, WrongTomlTypesAreNamed) {
-  const auto problems = problems_of("[apply]\nbatch_max_changes = \"many\"\n[source]\ntables = \"x\"\n");
+  const auto problems =
+      problems_of("[apply]\nbatch_max_changes = \"many\"\n[source]\ntables = \"x\"\n");
   ASSERT_EQ(problems.size(), 2u) << ::testing::PrintToString(problems);
   // Problems come in the order of the key table: [source] before [apply].
   EXPECT_NE(problems[0].find("[source] tables 'x' is not a legacy table"), std::string::npos)
       << problems[0];
-  EXPECT_NE(problems[1].find("[apply] batch_max_changes must be a whole number"),
-            std::string::npos)
+  EXPECT_NE(problems[1].find("[apply] batch_max_changes must be a whole number"), std::string::npos)
       << problems[1];
 }
 
@@ -147,8 +147,8 @@ TEST(Config, PasswordsInTheFileAreRefusedButNotInTheEnvironment) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("[target] conninfo contains a password"), std::string::npos);
 
-  const auto r = load_from_string("", "t.toml",
-                                  env_of({{"DUALWRITE_SOURCE_CONNINFO", "host=db password=x"}}));
+  const auto r =
+      load_from_string("", "t.toml", env_of({{"DUALWRITE_SOURCE_CONNINFO", "host=db password=x"}}));
   EXPECT_EQ(r.config.source.conninfo, "host=db password=x");
   for (const auto& v : r.values) {
     if (v.key == "conninfo" && v.section == "source") {
@@ -158,9 +158,9 @@ TEST(Config, PasswordsInTheFileAreRefusedButNotInTheEnvironment) {
 }
 
 TEST(Config, CrossKeyRules) {
-  const auto problems =
-      problems_of("[reconnect]\ninitial_backoff = \"10s\"\nmax_backoff = \"1s\"\n"
-                  "[apply]\nbatch_max_bytes = \"128MiB\"\n");
+  const auto problems = problems_of(
+      "[reconnect]\ninitial_backoff = \"10s\"\nmax_backoff = \"1s\"\n"
+      "[apply]\nbatch_max_bytes = \"128MiB\"\n");
   ASSERT_EQ(problems.size(), 2u) << ::testing::PrintToString(problems);
 }
 
@@ -201,13 +201,9 @@ TEST(Config, MissingFileIsAnErrorOnlyWhenNamed) {
 
 TEST(Config, PasswordFile) {
   const std::string path = ::testing::TempDir() + "/dw_password";
-  {
-    std::ofstream(path) << "s3cret\n";
-  }
+  { std::ofstream(path) << "s3cret\n"; }
   EXPECT_EQ(read_password_file(path), "s3cret");
-  {
-    std::ofstream(path) << "";
-  }
+  { std::ofstream(path) << ""; }
   EXPECT_THROW((void)read_password_file(path), ConfigError);
   EXPECT_THROW((void)read_password_file(path + ".missing"), ConfigError);
 }
@@ -220,8 +216,8 @@ TEST(Config, ShippedFileHoldsEveryKeyAtItsDefault) {
   ASSERT_EQ(shipped.values.size(), defaults.values.size());
   for (std::size_t i = 0; i < shipped.values.size(); ++i) {
     const auto& s = shipped.values[i];
-    EXPECT_EQ(s.source, ValueSource::file) << "[" << s.section << "] " << s.key
-                                           << " is missing from config/dualwrite.toml";
+    EXPECT_EQ(s.source, ValueSource::file)
+        << "[" << s.section << "] " << s.key << " is missing from config/dualwrite.toml";
     EXPECT_EQ(s.value, defaults.values[i].value) << "[" << s.section << "] " << s.key;
   }
 }

@@ -24,8 +24,8 @@ TEST(Lsn, RoundTripsExtremes) {
 }
 
 TEST(Lsn, RejectsMalformedText) {
-  for (const char* bad : {"", "/", "0/", "/0", "0", "0/0/0", "G/0", "0/-1", "123456789/0",
-                          " 0/1", "0/1 ", "0x1/2", "+1/2"}) {
+  for (const char* bad : {"", "/", "0/", "/0", "0", "0/0/0", "G/0", "0/-1", "123456789/0", " 0/1",
+                          "0/1 ", "0x1/2", "+1/2"}) {
     EXPECT_FALSE(Lsn::parse(bad).has_value()) << "accepted: '" << bad << "'";
   }
 }

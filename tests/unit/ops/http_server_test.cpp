@@ -26,11 +26,13 @@ Reply get(int port, const std::string& target) {
     close(fd);
     return {};
   }
-  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  const std::string request =
+      "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
   (void)!write(fd, request.data(), request.size());
   std::string response;
   char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+    response.append(buf, static_cast<std::size_t>(n));
   close(fd);
   Reply r;
   if (response.rfind("HTTP/1.1 ", 0) == 0) r.status = std::stoi(response.substr(9, 3));

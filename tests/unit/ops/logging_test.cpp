@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -72,8 +72,8 @@ TEST_F(Logging, AutoIsJournalOnlyWhenStderrIsTheJournalStream) {
   EXPECT_EQ(resolve_log_format("auto"), LogFormat::text);
   struct stat st {};
   ASSERT_EQ(fstat(2, &st), 0);
-  setenv("JOURNAL_STREAM",
-         (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
+  setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(),
+         1);
   EXPECT_EQ(resolve_log_format("auto"), LogFormat::journal);
   unsetenv("JOURNAL_STREAM");
 }

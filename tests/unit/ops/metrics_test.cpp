@@ -105,12 +105,12 @@ TEST(Metrics, EveryMetricOfTheSpecIsRegisteredWithItsTypeLabelsAndHelp) {
 TEST(Metrics, LabelCombinationsExistFromTheStart) {
   Metrics m("x");
   const auto p = parse(m.exposition());
-  EXPECT_EQ(p.samples.at(
-                R"(dualwrite_changes_total{operation="delete",table="chatbot_messages"})"),
+  EXPECT_EQ(p.samples.at(R"(dualwrite_changes_total{operation="delete",table="chatbot_messages"})"),
             0);
-  EXPECT_EQ(p.samples.at(
-                R"(dualwrite_dead_letters_total{reason="unlinked_user",table="activity_feedback"})"),
-            0);
+  EXPECT_EQ(
+      p.samples.at(
+          R"(dualwrite_dead_letters_total{reason="unlinked_user",table="activity_feedback"})"),
+      0);
   EXPECT_EQ(p.samples.at(R"(dualwrite_errors_total{stage="slot_poll"})"), 0);
   EXPECT_EQ(p.samples.at(R"(dualwrite_slot_wal_status{status="lost"})"), 0);
 }

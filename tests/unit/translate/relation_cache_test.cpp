@@ -15,7 +15,9 @@ decode::Relation relation(decode::Oid id, const char* schema, const char* name,
   return r;
 }
 
-decode::TupleValue text(std::string_view s) { return {decode::TupleValue::Kind::text, s}; }
+decode::TupleValue text(std::string_view s) {
+  return {decode::TupleValue::Kind::text, s};
+}
 
 TEST(RelationCache, MapsWireColumnsByNameWhateverTheirOrder) {
   RelationCache cache;
@@ -50,15 +52,17 @@ TEST(RelationCache, OtherRelationsAreIgnoredAndUnknownIdsAreErrors) {
 
 TEST(RelationCache, ALegacyTableMissingAColumnIsRefused) {
   RelationCache cache;
-  const auto s = cache.remember(relation(7, "public", "conversation_context", {"conversation_id", "summary"}));
+  const auto s =
+      cache.remember(relation(7, "public", "conversation_context", {"conversation_id", "summary"}));
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find("has no column updated_at"), std::string::npos) << s.error().message;
+  EXPECT_NE(s.error().message.find("has no column updated_at"), std::string::npos)
+      << s.error().message;
 }
 
 TEST(RelationCache, TupleWidthMustMatchTheRelation) {
   RelationCache cache;
-  ASSERT_TRUE(cache.remember(relation(7, "public", "conversation_context",
-                                      {"conversation_id", "summary", "updated_at"})));
+  ASSERT_TRUE(cache.remember(
+      relation(7, "public", "conversation_context", {"conversation_id", "summary", "updated_at"})));
   decode::Delete del;
   del.relation_id = 7;
   del.old_tuple.columns = {text("c1")};

@@ -49,9 +49,15 @@ Row row_of(std::initializer_list<Cell> cells) {
   return row;
 }
 
-Change insert(LegacyTable t, Row r) { return Change{t, Operation::insert, {}, r, false}; }
-Change update(LegacyTable t, Row r) { return Change{t, Operation::update, {}, r, false}; }
-Change remove(LegacyTable t, Row key) { return Change{t, Operation::delete_, key, {}, true}; }
+Change insert(LegacyTable t, Row r) {
+  return Change{t, Operation::insert, {}, r, false};
+}
+Change update(LegacyTable t, Row r) {
+  return Change{t, Operation::update, {}, r, false};
+}
+Change remove(LegacyTable t, Row key) {
+  return Change{t, Operation::delete_, key, {}, true};
+}
 
 const char* kUser = "11111111-1111-1111-1111-111111111111";
 const char* kAccount = "22222222-2222-2222-2222-222222222222";
@@ -85,7 +91,7 @@ TEST(Translator, FeedbackBecomesAnInteractionWithADerivedId) {
 
 TEST(Translator, FeedbackTypesMapToInteractionTypes) {
   const std::pair<const char*, const char*> cases[] = {
-      {"like", "like"},      {"dislike", "skip"}, {"skip", "skip"},  {"view", "view"},
+      {"like", "like"},     {"dislike", "skip"}, {"skip", "skip"},   {"view", "view"},
       {"save", "bookmark"}, {"booked", "book"},  {"shared", "share"}};
   for (const auto& [legacy, target] : cases) {
     Translator t;
@@ -99,9 +105,10 @@ TEST(Translator, FeedbackTypesMapToInteractionTypes) {
 TEST(Translator, DislikeRecordsTheLegacyTypeInMetadata) {
   Translator t;
   RecordingSink sink;
-  ASSERT_FALSE(t.translate(
-      insert(LegacyTable::activity_feedback, feedback("dislike", nullptr, R"({"device": "ios", "n": [1, 2]})")),
-      sink));
+  ASSERT_FALSE(
+      t.translate(insert(LegacyTable::activity_feedback,
+                         feedback("dislike", nullptr, R"({"device": "ios", "n": [1, 2]})")),
+                  sink));
   EXPECT_NE(sink.lines[0].find(R"({"device":"ios","n":[1, 2],"legacy_feedback_type":"dislike"})"),
             std::string::npos)
       << sink.lines[0];
@@ -111,8 +118,8 @@ TEST(Translator, SuggestionLinksASharedSourceAndTheOutcome) {
   Translator t;
   RecordingSink sink;
   ASSERT_FALSE(t.translate(insert(LegacyTable::activity_feedback, feedback("view", kRun)), sink));
-  const std::string source = std::string(view(
-      mapping_uuid(std::string("interaction_sources:recommendation:") + kRun)));
+  const std::string source =
+      std::string(view(mapping_uuid(std::string("interaction_sources:recommendation:") + kRun)));
   EXPECT_NE(sink.lines[0].find("| view | " + source + " | " + kRun + " |"), std::string::npos)
       << sink.lines[0];
   EXPECT_NE(sink.lines[0].find("+00 | view |"), std::string::npos) << "outcome is the legacy type";
@@ -124,7 +131,8 @@ TEST(Translator, UnknownFeedbackTypeIsAnEnumDeadLetter) {
   const auto r = t.translate(insert(LegacyTable::activity_feedback, feedback("poke")), sink);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, DeadLetterReason::unknown_enum_value);
-  EXPECT_EQ(r->detail.rfind("feedback_type 'poke' is not one of like, dislike", 0), 0u) << r->detail;
+  EXPECT_EQ(r->detail.rfind("feedback_type 'poke' is not one of like, dislike", 0), 0u)
+      << r->detail;
   EXPECT_TRUE(sink.lines.empty()) << "a rejected change must emit nothing";
 }
 
@@ -138,14 +146,16 @@ TEST(Translator, FeedbackDeleteUsesTheOldKeyAlone) {
 TEST(Translator, FeedbackUpdateWithUnchangedMetadataKeepsIt) {
   Translator t;
   RecordingSink sink;
-  ASSERT_FALSE(t.translate(update(LegacyTable::activity_feedback, feedback("like", nullptr, kUnchanged)), sink));
+  ASSERT_FALSE(t.translate(
+      update(LegacyTable::activity_feedback, feedback("like", nullptr, kUnchanged)), sink));
   EXPECT_EQ(sink.lines[0].rfind("feedback_update:", 0), 0u);
   EXPECT_NE(sink.lines[0].find("| 0.500 | ∅ | 2026"), std::string::npos) << sink.lines[0];
 }
 
 namespace ai = col::ai_suggestions;
 
-Row suggestion(const char* suggestions, const char* source = "quiz", const char* status = "completed") {
+Row suggestion(const char* suggestions, const char* source = "quiz",
+               const char* status = "completed") {
   return row_of({{ai::id, kRun},
                  {ai::user_id, kUser},
                  {ai::account_id, nullptr},
@@ -162,17 +172,23 @@ TEST(Translator, SuggestionsBecomeARunAndPositionedItems) {
   Translator t;
   RecordingSink sink;
   ASSERT_FALSE(t.translate(
-      insert(LegacyTable::ai_suggestions,
-             suggestion(R"([{"slug": "a", "score": 0.9, "reason": "near", "features": {"x": 1}}, {"slug": "b"}])")),
+      insert(
+          LegacyTable::ai_suggestions,
+          suggestion(
+              R"([{"slug": "a", "score": 0.9, "reason": "near", "features": {"x": 1}}, {"slug": "b"}])")),
       sink));
   ASSERT_EQ(sink.lines.size(), 1u);
-  const std::string item1 = std::string(view(mapping_uuid(std::string("ai_suggestions:") + kRun + ":1")));
-  const std::string item2 = std::string(view(mapping_uuid(std::string("ai_suggestions:") + kRun + ":2")));
+  const std::string item1 =
+      std::string(view(mapping_uuid(std::string("ai_suggestions:") + kRun + ":1")));
+  const std::string item2 =
+      std::string(view(mapping_uuid(std::string("ai_suggestions:") + kRun + ":2")));
   EXPECT_NE(sink.lines[0].find("| quiz_result |"), std::string::npos) << sink.lines[0];
-  EXPECT_NE(sink.lines[0].find(R"([{"id":")" + item1 +
-                               R"(","position":1,"activity_slug":"a","ranking_features":{"x":1,"score":0.9,"reason":"near"}},{"id":")" +
-                               item2 + R"(","position":2,"activity_slug":"b","ranking_features":{}}] | 2 | false |)"),
-            std::string::npos)
+  EXPECT_NE(
+      sink.lines[0].find(
+          R"([{"id":")" + item1 +
+          R"(","position":1,"activity_slug":"a","ranking_features":{"x":1,"score":0.9,"reason":"near"}},{"id":")" +
+          item2 + R"(","position":2,"activity_slug":"b","ranking_features":{}}] | 2 | false |)"),
+      std::string::npos)
       << sink.lines[0];
 }
 
@@ -182,10 +198,13 @@ TEST(Translator, NumbersKeepTheirExactText) {
   Translator t;
   RecordingSink sink;
   ASSERT_FALSE(t.translate(
-      insert(LegacyTable::ai_suggestions,
-             suggestion(R"([{"slug": "a", "score": 0.15000000000000000000, "features": {"w": 1e3, "z": -0.0}}])")),
+      insert(
+          LegacyTable::ai_suggestions,
+          suggestion(
+              R"([{"slug": "a", "score": 0.15000000000000000000, "features": {"w": 1e3, "z": -0.0}}])")),
       sink));
-  EXPECT_NE(sink.lines[0].find(R"("ranking_features":{"w":1e3,"z":-0.0,"score":0.15000000000000000000}})"),
+  EXPECT_NE(sink.lines[0].find(
+                R"("ranking_features":{"w":1e3,"z":-0.0,"score":0.15000000000000000000}})"),
             std::string::npos)
       << sink.lines[0];
 }
@@ -205,9 +224,11 @@ TEST(Translator, SuggestionsThatAreNotAnArrayOfSlugsAreInvalidPayload) {
 TEST(Translator, UnknownSourceOrStatusIsAnEnumDeadLetter) {
   Translator t;
   RecordingSink sink;
-  EXPECT_EQ(t.translate(insert(LegacyTable::ai_suggestions, suggestion("[]", "email")), sink)->reason,
-            DeadLetterReason::unknown_enum_value);
-  EXPECT_EQ(t.translate(insert(LegacyTable::ai_suggestions, suggestion("[]", "quiz", "lost")), sink)->reason,
+  EXPECT_EQ(
+      t.translate(insert(LegacyTable::ai_suggestions, suggestion("[]", "email")), sink)->reason,
+      DeadLetterReason::unknown_enum_value);
+  EXPECT_EQ(t.translate(insert(LegacyTable::ai_suggestions, suggestion("[]", "quiz", "lost")), sink)
+                ->reason,
             DeadLetterReason::unknown_enum_value);
 }
 
@@ -237,8 +258,10 @@ TEST(Translator, PreferencesSplitIntoSettings) {
   Translator t;
   RecordingSink sink;
   ASSERT_FALSE(t.translate(
-      insert(LegacyTable::user_attributes,
-             attributes(R"({"notifications": {"email": true}, "theme": "dark", "feature_flags": {"beta": 1}})")),
+      insert(
+          LegacyTable::user_attributes,
+          attributes(
+              R"({"notifications": {"email": true}, "theme": "dark", "feature_flags": {"beta": 1}})")),
       sink));
   EXPECT_NE(sink.lines[0].find(R"(| 0 | {"email": true} | {"beta": 1} | {"theme":"dark"} |)"),
             std::string::npos)
@@ -251,8 +274,11 @@ TEST(Translator, PreferencesSplitIntoSettings) {
 TEST(Translator, NonObjectNotificationsAndBadAgeRangeAreRejected) {
   Translator t;
   RecordingSink sink;
-  EXPECT_EQ(t.translate(insert(LegacyTable::user_attributes, attributes(R"({"notifications": true})")), sink)->reason,
-            DeadLetterReason::invalid_payload);
+  EXPECT_EQ(
+      t.translate(insert(LegacyTable::user_attributes, attributes(R"({"notifications": true})")),
+                  sink)
+          ->reason,
+      DeadLetterReason::invalid_payload);
   EXPECT_EQ(t.translate(insert(LegacyTable::user_attributes, attributes("{}", "17")), sink)->reason,
             DeadLetterReason::unknown_enum_value);
   EXPECT_FALSE(t.translate(insert(LegacyTable::user_attributes, attributes("{}", nullptr)), sink))
@@ -275,7 +301,8 @@ TEST(Translator, LinksAndProfilesAreDeletedByTheirOldKeys) {
   Translator t;
   RecordingSink sink;
   ASSERT_FALSE(t.translate(remove(LegacyTable::account_linkages, row_of({{al::id, "L1"}})), sink));
-  ASSERT_FALSE(t.translate(remove(LegacyTable::user_attributes, row_of({{ua::user_id, kUser}})), sink));
+  ASSERT_FALSE(
+      t.translate(remove(LegacyTable::user_attributes, row_of({{ua::user_id, kUser}})), sink));
   ASSERT_EQ(sink.lines.size(), 2u);
   EXPECT_EQ(sink.lines[0], "link_delete: L1 |");
   EXPECT_EQ(sink.lines[1], std::string("profile_delete: ") + kUser + " |");
@@ -288,19 +315,25 @@ TEST(Translator, MessageMetadataSplitsToolCallsAndLatency) {
   RecordingSink sink;
   ASSERT_FALSE(t.translate(
       insert(LegacyTable::chatbot_messages,
-             row_of({{cm::id, "m1"}, {cm::conversation_id, "c1"}, {cm::role, "assistant"},
+             row_of({{cm::id, "m1"},
+                     {cm::conversation_id, "c1"},
+                     {cm::role, "assistant"},
                      {cm::content, "olá"},
-                     {cm::metadata, R"({"tool_calls": [{"name": "search"}], "latency_ms": 120, "model": "m"})"},
+                     {cm::metadata,
+                      R"({"tool_calls": [{"name": "search"}], "latency_ms": 120, "model": "m"})"},
                      {cm::created_at, "2026-01-02 03:04:05+00"}})),
       sink));
-  EXPECT_EQ(sink.lines[0],
-            R"(message_put: m1 | c1 | assistant | olá | [{"name": "search"}] | 120 | {"model":"m"} | 2026-01-02 03:04:05+00 |)");
+  EXPECT_EQ(
+      sink.lines[0],
+      R"(message_put: m1 | c1 | assistant | olá | [{"name": "search"}] | 120 | {"model":"m"} | 2026-01-02 03:04:05+00 |)");
   sink.lines.clear();
   ASSERT_FALSE(t.translate(
-      insert(LegacyTable::chatbot_messages,
-             row_of({{cm::id, "m2"}, {cm::conversation_id, "c1"}, {cm::role, "user"},
-                     {cm::content, "x"}, {cm::metadata, R"({"latency_ms": 1.5})"},
-                     {cm::created_at, "2026-01-02 03:04:05+00"}})),
+      insert(LegacyTable::chatbot_messages, row_of({{cm::id, "m2"},
+                                                    {cm::conversation_id, "c1"},
+                                                    {cm::role, "user"},
+                                                    {cm::content, "x"},
+                                                    {cm::metadata, R"({"latency_ms": 1.5})"},
+                                                    {cm::created_at, "2026-01-02 03:04:05+00"}})),
       sink));
   EXPECT_NE(sink.lines[0].find(R"(| ∅ | ∅ | {"latency_ms":1.5} |)"), std::string::npos)
       << "a non-integer latency stays in metadata: " << sink.lines[0];
@@ -310,18 +343,26 @@ TEST(Translator, UnknownRoleAndSessionTypeAreEnumDeadLetters) {
   Translator t;
   RecordingSink sink;
   EXPECT_EQ(t.translate(insert(LegacyTable::chatbot_messages,
-                               row_of({{cm::id, "m"}, {cm::conversation_id, "c"}, {cm::role, "robot"},
-                                       {cm::content, "x"}, {cm::metadata, "{}"},
+                               row_of({{cm::id, "m"},
+                                       {cm::conversation_id, "c"},
+                                       {cm::role, "robot"},
+                                       {cm::content, "x"},
+                                       {cm::metadata, "{}"},
                                        {cm::created_at, "2026-01-02 03:04:05+00"}})),
-                        sink)->reason,
+                        sink)
+                ->reason,
             DeadLetterReason::unknown_enum_value);
   namespace cc = col::chatbot_conversations;
   EXPECT_EQ(t.translate(insert(LegacyTable::chatbot_conversations,
-                               row_of({{cc::id, "c"}, {cc::user_id, kUser}, {cc::conversation_type, "sales"},
-                                       {cc::context, "{}"}, {cc::metadata, "{}"},
+                               row_of({{cc::id, "c"},
+                                       {cc::user_id, kUser},
+                                       {cc::conversation_type, "sales"},
+                                       {cc::context, "{}"},
+                                       {cc::metadata, "{}"},
                                        {cc::created_at, "2026-01-02 03:04:05+00"},
                                        {cc::updated_at, "2026-01-02 03:04:05+00"}})),
-                        sink)->reason,
+                        sink)
+                ->reason,
             DeadLetterReason::unknown_enum_value);
 }
 
@@ -339,7 +380,8 @@ TEST(Translator, OfflineLikeIdsComeFromUserAndSlug) {
 TEST(Translator, TruncateIsAlwaysADeadLetter) {
   Translator t;
   RecordingSink sink;
-  const auto r = t.translate(Change{LegacyTable::offline_likes, Operation::truncate, {}, {}, false}, sink);
+  const auto r =
+      t.translate(Change{LegacyTable::offline_likes, Operation::truncate, {}, {}, false}, sink);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, DeadLetterReason::truncate);
 }
@@ -348,13 +390,17 @@ TEST(Translator, AccountMetadataStatusIsChecked) {
   namespace am = col::account_metadata;
   Translator t;
   RecordingSink sink;
-  auto row = row_of({{am::account_id, kAccount}, {am::status, "banned"}, {am::onboarding_state, "{}"},
-                     {am::metadata, "{}"}, {am::updated_at, "2026-01-02 03:04:05+00"}});
+  auto row = row_of({{am::account_id, kAccount},
+                     {am::status, "banned"},
+                     {am::onboarding_state, "{}"},
+                     {am::metadata, "{}"},
+                     {am::updated_at, "2026-01-02 03:04:05+00"}});
   EXPECT_EQ(t.translate(insert(LegacyTable::account_metadata, row), sink)->reason,
             DeadLetterReason::unknown_enum_value);
   row[am::status].text = "suspended";
   EXPECT_FALSE(t.translate(insert(LegacyTable::account_metadata, row), sink));
-  EXPECT_FALSE(t.translate(remove(LegacyTable::account_metadata, row_of({{am::account_id, kAccount}})), sink));
+  EXPECT_FALSE(t.translate(
+      remove(LegacyTable::account_metadata, row_of({{am::account_id, kAccount}})), sink));
   EXPECT_EQ(sink.lines.size(), 1u) << "an account_metadata DELETE writes nothing";
 }
 
@@ -362,9 +408,10 @@ TEST(RowToJson, RendersTypesAndSkipsUnchangedColumns) {
   Row r = feedback("like", nullptr, R"({"a": [1]})");
   r[fb::suggestion_id].state = Value::State::null;
   r[fb::score].state = Value::State::unchanged;
-  EXPECT_EQ(row_to_json(LegacyTable::activity_feedback, r),
-            std::string(R"({"id":1,"user_id":")") + kUser + R"(","account_id":")" + kAccount +
-                R"(","activity_slug":"surf-lesson","feedback_type":"like","suggestion_id":null,"metadata":{"a": [1]},"created_at":"2026-01-02 03:04:05+00"})");
+  EXPECT_EQ(
+      row_to_json(LegacyTable::activity_feedback, r),
+      std::string(R"({"id":1,"user_id":")") + kUser + R"(","account_id":")" + kAccount +
+          R"(","activity_slug":"surf-lesson","feedback_type":"like","suggestion_id":null,"metadata":{"a": [1]},"created_at":"2026-01-02 03:04:05+00"})");
 }
 
 }  // namespace
