@@ -179,8 +179,9 @@ SELECT f.suggestion_id AS run_id, f.activity_slug,
 --   status, onboarding_state: from a translatable account_metadata row, else the linkage defaults
 --     ('active', '{}').
 --   updated_at: the latest of the linkage's created_at, the metadata's updated_at and the
---     profile's updated_at — the bridge writes the first two (monotonically: a metadata write
---     never moves updated_at back), and touch_account_profile() moves it forward to the third.
+--     profile's updated_at — the bridge writes the first two monotonically, whichever arrives
+--     first (a linkage or metadata write never moves updated_at back, nor created_at forward),
+--     and touch_account_profile() moves it forward to the third.
 --   created_at: set by whichever write created the account: the linkage (its created_at) or the
 --     metadata (its updated_at at that time). When both exist the legacy tables do not say which
 --     came first, so this takes the earlier of the two (least(); ambiguous when the metadata was

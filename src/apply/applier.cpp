@@ -681,6 +681,14 @@ void Applier::retry_letters(DeadLetterReason reason, const std::vector<std::stri
   sync();
   std::vector<std::int64_t> resolved = std::exchange(resolved_letters_, std::move(outer_resolved));
   std::vector<std::int64_t> failed = std::exchange(failed_retries_, std::move(outer_failed));
+  // A letter's op can appear in two statements (a feedback insert and its merge): count it once.
+  for (auto* ids : {&resolved, &failed}) {
+    std::sort(ids->begin(), ids->end());
+    ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+  }
+  std::erase_if(resolved, [&](std::int64_t id) {
+    return std::binary_search(failed.begin(), failed.end(), id);
+  });
   auto send_ids = [&](const char* name, const std::vector<std::int64_t>& ids) {
     if (ids.empty()) return;
     std::string id_list = "{";

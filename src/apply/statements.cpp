@@ -20,10 +20,16 @@ WITH src AS (
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
          WITH ORDINALITY AS s(id, account_id, user_id, created_at, ord)
 ), new_accounts AS (
-  INSERT INTO public.accounts (id, status, onboarding_state, created_at, updated_at)
+  -- An existing account keeps its status and state; its created_at and updated_at become the
+  -- earliest and the latest of the writes that concern it, so they do not depend on whether
+  -- the linkage or the account_metadata row arrived first.
+  INSERT INTO public.accounts AS a (id, status, onboarding_state, created_at, updated_at)
   SELECT DISTINCT ON (account_id) account_id, 'active', '{}', created_at, created_at
     FROM src ORDER BY account_id, ord
-  ON CONFLICT (id) DO NOTHING
+  ON CONFLICT (id) DO UPDATE
+     SET created_at = least(a.created_at, EXCLUDED.created_at),
+         updated_at = greatest(a.updated_at, EXCLUDED.updated_at)
+   WHERE EXCLUDED.created_at < a.created_at OR EXCLUDED.updated_at > a.updated_at
 ), links AS (
   INSERT INTO public.account_user_links (id, account_id, supabase_user_id, is_primary, linked_at)
   SELECT id, account_id, user_id, true, created_at FROM src
@@ -57,7 +63,8 @@ WITH src AS (
          onboarding_state = coalesce(s.onboarding_state, a.onboarding_state),
          -- monotonic, like touch_account_profile(): accounts.updated_at is the last change of
          -- the account or its profile, whichever order they arrive in
-         updated_at = greatest(a.updated_at, s.updated_at)
+         updated_at = greatest(a.updated_at, s.updated_at),
+         created_at = least(a.created_at, s.updated_at)
     FROM src s WHERE a.id = s.account_id
   RETURNING a.id
 ), ins AS (

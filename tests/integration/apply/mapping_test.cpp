@@ -89,6 +89,19 @@ TEST_F(Mapping, AccountMetadataSetsStatusAndUnknownStatusIsDeadLettered) {
       << "DELETE does nothing";
 }
 
+TEST_F(Mapping, AccountTimestampsDoNotDependOnArrivalOrder) {
+  // account_metadata creates the account before its linkage arrives: the linkage still moves
+  // updated_at forward (and created_at back), as it would have had it come first.
+  db_.exec("INSERT INTO account_metadata (account_id, status, updated_at) VALUES ('" + s(kA1) +
+           "', 'active', '2026-02-01 00:00:00+00')");
+  bridge_.pump();
+  db_.exec("INSERT INTO account_linkages (id, user_id, account_id, created_at) VALUES ('" + s(kL1) +
+           "', '" + s(kU1) + "', '" + s(kA1) + "', '2026-03-01 00:00:00+00')");
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT created_at::date || ' ' || updated_at::date FROM accounts"),
+            "2026-02-01 2026-03-01");
+}
+
 TEST_F(Mapping, UserAttributesBecomeProfileAndSettings) {
   link(kL1, kU1, kA1);
   db_.exec(
