@@ -30,7 +30,8 @@ ALTER TABLE public.activity_interactions
 -- earliest of its key stays in activity_interactions and the others wait here. Returns
 -- 'applied' when r is the kept one, 'merged' when it is not. Row-by-row on purpose: merges are
 -- rare, and each step must see the previous one.
-CREATE OR REPLACE FUNCTION dualwrite.put_unique_interaction(r public.activity_interactions)
+CREATE OR REPLACE FUNCTION dualwrite.put_unique_interaction(r public.activity_interactions,
+                                                            is_update boolean DEFAULT false)
   RETURNS text
   LANGUAGE plpgsql
   SET search_path = ''
@@ -51,7 +52,11 @@ BEGIN
     FROM (SELECT NULL) one LEFT JOIN dualwrite.merged_interactions m ON m.id = r.id;
   DELETE FROM dualwrite.merged_interactions m WHERE m.id = r.id;
   -- The same id under another type, account or slug (an UPDATE that changed them) goes first.
-  DELETE FROM public.activity_interactions t WHERE t.id = r.id;
+  -- Only an UPDATE can do that: an INSERT's id is new (skipping this saves a probe of every
+  -- partition per merged row).
+  IF is_update THEN
+    DELETE FROM public.activity_interactions t WHERE t.id = r.id;
+  END IF;
 
   SELECT * INTO kept FROM public.activity_interactions t
    WHERE t.account_id = r.account_id AND t.activity_slug = r.activity_slug
@@ -79,7 +84,7 @@ DO $mig$
 BEGIN
   IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dualwrite') THEN
     GRANT SELECT, INSERT, UPDATE, DELETE ON dualwrite.merged_interactions TO dualwrite;
-    GRANT EXECUTE ON FUNCTION dualwrite.put_unique_interaction(public.activity_interactions) TO dualwrite;
+    GRANT EXECUTE ON FUNCTION dualwrite.put_unique_interaction(public.activity_interactions, boolean) TO dualwrite;
   END IF;
 END
 $mig$;

@@ -230,7 +230,7 @@ constexpr std::string_view kFeedbackUpdateTail = R"SQL(
 , unique_put AS (
   SELECT ord, dualwrite.put_unique_interaction(
            ROW(id, account_id, activity_id, activity_slug, interaction_type, source_id, score,
-               metadata, created_at)::public.activity_interactions) AS outcome
+               metadata, created_at)::public.activity_interactions, true) AS outcome
     FROM ok WHERE interaction_type IN ('like', 'bookmark')
    ORDER BY ord
 ), moved AS (
