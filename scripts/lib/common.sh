@@ -10,7 +10,7 @@ DW_PACKAGES=(
   libpq-dev libboost-dev libsimdjson-dev libspdlog-dev prometheus-cpp-dev libtomlplusplus-dev
   libcli11-dev libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 postgresql-contrib postgresql-15-pgtap pgtap
-  prometheus systemd python3 curl bc
+  prometheus systemd python3 bc curl
 )
 
 dw_log() { printf '%s\n' "$*" >&2; }
