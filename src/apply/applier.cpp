@@ -487,7 +487,13 @@ void Applier::flush_run() {
                          kind == OpKind::feedback_delete || kind == OpKind::suggestion_delete ||
                          kind == OpKind::offline_delete || kind == OpKind::session_delete ||
                          kind == OpKind::message_delete || kind == OpKind::summary_delete;
-  if (is_delete && stats_.unresolved_dead_letters.load() > 0) {
+  if (is_delete) {
+    // The letters of this transaction's earlier changes are only known once their results are
+    // read: a row inserted (and dead-lettered) and deleted in one batch must have its letter
+    // written before the supersession below looks for it.
+    sync();
+  }
+  if (is_delete && !first_error_ && stats_.unresolved_dead_letters.load() > 0) {
     // A deleted row's unresolved letters are moot: retrying them later (when their user is
     // linked, say) would bring the row back. The delete's single parameter is its key list.
     const std::string table(translate::name_of(table_of_kind(kind)));

@@ -415,6 +415,20 @@ TEST_F(Mapping, ADeleteSupersedesTheRowsDeadLetters) {
   EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE detail LIKE '%superseded%'"), "1");
 }
 
+TEST_F(Mapping, AnInsertAndItsDeleteInOneBatchLeaveNoLetterToRetry) {
+  // The insert's letter (unlinked) is only known from the statement's results, after the delete
+  // was sent: it must still be superseded.
+  db_.exec(
+      "BEGIN; INSERT INTO activity_feedback (id, user_id, activity_slug, feedback_type) VALUES "
+      "(900, '" +
+      s(kU2) + "', 'surf', 'view'); DELETE FROM activity_feedback WHERE id = 900; COMMIT;");
+  bridge_.pump();
+  link(kL2, kU2, kA2);
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT count(*) FROM activity_interactions"), "0");
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
+}
+
 TEST_F(Mapping, RetriesCountEachReasonOnce) {
   // Two unlinked users, each with a conversation and a message; linked one after the other.
   // (A retried session resolving its messages must not use up the count of the other reason.)
