@@ -161,6 +161,10 @@ class Applier::RunBuilder : public translate::OpSink {
     if (kind == OpKind::suggestion_put && !params[9].is_null) {
       a_.outcome_keys_.emplace(std::string(params[0].text), std::string());  // every item
     }
+    if (kind == OpKind::feedback_insert &&
+        (params[4].text == "like" || params[4].text == "bookmark")) {
+      has_unique_rows_ = true;
+    }
     // The keys whose arrival may unblock dead letters (see Applier::flush_run).
     if (kind == OpKind::link_put) unblocking_keys_.emplace_back(params[2].text);
     if (kind == OpKind::session_put) unblocking_keys_.emplace_back(params[0].text);
@@ -183,6 +187,7 @@ class Applier::RunBuilder : public translate::OpSink {
   std::vector<std::uint64_t> rows_;
   std::unordered_set<std::uint64_t> keys_;
   std::vector<std::string> unblocking_keys_;
+  bool has_unique_rows_ = false;  // a like or bookmark, which may need the merge statement
   std::size_t bytes_ = 0;
   std::size_t counted_bytes_ = 0;
   std::uint64_t current_record_ = kNoRecord;
@@ -193,6 +198,7 @@ class Applier::RunBuilder : public translate::OpSink {
     rows_.clear();
     keys_.clear();
     unblocking_keys_.clear();
+    has_unique_rows_ = false;
     bytes_ = counted_bytes_ = 0;
   }
 
@@ -291,18 +297,22 @@ void Applier::begin(const SourcePosition& position) {
   current_ = position;
 }
 
-std::uint64_t Applier::remember(const Change& change, bool eager) {
+Applier::Record Applier::record_of(const Change& change, bool with_rows) const {
   Record r;
   r.table = change.table;
   r.op = change.op;
   r.position = current_.value_or(SourcePosition{});
-  if (eager) {
+  if (with_rows) {
     if (change.has_old_key) r.old_key_json = translate::row_to_json(change.table, change.old_key);
-    if (change.op != Operation::delete_) {
+    if (change.op == Operation::insert || change.op == Operation::update) {
       r.new_row_json = translate::row_to_json(change.table, change.new_row);
     }
   }
-  records_.push_back(std::move(r));
+  return r;
+}
+
+std::uint64_t Applier::remember(const Change& change, bool eager) {
+  records_.push_back(record_of(change, eager));
   return records_base_ + records_.size() - 1;
 }
 
@@ -325,15 +335,7 @@ void Applier::apply(const Change& change) {
       first_error_.reset();
       send_control("ROLLBACK TO SAVEPOINT dw_change");
       sync();
-      Record r;
-      r.table = change.table;
-      r.op = change.op;
-      r.position = current_.value_or(SourcePosition{});
-      if (change.has_old_key) r.old_key_json = translate::row_to_json(change.table, change.old_key);
-      if (change.op != Operation::delete_) {
-        r.new_row_json = translate::row_to_json(change.table, change.new_row);
-      }
-      write_dead_letter(r, DeadLetterReason::apply_error, message);
+      write_dead_letter(record_of(change, true), DeadLetterReason::apply_error, message);
       sync();
     }
     return;
@@ -357,9 +359,8 @@ void Applier::apply_translated(const Change& change, std::optional<std::int64_t>
     case LegacyTable::ai_suggestions:
     case LegacyTable::offline_likes:
     case LegacyTable::chatbot_conversations: {
-      const std::size_t account_col = change.table == LegacyTable::user_attributes
-                                          ? 1
-                                          : (change.table == LegacyTable::offline_likes ? 2 : 2);
+      // account_id is the second column of user_attributes, the third of the others.
+      const std::size_t account_col = change.table == LegacyTable::user_attributes ? 1 : 2;
       eager = change.op != Operation::delete_ && !change.new_row[account_col].is_text();
       break;
     }
@@ -389,17 +390,9 @@ void Applier::apply_translated(const Change& change, std::optional<std::int64_t>
 }
 
 void Applier::reject_change(const Change& change, const translate::Rejection& rejection) {
-  Record r;
-  r.table = change.table;
-  r.op = change.op;
-  r.position = current_.value_or(SourcePosition{});
-  if (change.has_old_key) r.old_key_json = translate::row_to_json(change.table, change.old_key);
-  if (change.op != Operation::delete_ && change.op != Operation::truncate) {
-    r.new_row_json = translate::row_to_json(change.table, change.new_row);
-  }
   // The dead letter must follow the ops sent before it, so the current run goes first.
   flush_run();
-  write_dead_letter(r, rejection.reason, rejection.detail);
+  write_dead_letter(record_of(change, true), rejection.reason, rejection.detail);
 }
 
 void Applier::truncate(LegacyTable table) {
@@ -463,9 +456,9 @@ void Applier::flush_run() {
   p.kind = kind;
   p.rows = std::move(builder_->rows_);
   p.what = std::string(translate::info(kind).name);
-  if (kind == OpKind::feedback_insert) {
+  if (kind == OpKind::feedback_insert && builder_->has_unique_rows_) {
     // Its likes/bookmarks that did not go straight in are merged by a second statement over
-    // the same parameters (statements.cpp, kFeedbackMergeTail).
+    // the same parameters (statements.cpp, kFeedbackMergeTail); a run without any skips it.
     Pending merge;
     merge.kind = kind;
     merge.rows = p.rows;
@@ -511,6 +504,11 @@ void Applier::flush_run() {
   }
   builder_->reset();
   ++unsynced_statements_;
+  // Letters a link or a session may unblock: those already written, and those the statements
+  // still in flight may write (a change of the same batch that came before the link). The
+  // results are read first, so that those letters exist before they are looked for.
+  const bool unblocks = kind == OpKind::link_put || kind == OpKind::session_put;
+  if (unblocks && letters_may_be_in_flight()) sync();
   if (kind == OpKind::link_put && unresolved_unlinked_ > 0) {
     // Rule 3: the dead letters of users linked just now are applied right here, in their
     // original order, in this transaction.
@@ -526,6 +524,15 @@ void Applier::flush_run() {
   } else if (unsynced_statements_ >= options_.sync_every_statements) {
     sync();
   }
+}
+
+bool Applier::letters_may_be_in_flight() const {
+  for (const auto& p : pending_) {
+    for (auto record : p.rows) {
+      if (record != kNoRecord) return true;
+    }
+  }
+  return false;
 }
 
 void Applier::sync() {

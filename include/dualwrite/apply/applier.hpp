@@ -132,7 +132,11 @@ class Applier {
   void retry_letters(translate::DeadLetterReason reason, const std::vector<std::string>& keys);
   void apply_letters(const PGresult* letters);
   void send_outcome_recomputation();
+  // Whether a statement sent and not yet synced may turn one of its changes into a letter.
+  bool letters_may_be_in_flight() const;
   void reject_change(const translate::Change& change, const translate::Rejection& rejection);
+  // What a dead letter of `change` needs; the legacy rows as JSON only `with_rows`.
+  Record record_of(const translate::Change& change, bool with_rows) const;
   std::uint64_t remember(const translate::Change& change, bool eager);
   Record& record_at(std::uint64_t index);
   void apply_translated(const translate::Change& change, std::optional<std::int64_t> letter);

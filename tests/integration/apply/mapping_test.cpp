@@ -429,6 +429,19 @@ TEST_F(Mapping, AnInsertAndItsDeleteInOneBatchLeaveNoLetterToRetry) {
   EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
 }
 
+TEST_F(Mapping, ALinkInTheSameBatchAsTheUsersEarlierRowsAppliesThem) {
+  // No letter exists before this transaction: the feedback's letter is only written once the
+  // batch's results are read, and the link right after it must still find and apply it.
+  db_.exec(
+      "BEGIN; INSERT INTO activity_feedback (user_id, activity_slug, feedback_type) VALUES ('" +
+      s(kU2) +
+      "', 'surf', 'view'); INSERT INTO account_linkages (id, user_id, account_id) VALUES ('" +
+      s(kL2) + "', '" + s(kU2) + "', '" + s(kA2) + "'); COMMIT;");
+  pump_and_replay();
+  EXPECT_EQ(q("SELECT count(*) FROM activity_interactions"), "1");
+  EXPECT_EQ(q("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL"), "0");
+}
+
 TEST_F(Mapping, RetriesCountEachReasonOnce) {
   // Two unlinked users, each with a conversation and a message; linked one after the other.
   // (A retried session resolving its messages must not use up the count of the other reason.)
