@@ -293,8 +293,13 @@ TEST(DecodeLiveStreaming, HundredThousandRowTransactionIsStreamed) {
   EXPECT_EQ(tags['C'], 0);
   EXPECT_GT(tags['S'], 10) << "64kB of decoding memory splits 100k rows into many blocks";
   EXPECT_EQ(tags['S'], tags['E']);
+  // Other transactions can stream through this slot too, with no changes of ours: ones that
+  // only touch shared catalogs (pg_database, pg_replication_origin…), which parallel tests
+  // write, are decoded for every database. The one that carries the inserts is what counts.
+  ASSERT_EQ(change_xids.size(), 1u);
+  std::erase_if(commits, [&](const StreamCommit& c) { return !change_xids.count(c.xid); });
   ASSERT_EQ(commits.size(), 1u);
-  EXPECT_EQ(stream_xids, std::set<TransactionId>{commits[0].xid});
+  EXPECT_TRUE(stream_xids.count(commits[0].xid));
   EXPECT_EQ(change_xids, std::set<TransactionId>{commits[0].xid});
   EXPECT_TRUE(commits[0].commit_lsn.is_valid());
   EXPECT_GT(commits[0].end_lsn, commits[0].commit_lsn);
