@@ -13,7 +13,10 @@ StatusValues build_status(const Positions& p, Lsn confirmed) {
   return StatusValues{
       .write = std::max(p.received, confirmed),
       .flush = confirmed,
-      .apply = std::max(p.durable, confirmed),
+      // Everything up to confirmable() is applied: the durable position, or walEnd when nothing
+      // is outstanding. Reported also within a replay window, so `verify`, `status` and
+      // `decommission` can read the applied position off pg_stat_replication.replay_lsn.
+      .apply = std::max(confirmable(p), confirmed),
   };
 }
 

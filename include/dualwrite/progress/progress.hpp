@@ -50,7 +50,8 @@ struct StatusValues {
 Lsn confirmable(const Positions& p);
 
 // Pure: the values of a status update, given the position we decided to confirm. write is what
-// we received (never below flush), apply is what the target applied (never below flush).
+// we received (never below flush), apply is everything applied: confirmable() (the durable
+// position, or walEnd when nothing is outstanding), never below flush.
 StatusValues build_status(const Positions& p, Lsn confirmed);
 
 // Pure: replication lag in bytes, the server's walEnd minus what we confirmed; 0 when the pair

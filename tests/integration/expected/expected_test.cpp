@@ -1,4 +1,4 @@
-// The expected-state SQL of sql/verify/ on a live PostgreSQL 15.
+// The expected-state SQL (migrations 20261125001500_expected_state.sql and …1600_compare.sql) on a live PostgreSQL 15.
 //
 // For: proving that dualwrite_expected.* computes mapping.md's rows from the legacy tables — one
 // hand-written legacy data set covers every mapping rule and every dead-letter reason, and each
@@ -38,8 +38,8 @@ std::string read_file(const std::string& path) {
 void load_verify_sql(TestDatabase& db) {
   for (int pass = 0; pass < 2; ++pass) {
     db.exec("SET client_min_messages = warning");
-    db.exec(read_file(std::string(DUALWRITE_SQL_DIR) + "/verify/expected.sql"));
-    db.exec(read_file(std::string(DUALWRITE_SQL_DIR) + "/verify/compare.sql"));
+    db.exec(read_file(std::string(DUALWRITE_SQL_DIR) + "/migrations/20261125001500_expected_state.sql"));
+    db.exec(read_file(std::string(DUALWRITE_SQL_DIR) + "/migrations/20261125001600_compare.sql"));
   }
 }
 

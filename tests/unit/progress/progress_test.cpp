@@ -39,6 +39,19 @@ TEST(BuildStatus, KeepsWriteAndApplyAtOrAboveFlush) {
   EXPECT_EQ(idle.apply, Lsn{900});
 }
 
+// Within a replay window confirmed lags, but an idle bridge has applied everything up to walEnd:
+// apply says so (verify and decommission read it as pg_stat_replication.replay_lsn).
+TEST(BuildStatus, ApplyFollowsWalEndWhenIdleEvenInsideTheReplayWindow) {
+  const Positions idle{
+      .received = Lsn{400}, .server_wal_end = Lsn{900}, .durable = Lsn{400}, .outstanding = false};
+  const auto v = build_status(idle, Lsn{100});
+  EXPECT_EQ(v.flush, Lsn{100});
+  EXPECT_EQ(v.apply, Lsn{900});
+  const Positions busy{
+      .received = Lsn{400}, .server_wal_end = Lsn{900}, .durable = Lsn{300}, .outstanding = true};
+  EXPECT_EQ(build_status(busy, Lsn{100}).apply, Lsn{300});
+}
+
 TEST(Lag, BytesSaturateAndSecondsAreZeroWhenCaughtUp) {
   EXPECT_EQ(lag_bytes(Lsn{1000}, Lsn{400}), 600u);
   EXPECT_EQ(lag_bytes(Lsn{400}, Lsn{1000}), 0u);

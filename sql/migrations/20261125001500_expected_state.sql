@@ -1,4 +1,4 @@
--- The expected state: mapping.md (shared/spec/mapping.md) expressed set-based over the legacy
+-- Migration: the expected state. mapping.md (shared/spec/mapping.md) expressed set-based over the legacy
 -- tables, one view per target table the bridge writes, with exactly that table's columns (names,
 -- order, types), so that
 --   * integration tests prove that after streaming the new tables equal these views,
@@ -30,8 +30,9 @@
 --                       the target's FK to accounts refuses it, so it is absent too.
 -- Where the stream's result depends on commit order, the views assume commit order = legacy id /
 -- timestamp order (true for the tests; for production see the notes on each view):
---   * like/bookmark merge: the interaction of the lowest activity_feedback.id per
---     (account, activity_slug, interaction_type) is kept;
+--   * like/bookmark merge: the earliest interaction per (account, activity_slug,
+--     interaction_type) by (created_at, id) is kept — id being the target's v5 id, the
+--     tie-break dualwrite.put_unique_interaction() uses, so that the stream agrees;
 --   * chat_messages.sequence numbers a session's messages by (created_at, id) (mapping.md: the
 --     backfill's numbering);
 --   * item outcomes: timestamps of the earliest feedback of each kind, `liked` the latest
@@ -346,3 +347,6 @@ BEGIN
   END IF;
 END
 $do$;
+
+INSERT INTO dualwrite.schema_migrations (version, name)
+VALUES ('20261125001500', 'expected_state') ON CONFLICT (version) DO NOTHING;

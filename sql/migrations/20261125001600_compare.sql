@@ -168,3 +168,6 @@ BEGIN
   END IF;
 END
 $do$;
+
+INSERT INTO dualwrite.schema_migrations (version, name)
+VALUES ('20261125001600', 'compare') ON CONFLICT (version) DO NOTHING;

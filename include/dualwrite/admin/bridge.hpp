@@ -1,0 +1,72 @@
+// What the engineer-facing commands (bootstrap, verify, check, status, peek, replay,
+// decommission) share: connecting to the source and the target as the config says, and reading
+// where the bridge stands.
+//
+// For: one definition of "the bridge has applied up to here", read from outside the daemon:
+// the highest of
+//   * the target's replication origin (the last source commit applied, moved in the same
+//     transaction as the data),
+//   * the replay_lsn the running daemon reports on its replication connection
+//     (pg_stat_replication; it is walEnd when the daemon is idle, so an idle bridge counts as
+//     caught up even though no transaction moved the origin),
+//   * the slot's confirmed_flush_lsn (never past what was applied).
+// Not for: the daemon itself (daemon/), or changing anything: every function here only reads.
+// Thread-safety: plain functions over connections owned by the caller.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/config/config.hpp"
+#include "dualwrite/core/lsn.hpp"
+
+namespace dualwrite::admin {
+
+// The source conninfo with the password of [source] password_file (never logged).
+std::string source_conninfo(const config::Config& config);
+// The target's conninfo and password ([target], or the source's when [target] conninfo is empty).
+std::string target_conninfo(const config::Config& config);
+
+// Throws apply::DbError (connection) or config::ConfigError (unreadable password file).
+apply::Connection connect_source(const config::Config& config);
+apply::Connection connect_target(const config::Config& config);
+
+// Whether source and target are the same database (same cluster and database name).
+bool same_database(apply::Connection& source, apply::Connection& target);
+
+struct BridgePositions {
+  Lsn source_current;  // pg_current_wal_lsn() on the source, read last
+  bool slot_exists = false;
+  bool slot_active = false;
+  int active_pid = 0;
+  std::string wal_status;  // reserved | extended | unreserved | lost ('' without slot)
+  std::optional<Lsn> restart_lsn;
+  std::optional<Lsn> confirmed_flush;
+  std::optional<Lsn> reported_applied;  // replay_lsn of the daemon's walsender, when running
+  bool origin_exists = false;
+  std::optional<Lsn> origin_applied;  // the target origin's remote_lsn
+  std::uint64_t retained_wal_bytes = 0;
+
+  // The highest position known applied (see the header); invalid when nothing is known.
+  Lsn applied() const;
+  // Bytes of source WAL the bridge has yet to look at (source_current - applied()).
+  std::uint64_t lag_bytes() const { return source_current.bytes_since(applied()); }
+};
+
+// Reads the positions of the configured slot (source) and origin (target). Throws DbError.
+BridgePositions read_positions(apply::Connection& source, apply::Connection& target,
+                               const config::Config& config);
+
+// Polls read_positions until applied() >= `position` or `timeout` passes (0: one look).
+// Returns the last positions read; the caller compares applied() with `position`.
+BridgePositions wait_until_applied(apply::Connection& source, apply::Connection& target,
+                                   const config::Config& config, Lsn position,
+                                   std::chrono::milliseconds timeout);
+
+// The source's current WAL position (pg_current_wal_lsn()).
+Lsn current_wal_lsn(apply::Connection& source);
+
+}  // namespace dualwrite::admin

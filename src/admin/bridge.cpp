@@ -1,0 +1,99 @@
+#include "dualwrite/admin/bridge.hpp"
+
+#include <algorithm>
+#include <thread>
+
+namespace dualwrite::admin {
+
+namespace {
+
+std::string password_of(const std::string& file) {
+  return file.empty() ? std::string() : config::read_password_file(file);
+}
+
+std::optional<Lsn> lsn_at(const PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return std::nullopt;
+  return Lsn::parse(PQgetvalue(r, row, col));
+}
+
+}  // namespace
+
+std::string source_conninfo(const config::Config& config) { return config.source.conninfo; }
+
+std::string target_conninfo(const config::Config& config) {
+  return config.effective_target_conninfo();
+}
+
+apply::Connection connect_source(const config::Config& config) {
+  return apply::Connection::open(config.source.conninfo, password_of(config.source.password_file));
+}
+
+apply::Connection connect_target(const config::Config& config) {
+  const auto& file =
+      config.target.conninfo.empty() ? config.source.password_file : config.target.password_file;
+  return apply::Connection::open(config.effective_target_conninfo(), password_of(file));
+}
+
+bool same_database(apply::Connection& source, apply::Connection& target) {
+  constexpr std::string_view sql =
+      "SELECT system_identifier::text || '/' || current_database() FROM pg_control_system()";
+  return source.scalar(sql) == target.scalar(sql);
+}
+
+Lsn BridgePositions::applied() const {
+  Lsn best = Lsn::invalid();
+  for (const auto& p : {origin_applied, reported_applied, confirmed_flush}) {
+    if (p) best = std::max(best, *p);
+  }
+  return best;
+}
+
+Lsn current_wal_lsn(apply::Connection& source) {
+  return Lsn::parse(source.scalar("SELECT pg_current_wal_lsn()::text")).value_or(Lsn::invalid());
+}
+
+BridgePositions read_positions(apply::Connection& source, apply::Connection& target,
+                               const config::Config& config) {
+  BridgePositions p;
+  const char* slot = config.source.slot.c_str();
+  auto r = source.query(
+      "SELECT s.active, coalesce(s.active_pid, 0), coalesce(s.wal_status, ''), "
+      "s.restart_lsn::text, s.confirmed_flush_lsn::text, r.replay_lsn::text, "
+      "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn), 0)::bigint "
+      "FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid "
+      "WHERE s.slot_name = $1",
+      {slot});
+  if (PQntuples(r.get()) == 1) {
+    p.slot_exists = true;
+    p.slot_active = *PQgetvalue(r.get(), 0, 0) == 't';
+    p.active_pid = std::atoi(PQgetvalue(r.get(), 0, 1));
+    p.wal_status = PQgetvalue(r.get(), 0, 2);
+    p.restart_lsn = lsn_at(r.get(), 0, 3);
+    p.confirmed_flush = lsn_at(r.get(), 0, 4);
+    p.reported_applied = lsn_at(r.get(), 0, 5);
+    p.retained_wal_bytes = std::strtoull(PQgetvalue(r.get(), 0, 6), nullptr, 10);
+  }
+  const char* origin = config.source.origin.c_str();
+  bool found = false;
+  target.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin}, &found);
+  p.origin_exists = found;
+  if (found) {
+    auto o = target.query("SELECT pg_replication_origin_progress($1, true)::text", {origin});
+    p.origin_applied = lsn_at(o.get(), 0, 0);
+  }
+  p.source_current = current_wal_lsn(source);
+  return p;
+}
+
+BridgePositions wait_until_applied(apply::Connection& source, apply::Connection& target,
+                                   const config::Config& config, Lsn position,
+                                   std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto p = read_positions(source, target, config);
+    if (p.applied() >= position || std::chrono::steady_clock::now() >= deadline) return p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+}  // namespace dualwrite::admin
