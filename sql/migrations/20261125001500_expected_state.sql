@@ -83,13 +83,14 @@ UNION
 SELECT m.account_id FROM public.account_metadata m
  WHERE m.status IN ('active', 'suspended', 'deleted');
 
--- user_attributes rows that become a profile and settings: account resolved (rule 3) and known,
+-- user_attributes rows the bridge applies (_user_attributes_valid; the others it dead-letters):
+-- account resolved (rule 3) and known,
 -- age_range in its vocabulary or NULL, preferences an object whose notifications / feature_flags
 -- are objects when present. Two users resolving to one account (only possible with a hand-set
 -- legacy account_id) are upserted onto the same rows by the bridge: the last write wins, taken
 -- here as the latest updated_at.
-CREATE OR REPLACE VIEW dualwrite_expected._user_attributes AS
-SELECT DISTINCT ON (r.account_id) r.*
+CREATE OR REPLACE VIEW dualwrite_expected._user_attributes_valid AS
+SELECT r.*
   FROM (SELECT coalesce(u.account_id, l.account_id) AS account_id, u.user_id, u.display_name,
                u.locale, u.timezone, u.country, u.age_range, u.travel_style, u.preferences,
                u.updated_at
@@ -100,8 +101,13 @@ SELECT DISTINCT ON (r.account_id) r.*
            AND jsonb_typeof(u.preferences) = 'object'
            AND coalesce(jsonb_typeof(u.preferences -> 'notifications'), 'object') = 'object'
            AND coalesce(jsonb_typeof(u.preferences -> 'feature_flags'), 'object') = 'object') r
- WHERE r.account_id IN (SELECT k.id FROM dualwrite_expected._known_accounts k)
- ORDER BY r.account_id, r.updated_at DESC, r.user_id DESC;
+ WHERE r.account_id IN (SELECT k.id FROM dualwrite_expected._known_accounts k);
+
+-- One per account (see above): the rows that become a profile and settings.
+CREATE OR REPLACE VIEW dualwrite_expected._user_attributes AS
+SELECT DISTINCT ON (v.account_id) v.*
+  FROM dualwrite_expected._user_attributes_valid v
+ ORDER BY v.account_id, v.updated_at DESC, v.user_id DESC;
 
 -- activity_feedback rows the bridge translates and applies (before the like/bookmark merge), with
 -- their target columns plus the legacy id and type (for the merge and the item outcomes).
@@ -261,7 +267,7 @@ SELECT r.id, r.account_id,
 -- Element i (1-based) of suggestions is item i; ranking_features = features without its own
 -- score/reason keys, plus the element's score and reason where the element has them (a JSON null
 -- included, as the bridge copies it).
-CREATE OR REPLACE VIEW dualwrite_expected.recommendation_items AS
+CREATE OR REPLACE VIEW dualwrite_expected._items AS
 SELECT dualwrite_expected.v5('ai_suggestions:' || r.id::text || ':' || e.i::text) AS id,
        r.id AS run_id,
        a.id AS activity_id,
@@ -272,12 +278,20 @@ SELECT dualwrite_expected.v5('ai_suggestions:' || r.id::text || ':' || e.i::text
          || CASE WHEN e.elem ? 'reason' THEN jsonb_build_object('reason', e.elem -> 'reason')
                  ELSE '{}'::jsonb END AS ranking_features,
        e.i::integer AS position,
-       o.presented_at, o.dismissed_at, o.clicked_at, o.liked
+       NULL::timestamptz AS presented_at, NULL::timestamptz AS dismissed_at,
+       NULL::timestamptz AS clicked_at, NULL::boolean AS liked
   FROM dualwrite_expected._runs r
  CROSS JOIN LATERAL jsonb_array_elements(r.suggestions) WITH ORDINALITY AS e(elem, i)
-  LEFT JOIN public.activities a ON a.slug = e.elem ->> 'slug'
+  LEFT JOIN public.activities a ON a.slug = e.elem ->> 'slug';
+
+-- The items with their outcomes. (_items, without them, is what the backfill copies run range
+-- by run range; it then sets the outcomes from _item_outcomes in one pass.)
+CREATE OR REPLACE VIEW dualwrite_expected.recommendation_items AS
+SELECT i.id, i.run_id, i.activity_id, i.activity_slug, i.ranking_features, i.position,
+       o.presented_at, o.dismissed_at, o.clicked_at, o.liked
+  FROM dualwrite_expected._items i
   LEFT JOIN dualwrite_expected._item_outcomes o
-         ON o.run_id = r.id AND o.activity_slug = e.elem ->> 'slug';
+         ON o.run_id = i.run_id AND o.activity_slug = i.activity_slug;
 
 CREATE OR REPLACE VIEW dualwrite_expected.offline_interactions AS
 SELECT dualwrite_expected.v5('offline_likes:' || o.user_id::text || ':' || o.activity_slug) AS id,

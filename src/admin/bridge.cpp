@@ -18,7 +18,16 @@ std::optional<Lsn> lsn_at(const PGresult* r, int row, int col) {
 
 }  // namespace
 
-std::string source_conninfo(const config::Config& config) { return config.source.conninfo; }
+std::string source_conninfo(const config::Config& config) {
+  const std::string password = password_of(config.source.password_file);
+  if (password.empty()) return config.source.conninfo;
+  std::string quoted = "'";
+  for (char c : password) {
+    if (c == '\'' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return config.source.conninfo + " password=" + quoted + "'";
+}
 
 std::string target_conninfo(const config::Config& config) {
   return config.effective_target_conninfo();
@@ -28,10 +37,33 @@ apply::Connection connect_source(const config::Config& config) {
   return apply::Connection::open(config.source.conninfo, password_of(config.source.password_file));
 }
 
+std::string target_password(const config::Config& config) {
+  return password_of(config.target.conninfo.empty() ? config.source.password_file
+                                                    : config.target.password_file);
+}
+
 apply::Connection connect_target(const config::Config& config) {
-  const auto& file =
-      config.target.conninfo.empty() ? config.source.password_file : config.target.password_file;
-  return apply::Connection::open(config.effective_target_conninfo(), password_of(file));
+  return apply::Connection::open(config.effective_target_conninfo(), target_password(config));
+}
+
+bool ensure_publication(apply::Connection& source, const config::Config& config) {
+  bool found = false;
+  source.scalar("SELECT 1 FROM pg_publication WHERE pubname = $1",
+                {config.source.publication.c_str()}, &found);
+  if (found) return false;
+  auto quote = [&](const std::string& name) {
+    char* q = PQescapeIdentifier(source.get(), name.data(), name.size());
+    std::string out = q != nullptr ? q : name;
+    PQfreemem(q);
+    return out;
+  };
+  std::string tables;
+  for (const auto& t : config.source.tables) {
+    if (!tables.empty()) tables += ", ";
+    tables += "public." + quote(t);
+  }
+  source.exec("CREATE PUBLICATION " + quote(config.source.publication) + " FOR TABLE " + tables);
+  return true;
 }
 
 bool same_database(apply::Connection& source, apply::Connection& target) {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "dualwrite/apply/statements.hpp"
+#include "dualwrite/translate/json_change.hpp"
 
 namespace dualwrite::apply {
 
@@ -735,53 +736,17 @@ void Applier::apply_letters(const PGresult* letters) {
   // Columns: id, source_table, operation, old_key, new_row, lsn, xid (commit_time unused).
   for (int i = 0; i < PQntuples(letters); ++i) {
     const std::int64_t id = std::stoll(PQgetvalue(letters, i, 0));
-    const std::string_view table_name = PQgetvalue(letters, i, 1);
     const std::string_view op_name = PQgetvalue(letters, i, 2);
-    auto table = translate::find_legacy_table("public", table_name);
-    if (!table || op_name == "truncate") {
+    auto text_or_null = [&](int column) {
+      return PQgetisnull(letters, i, column) ? nullptr : PQgetvalue(letters, i, column);
+    };
+    translate::JsonChangeLoader loader;  // the change views into it until it is applied
+    Change change;
+    if (op_name == "truncate" || !loader.load(PQgetvalue(letters, i, 1), op_name, text_or_null(3),
+                                              text_or_null(4), change)) {
       failed_retries_.push_back(id);
       continue;
     }
-    Change change;
-    change.table = *table;
-    change.op = op_name == "insert"   ? Operation::insert
-                : op_name == "update" ? Operation::update
-                                      : Operation::delete_;
-    // Values view these strings; they live until the change is translated. JSON values are
-    // taken as their exact text (numbers keep their scale), strings unescaped.
-    std::deque<std::string> storage;
-    std::deque<std::vector<translate::JsonField>> fields;
-    auto load = [&](int column, translate::Row& row) -> bool {
-      if (PQgetisnull(letters, i, column)) return false;
-      storage.emplace_back(PQgetvalue(letters, i, column));
-      fields.emplace_back();
-      translate::FlatJson json;
-      if (!json.object(storage.back(), fields.back())) return false;
-      // `raw` views point into `json`'s buffer, which goes with it: keep copies.
-      const auto& columns = translate::info(*table).columns;
-      for (const auto& f : fields.back()) {
-        for (std::size_t c = 0; c < columns.size(); ++c) {
-          if (columns[c].name != f.key) continue;
-          auto& value = row[c];
-          switch (f.type) {
-            case simdjson::ondemand::json_type::null:
-              value.state = translate::Value::State::null;
-              break;
-            case simdjson::ondemand::json_type::string:
-              storage.emplace_back(f.text);
-              value = {translate::Value::State::text, storage.back()};
-              break;
-            default:
-              storage.emplace_back(f.raw);
-              value = {translate::Value::State::text, storage.back()};
-              break;
-          }
-        }
-      }
-      return true;
-    };
-    change.has_old_key = load(3, change.old_key);
-    load(4, change.new_row);
     SourcePosition position;
     if (!PQgetisnull(letters, i, 5)) {
       position.commit_lsn = Lsn::parse(PQgetvalue(letters, i, 5)).value_or(Lsn{});

@@ -6,9 +6,11 @@ namespace dualwrite::cli {
 Command make_decode_command();
 Command make_run_command();
 Command make_dead_letters_command();
+Command make_bootstrap_command();
 
 std::vector<Command> all_commands() {
   return {
+      make_bootstrap_command(),
       make_run_command(),
       make_dead_letters_command(),
       make_decode_command(),

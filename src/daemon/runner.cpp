@@ -1,5 +1,7 @@
 #include "dualwrite/daemon/runner.hpp"
 
+#include "dualwrite/admin/bridge.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -35,28 +37,41 @@ std::string with_password(const std::string& conninfo, const std::string& passwo
   return conninfo + " password=" + quoted;
 }
 
-std::string quote_ident(const std::string& name) {
-  return "\"" + name + "\"";
-}
 
 }  // namespace
 
+// A bootstrap that has not finished owns the new tables: a streamed change to a row its backfill
+// has not reached yet would collide with the backfill when it resumes.
+Status check_bootstrap_finished(const config::Config& config) {
+  try {
+    auto target = admin::connect_target(config);
+    bool found = false;
+    if (target.scalar("SELECT to_regclass('dualwrite.bootstrap') IS NOT NULL") != "t") return Ok{};
+    const std::string done = target.scalar(
+        "SELECT format('%s of %s chunks', count(c.done_at), count(c.*)) "
+        "FROM dualwrite.bootstrap b LEFT JOIN dualwrite.bootstrap_chunks c ON c.slot = b.slot "
+        "WHERE b.slot = $1 AND b.finished_at IS NULL GROUP BY b.slot",
+        {config.source.slot.c_str()}, &found);
+    if (found) {
+      return make_error(ErrorDomain::usage,
+                        "the bootstrap of slot " + config.source.slot + " has not finished (" +
+                            done + " done): run `dualwrite bootstrap` again to resume it, then "
+                            "start the daemon");
+    }
+  } catch (const apply::DbError& e) {
+    return make_error(ErrorDomain::target, std::string("target: ") + e.what());
+  }
+  return Ok{};
+}
+
 Status ensure_replication_setup(const config::Config& config) {
+  if (auto s = check_bootstrap_finished(config); !s) return s;
   const std::string source =
       with_password(config.source.conninfo, password_of(config.source.password_file));
   try {
     auto conn = apply::Connection::open(source);
     bool found = false;
-    const char* pub = config.source.publication.c_str();
-    conn.scalar("SELECT 1 FROM pg_publication WHERE pubname = $1", {pub}, &found);
-    if (!found) {
-      std::string tables;
-      for (const auto& t : config.source.tables) {
-        if (!tables.empty()) tables += ", ";
-        tables += "public." + quote_ident(t);
-      }
-      conn.exec("CREATE PUBLICATION " + quote_ident(config.source.publication) + " FOR TABLE " +
-                tables);
+    if (admin::ensure_publication(conn, config)) {
       spdlog::info("created publication {} for {} legacy tables", config.source.publication,
                    config.source.tables.size());
     }

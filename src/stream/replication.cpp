@@ -125,7 +125,7 @@ Result<SystemIdentity> ReplicationConnection::identify_system() {
 }
 
 Result<CreatedSlot> ReplicationConnection::create_slot(std::string_view name,
-                                                       SnapshotAction action) {
+                                                       SnapshotAction action, bool temporary) {
   char* ident = PQescapeIdentifier(conn_.get(), name.data(), name.size());
   if (ident == nullptr) return error_from(nullptr, "CREATE_REPLICATION_SLOT");
   const std::string quoted = ident;
@@ -134,7 +134,8 @@ Result<CreatedSlot> ReplicationConnection::create_slot(std::string_view name,
                          : action == SnapshotAction::use           ? "use"
                                                                    : "nothing";
   auto rows =
-      query("CREATE_REPLICATION_SLOT " + quoted + " LOGICAL pgoutput (SNAPSHOT '" + snapshot + "')",
+      query("CREATE_REPLICATION_SLOT " + quoted + (temporary ? " TEMPORARY" : "") +
+                " LOGICAL pgoutput (SNAPSHOT '" + snapshot + "')",
             "CREATE_REPLICATION_SLOT");
   if (!rows) return rows.error();
   if (rows->size() != 1 || (*rows)[0].size() < 4) {

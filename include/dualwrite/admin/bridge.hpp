@@ -10,7 +10,7 @@
 //     (pg_stat_replication; it is walEnd when the daemon is idle, so an idle bridge counts as
 //     caught up even though no transaction moved the origin),
 //   * the slot's confirmed_flush_lsn (never past what was applied).
-// Not for: the daemon itself (daemon/), or changing anything: every function here only reads.
+// Not for: the daemon's loop (daemon/). Everything here only reads, except ensure_publication.
 // Thread-safety: plain functions over connections owned by the caller.
 #pragma once
 
@@ -25,10 +25,19 @@
 
 namespace dualwrite::admin {
 
-// The source conninfo with the password of [source] password_file (never logged).
+// The source conninfo with the password of [source] password_file appended as a quoted
+// parameter (for connections that take only a conninfo, like the replication one); never log it.
 std::string source_conninfo(const config::Config& config);
 // The target's conninfo and password ([target], or the source's when [target] conninfo is empty).
 std::string target_conninfo(const config::Config& config);
+
+// The password of the target's password file ([target], or [source] when the target is the
+// source database); empty when none is configured. Throws config::ConfigError.
+std::string target_password(const config::Config& config);
+
+// Creates the configured publication over the configured legacy tables when it is missing;
+// returns whether it created it. Throws DbError.
+bool ensure_publication(apply::Connection& source, const config::Config& config);
 
 // Throws apply::DbError (connection) or config::ConfigError (unreadable password file).
 apply::Connection connect_source(const config::Config& config);

@@ -75,7 +75,10 @@ class ReplicationConnection {
   ~ReplicationConnection() = default;
 
   Result<SystemIdentity> identify_system();
-  Result<CreatedSlot> create_slot(std::string_view name, SnapshotAction action);
+  // A temporary slot is dropped by the server when this connection ends (or fails): what a
+  // resumed backfill uses to get a fresh exported snapshot without a second durable slot.
+  Result<CreatedSlot> create_slot(std::string_view name, SnapshotAction action,
+                                  bool temporary = false);
   Result<std::string> show(std::string_view setting);
   // Fails with slot_lost when the slot does not exist or its wal_status is 'lost'.
   Status check_slot(std::string_view name);

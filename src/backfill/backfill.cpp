@@ -1,0 +1,581 @@
+#include "dualwrite/backfill/backfill.hpp"
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "dualwrite/admin/bridge.hpp"
+#include "dualwrite/apply/applier.hpp"
+#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/backfill/plan.hpp"
+#include "dualwrite/core/error.hpp"
+#include "dualwrite/stream/replication.hpp"
+#include "dualwrite/translate/json_change.hpp"
+
+namespace dualwrite::backfill {
+
+namespace {
+
+using apply::Connection;
+using apply::DbError;
+using Clock = std::chrono::steady_clock;
+
+// A refusal or failure with the exit code's domain; the message is the one line the user sees.
+struct Refusal : std::runtime_error {
+  Refusal(ErrorDomain d, const std::string& message) : std::runtime_error(message), domain(d) {}
+  ErrorDomain domain;
+};
+
+// The twelve tables the backfill fills, and the merge table; all must be empty on a first start.
+constexpr const char* kTargetTables[] = {
+    "public.accounts",           "public.account_user_links",     "public.account_profiles",
+    "public.account_settings",   "public.interaction_sources",    "public.activity_interactions",
+    "public.recommendation_runs", "public.recommendation_items",  "public.offline_interactions",
+    "public.chat_sessions",      "public.chat_messages",          "public.chat_summaries",
+    "dualwrite.merged_interactions"};
+
+// Likes and bookmarks are unique per (account, slug, type): the earliest (created_at, id) stays
+// in activity_interactions, the others wait in dualwrite.merged_interactions — what
+// dualwrite.put_unique_interaction() does row by row for the stream, here set-based per chunk
+// over the chunk's rows (dw_backfill_likes) and what earlier chunks kept. Correct whatever the
+// order of chunks and whichever snapshot each was read in.
+constexpr const char* kMergeLikes[] = {
+    // A kept row beaten by an earlier one of this chunk moves to the merge table.
+    R"SQL(
+WITH cand AS (
+  SELECT DISTINCT ON (account_id, activity_slug, interaction_type) *
+    FROM dw_backfill_likes
+   ORDER BY account_id, activity_slug, interaction_type, created_at, id),
+beaten AS (
+  DELETE FROM public.activity_interactions t USING cand c
+   WHERE t.account_id = c.account_id AND t.activity_slug = c.activity_slug
+     AND t.interaction_type = c.interaction_type AND t.interaction_type IN ('like', 'bookmark')
+     AND (c.created_at, c.id) < (t.created_at, t.id)
+  RETURNING t.*)
+INSERT INTO dualwrite.merged_interactions SELECT * FROM beaten)SQL",
+    // The chunk's earliest of each key, where no kept row remains.
+    R"SQL(
+INSERT INTO public.activity_interactions
+SELECT c.*
+  FROM (SELECT DISTINCT ON (account_id, activity_slug, interaction_type) *
+          FROM dw_backfill_likes
+         ORDER BY account_id, activity_slug, interaction_type, created_at, id) c
+ WHERE NOT EXISTS (
+       SELECT 1 FROM public.activity_interactions t
+        WHERE t.account_id = c.account_id AND t.activity_slug = c.activity_slug
+          AND t.interaction_type = c.interaction_type
+          AND t.interaction_type IN ('like', 'bookmark')))SQL",
+    // The rest of the chunk waits in the merge table.
+    R"SQL(
+INSERT INTO dualwrite.merged_interactions
+SELECT l.* FROM dw_backfill_likes l
+ WHERE NOT EXISTS (SELECT 1 FROM public.activity_interactions t
+                    WHERE t.id = l.id AND t.account_id = l.account_id))SQL",
+};
+
+// A result's status, or the connection's error as DbError.
+void expect(Connection& conn, PGresult* raw, ExecStatusType wanted, const char* what) {
+  apply::ResultPtr r(raw);
+  if (PQresultStatus(r.get()) != wanted) {
+    auto e = conn.error_of(r.get());
+    throw DbError(std::string(what) + ": " + e.what(), e.sqlstate(), e.connection_lost());
+  }
+}
+
+void drain(Connection& conn) {
+  while (PGresult* r = PQgetResult(conn.get())) PQclear(r);
+}
+
+// Streams the rows of `select_sql` (run on `reader`) into `target` (on `writer`), in binary
+// COPY format, without holding more than one row in memory. Returns the rows written.
+std::uint64_t copy_rows(Connection& reader, const std::string& select_sql, Connection& writer,
+                        const std::string& target) {
+  expect(writer, PQexec(writer.get(), ("COPY " + target + " FROM STDIN (FORMAT binary)").c_str()),
+         PGRES_COPY_IN, "COPY into the target");
+  PGresult* out = PQexec(reader.get(), ("COPY (" + select_sql + ") TO STDOUT (FORMAT binary)").c_str());
+  if (PQresultStatus(out) != PGRES_COPY_OUT) {
+    PQputCopyEnd(writer.get(), "the reader failed");
+    drain(writer);
+    expect(reader, out, PGRES_COPY_OUT, "reading in the snapshot");
+  }
+  PQclear(out);
+  for (;;) {
+    char* buffer = nullptr;
+    const int n = PQgetCopyData(reader.get(), &buffer, 0);
+    if (n == -1) break;
+    if (n < 0) {
+      PQputCopyEnd(writer.get(), "the reader failed");
+      drain(writer);
+      throw DbError(std::string("reading in the snapshot: ") + PQerrorMessage(reader.get()), "",
+                    PQstatus(reader.get()) != CONNECTION_OK);
+    }
+    const int put = PQputCopyData(writer.get(), buffer, n);
+    PQfreemem(buffer);
+    if (put != 1) {
+      drain(reader);
+      throw DbError(std::string("writing to the target: ") + PQerrorMessage(writer.get()), "",
+                    true);
+    }
+  }
+  expect(reader, PQgetResult(reader.get()), PGRES_COMMAND_OK, "reading in the snapshot");
+  drain(reader);
+  if (PQputCopyEnd(writer.get(), nullptr) != 1) {
+    throw DbError(std::string("writing to the target: ") + PQerrorMessage(writer.get()), "", true);
+  }
+  apply::ResultPtr done(PQgetResult(writer.get()));
+  if (PQresultStatus(done.get()) != PGRES_COMMAND_OK) {
+    auto e = writer.error_of(done.get());
+    drain(writer);
+    throw DbError(std::string("COPY into ") + target + ": " + e.what(), e.sqlstate(),
+                  e.connection_lost());
+  }
+  const std::uint64_t rows = std::strtoull(PQcmdTuples(done.get()), nullptr, 10);
+  drain(writer);
+  return rows;
+}
+
+std::uint64_t affected(const apply::ResultPtr& r) {
+  return std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
+}
+
+struct PlannedChunk {
+  std::string step;
+  int chunk = 0;
+  int ordinal = 0;
+  Chunk range;
+};
+
+class Bootstrap {
+ public:
+  Bootstrap(const config::Config& config, const BootstrapOptions& options)
+      : config_(config), options_(options) {}
+
+  int run();
+
+ private:
+  void say(const std::string& line) const {
+    if (options_.print) options_.print(line);
+  }
+  const char* slot() const { return config_.source.slot.c_str(); }
+
+  void open_snapshot_reader(const std::string& snapshot);
+  void plan();
+  void execute();
+  std::uint64_t run_chunk(const Step& step, const PlannedChunk& chunk);
+  std::uint64_t run_letters(const Step& step);
+  std::uint64_t estimate_rows(const Step& step);
+  void mark_done(const PlannedChunk& chunk, std::uint64_t rows);
+
+  const config::Config& config_;
+  const BootstrapOptions& options_;
+  Connection source_;
+  Connection target_;  // the writer
+  Connection reader_;  // reads in the snapshot
+  std::optional<stream::ReplicationConnection> replication_;  // keeps the snapshot alive
+  Lsn consistent_point_;
+  Lsn snapshot_lsn_;
+};
+
+void Bootstrap::open_snapshot_reader(const std::string& snapshot) {
+  reader_ = admin::connect_source(config_);
+  reader_.exec("SET application_name = 'dualwrite bootstrap'; SET work_mem = '64MB'");
+  reader_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  char* literal = PQescapeLiteral(reader_.get(), snapshot.data(), snapshot.size());
+  if (literal == nullptr) throw DbError("cannot quote the snapshot name", "", false);
+  const std::string quoted = literal;
+  PQfreemem(literal);
+  reader_.exec("SET TRANSACTION SNAPSHOT " + quoted);
+}
+
+std::uint64_t Bootstrap::estimate_rows(const Step& step) {
+  if (step.rows_per_source_row <= 0.0) return 0;
+  const std::string table = "public." + step.source_table;
+  double rows = std::strtod(
+      reader_.scalar("SELECT greatest(reltuples, 0)::text FROM pg_class WHERE oid = $1::regclass",
+                     {table.c_str()})
+          .c_str(),
+      nullptr);
+  if (rows <= 0.0) {  // never analysed: count, in the snapshot
+    rows = std::strtod(reader_.scalar("SELECT count(*)::text FROM " + table).c_str(), nullptr);
+  }
+  return static_cast<std::uint64_t>(rows * step.rows_per_source_row);
+}
+
+void Bootstrap::plan() {
+  bool found = false;
+  target_.scalar("SELECT 1 FROM dualwrite.bootstrap_chunks WHERE slot = $1 LIMIT 1", {slot()},
+                 &found);
+  if (found) return;
+  std::vector<PlannedChunk> chunks;
+  int ordinal = 0;
+  for (const auto& step : steps()) {
+    std::vector<Chunk> ranges;
+    if (step.key == KeyKind::uuid) {
+      ranges = uuid_chunks(chunk_count(estimate_rows(step), options_.chunk_rows));
+    } else if (step.key == KeyKind::bigint) {
+      auto r = reader_.query("SELECT coalesce(min(id), 0)::text, coalesce(max(id), 0)::text FROM public." +
+                             step.source_table);
+      ranges = bigint_chunks(std::stoll(PQgetvalue(r.get(), 0, 0)),
+                             std::stoll(PQgetvalue(r.get(), 0, 1)), options_.chunk_rows);
+    } else {
+      ranges.push_back(Chunk{});
+    }
+    for (auto& range : ranges) chunks.push_back({step.name, range.number, ordinal, range});
+    ++ordinal;
+  }
+  target_.exec("BEGIN");
+  for (const auto& c : chunks) {
+    const std::string chunk = std::to_string(c.chunk), ordinal_text = std::to_string(c.ordinal);
+    target_.query(
+        "INSERT INTO dualwrite.bootstrap_chunks (slot, step, chunk, ordinal, lo, hi) "
+        "VALUES ($1, $2, $3::int, $4::int, $5, $6)",
+        {slot(), c.step.c_str(), chunk.c_str(), ordinal_text.c_str(),
+         c.range.lo ? c.range.lo->c_str() : nullptr, c.range.hi ? c.range.hi->c_str() : nullptr});
+  }
+  target_.exec("COMMIT");
+  say("planned " + std::to_string(chunks.size()) + " chunks over " +
+      std::to_string(steps().size()) + " steps");
+}
+
+void Bootstrap::mark_done(const PlannedChunk& chunk, std::uint64_t rows) {
+  const std::string rows_text = std::to_string(rows), number = std::to_string(chunk.chunk),
+                    lsn = snapshot_lsn_.to_string();
+  target_.query(
+      "UPDATE dualwrite.bootstrap_chunks SET done_at = now(), rows_written = $4::bigint, "
+      "snapshot_lsn = $5::pg_lsn WHERE slot = $1 AND step = $2 AND chunk = $3::int",
+      {slot(), chunk.step.c_str(), number.c_str(), rows_text.c_str(), lsn.c_str()});
+}
+
+std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk) {
+  const std::string range = range_predicate(step.key_column, step.key, chunk.range);
+  std::uint64_t rows = 0;
+  target_.exec("BEGIN");
+  switch (step.kind) {
+    case StepKind::catalog: {
+      // Phase 0 added activities.status; the legacy app still writes only is_published. The
+      // bootstrap brings them in line once, leaving any other status (archived) alone.
+      auto r = target_.query(
+          "UPDATE public.activities SET status = CASE WHEN is_published THEN 'published' "
+          "ELSE 'draft' END::public.activity_status "
+          "WHERE status IN ('draft', 'published') AND status IS DISTINCT FROM "
+          "CASE WHEN is_published THEN 'published' ELSE 'draft' END::public.activity_status");
+      rows = affected(r);
+      break;
+    }
+    case StepKind::copy:
+      rows = copy_rows(reader_, with_range(step.reader, range), target_, step.target);
+      break;
+    case StepKind::interactions: {
+      rows = copy_rows(reader_,
+                       with_range(step.reader, range) +
+                           " AND f.interaction_type NOT IN ('like', 'bookmark')",
+                       target_, step.target);
+      rows += copy_rows(
+          reader_,
+          with_range(step.reader, range) + " AND f.interaction_type IN ('like', 'bookmark')",
+          target_, "dw_backfill_likes");
+      for (const char* sql : kMergeLikes) target_.exec(sql);
+      break;
+    }
+    case StepKind::outcomes: {
+      rows = copy_rows(reader_, step.reader, target_, "dw_backfill_outcomes");
+      target_.exec(
+          "UPDATE public.recommendation_items i SET presented_at = o.presented_at, "
+          "dismissed_at = o.dismissed_at, clicked_at = o.clicked_at, liked = o.liked "
+          "FROM dw_backfill_outcomes o "
+          "WHERE i.run_id = o.run_id AND i.activity_slug = o.activity_slug");
+      break;
+    }
+    case StepKind::letters:
+      target_.exec("ROLLBACK");
+      rows = run_letters(step);
+      target_.exec("BEGIN");
+      break;
+  }
+  mark_done(chunk, rows);
+  target_.exec("COMMIT");
+  return rows;
+}
+
+// The legacy rows the views leave out, each applied as an INSERT through the stream's Applier
+// (careful mode: a change the target refuses becomes an apply_error letter, alone). Letters
+// carry the consistent point as their position and xid 0: the dead-letter de-duplication then
+// keeps a resumed step from writing them twice.
+std::uint64_t Bootstrap::run_letters(const Step& step) {
+  apply::ApplyStats stats;
+  apply::ApplyOptions options;
+  options.conninfo = config_.effective_target_conninfo();
+  options.password = admin::target_password(config_);
+  apply::Applier applier(options, stats);
+  applier.connect();
+  applier.set_careful(true);
+  translate::SourcePosition position;
+  position.commit_lsn = consistent_point_;
+  position.end_lsn = consistent_point_;
+  position.commit_time_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count() -
+      std::int64_t{946684800} * 1000000;  // PostgreSQL's epoch is 2000-01-01
+  reader_.exec("DECLARE dw_letters NO SCROLL CURSOR FOR " + step.reader);
+  std::uint64_t rows = 0;
+  for (;;) {
+    auto batch = reader_.query("FETCH 500 FROM dw_letters");
+    const int n = PQntuples(batch.get());
+    if (n == 0) break;
+    std::deque<translate::JsonChangeLoader> loaders;  // the changes view into them
+    applier.begin(position);
+    for (int i = 0; i < n; ++i) {
+      translate::Change change;
+      loaders.emplace_back();
+      if (!loaders.back().load(step.source_table, "insert", nullptr, PQgetvalue(batch.get(), i, 0),
+                               change)) {
+        throw Refusal(ErrorDomain::internal, "cannot rebuild a row of " + step.source_table);
+      }
+      applier.apply(change);
+    }
+    applier.end(position);
+    applier.commit();
+    rows += static_cast<std::uint64_t>(n);
+  }
+  reader_.exec("CLOSE dw_letters");
+  return rows;
+}
+
+void Bootstrap::execute() {
+  // Staging for the chunks that merge or update rather than append; emptied at each commit.
+  target_.exec(
+      "SET application_name = 'dualwrite bootstrap';"
+      // A lost commit takes its chunk's done mark with it: the chunk is simply done again.
+      "SET synchronous_commit = off;"
+      "CREATE TEMP TABLE IF NOT EXISTS dw_backfill_likes "
+      "  (LIKE public.activity_interactions) ON COMMIT DELETE ROWS;"
+      "CREATE TEMP TABLE IF NOT EXISTS dw_backfill_outcomes (run_id uuid, activity_slug text, "
+      "  presented_at timestamptz, dismissed_at timestamptz, clicked_at timestamptz, "
+      "  liked boolean) ON COMMIT DELETE ROWS");
+  std::map<std::string, const Step*> by_name;
+  for (const auto& s : steps()) by_name[s.name] = &s;
+
+  auto pending = target_.query(
+      "SELECT step, chunk, ordinal, lo, hi, "
+      "  (SELECT coalesce(sum(d.rows_written), 0) FROM dualwrite.bootstrap_chunks d "
+      "    WHERE d.slot = c.slot AND d.step = c.step AND d.done_at IS NOT NULL)::text, "
+      "  (SELECT count(*) FROM dualwrite.bootstrap_chunks a WHERE a.slot = c.slot AND a.step = c.step)::text "
+      "FROM dualwrite.bootstrap_chunks c WHERE slot = $1 AND done_at IS NULL ORDER BY ordinal, chunk",
+      {slot()});
+  std::string current;
+  std::uint64_t step_rows = 0, estimate = 0;
+  Clock::time_point step_started, last_print;
+  auto finish_step = [&] {
+    if (!current.empty()) {
+      say(progress_line(current, step_rows, estimate, Clock::now() - step_started, true));
+    }
+  };
+  for (int i = 0; i < PQntuples(pending.get()); ++i) {
+    PlannedChunk chunk;
+    chunk.step = PQgetvalue(pending.get(), i, 0);
+    chunk.chunk = std::atoi(PQgetvalue(pending.get(), i, 1));
+    chunk.ordinal = std::atoi(PQgetvalue(pending.get(), i, 2));
+    if (!PQgetisnull(pending.get(), i, 3)) chunk.range.lo = PQgetvalue(pending.get(), i, 3);
+    if (!PQgetisnull(pending.get(), i, 4)) chunk.range.hi = PQgetvalue(pending.get(), i, 4);
+    const auto it = by_name.find(chunk.step);
+    if (it == by_name.end()) {
+      throw Refusal(ErrorDomain::usage,
+                    "the recorded plan names a step this version does not know (" + chunk.step +
+                        "): finish it with the dualwrite version that started it");
+    }
+    const Step& step = *it->second;
+    if (chunk.step != current) {
+      finish_step();
+      current = chunk.step;
+      step_rows = 0;  // this run's rows: the rate and ETA are of this run
+      estimate = estimate_rows(step);
+      const std::uint64_t before = std::strtoull(PQgetvalue(pending.get(), i, 5), nullptr, 10);
+      estimate = estimate > before ? estimate - before : 0;
+      step_started = last_print = Clock::now();
+      if (before > 0) {
+        say(step.name + ": resuming (" + std::to_string(before) + " rows in finished chunks of " +
+            PQgetvalue(pending.get(), i, 6) + ")");
+      }
+    }
+    step_rows += run_chunk(step, chunk);
+    if (Clock::now() - last_print >= options_.progress_interval) {
+      last_print = Clock::now();
+      say(progress_line(current, step_rows, estimate, last_print - step_started, false));
+    }
+  }
+  finish_step();
+}
+
+int Bootstrap::run() {
+  const auto started = Clock::now();
+  try {
+    source_ = admin::connect_source(config_);
+    target_ = admin::connect_target(config_);
+  } catch (const DbError& e) {
+    say(std::string("error: cannot connect: ") + e.what());
+    return exit_code(ErrorDomain::source);
+  } catch (const config::ConfigError& e) {
+    say(std::string("error: ") + e.what());
+    return exit_code(ErrorDomain::usage);
+  }
+  try {
+    if (!admin::same_database(source_, target_)) {
+      throw Refusal(ErrorDomain::usage,
+                    "bootstrap backfills inside the source's snapshot with SQL that reads the "
+                    "legacy tables and writes the new ones, so [target] conninfo must name the "
+                    "source database (leave it empty)");
+    }
+    if (target_.scalar("SELECT to_regclass('dualwrite.bootstrap_chunks') IS NOT NULL AND "
+                       "to_regclass('dualwrite_expected._items') IS NOT NULL") != "t") {
+      throw Refusal(ErrorDomain::target,
+                    "the database lacks the bridge's migrations (dualwrite.bootstrap_chunks, "
+                    "dualwrite_expected): apply sql/migrations first (scripts/migrate CONNINFO)");
+    }
+    bool found = false;
+    auto state = target_.query(
+        "SELECT consistent_point::text, finished_at IS NOT NULL, finished_at::text "
+        "FROM dualwrite.bootstrap WHERE slot = $1",
+        {slot()});
+    auto positions = admin::read_positions(source_, target_, config_);
+    if (positions.slot_active) {
+      throw Refusal(ErrorDomain::usage,
+                    "slot " + config_.source.slot + " is in use (pid " +
+                        std::to_string(positions.active_pid) +
+                        "): stop the daemon (systemctl stop dualwrite) before bootstrapping");
+    }
+    if (PQntuples(state.get()) == 1 && *PQgetvalue(state.get(), 0, 1) == 't') {
+      say(std::string("bootstrap of slot ") + slot() + " already finished at " +
+          PQgetvalue(state.get(), 0, 2) + " (streaming starts at " + PQgetvalue(state.get(), 0, 0) +
+          "): start the daemon");
+      return 0;
+    }
+    auto repl = stream::ReplicationConnection::connect(admin::source_conninfo(config_),
+                                                       "dualwrite bootstrap");
+    if (!repl) throw Refusal(repl.error().domain, "source: " + repl.error().message);
+    replication_.emplace(std::move(*repl));
+    const std::string temp_slot =
+        config_.source.slot + "_bootstrap_" + std::to_string(static_cast<long>(::getpid()));
+
+    if (PQntuples(state.get()) == 1) {
+      // Resume: the plan and the done chunks are in the target.
+      consistent_point_ = Lsn::parse(PQgetvalue(state.get(), 0, 0)).value_or(Lsn{});
+      if (!positions.slot_exists || positions.wal_status == "lost") {
+        throw Refusal(ErrorDomain::slot_lost,
+                      "the unfinished bootstrap's slot " + config_.source.slot +
+                          " is gone or lost: streaming can no longer start at its consistent "
+                          "point. Start over: truncate the new tables, DELETE FROM "
+                          "dualwrite.bootstrap WHERE slot = '" +
+                          config_.source.slot + "', and bootstrap again");
+      }
+      auto temp = replication_->create_slot(temp_slot, stream::SnapshotAction::export_snapshot,
+                                            /*temporary=*/true);
+      if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
+      snapshot_lsn_ = temp->consistent_point;
+      open_snapshot_reader(temp->snapshot_name);
+      target_.query("UPDATE dualwrite.bootstrap SET snapshots = snapshots + 1 WHERE slot = $1",
+                    {slot()});
+      say("resuming the bootstrap of slot " + config_.source.slot + " (streaming starts at " +
+          consistent_point_.to_string() + "); remaining chunks read in a fresh snapshot at " +
+          snapshot_lsn_.to_string());
+    } else {
+      std::vector<std::string> busy;
+      for (const char* t : kTargetTables) {
+        target_.scalar(std::string("SELECT 1 FROM ") + t + " LIMIT 1", {}, &found);
+        if (found) busy.emplace_back(t);
+      }
+      if (!busy.empty()) {
+        std::string list;
+        for (const auto& t : busy) list += (list.empty() ? "" : ", ") + t;
+        throw Refusal(ErrorDomain::usage,
+                      "the new tables already hold rows (" + list +
+                          "): bootstrap fills empty tables. Truncate them, or resume an "
+                          "interrupted bootstrap (dualwrite.bootstrap has no row for slot " +
+                          config_.source.slot + ")");
+      }
+      if (positions.slot_exists && !options_.reuse_slot) {
+        throw Refusal(ErrorDomain::usage,
+                      "replication slot " + config_.source.slot +
+                          " already exists: bootstrap creates its own to take a snapshot. Drop "
+                          "it (SELECT pg_drop_replication_slot('" +
+                          config_.source.slot +
+                          "')) or pass --reuse-slot to stream from its position");
+      }
+      if (admin::ensure_publication(source_, config_)) {
+        say("created publication " + config_.source.publication);
+      }
+      if (positions.slot_exists) {
+        if (!positions.confirmed_flush || positions.wal_status == "lost") {
+          throw Refusal(ErrorDomain::slot_lost,
+                        "slot " + config_.source.slot + " cannot stream (wal_status lost)");
+        }
+        // Reusing a slot: its position is where streaming resumes; the snapshot is a fresh
+        // one, later, and the stream re-applies the changes in between (idempotent).
+        consistent_point_ = *positions.confirmed_flush;
+        auto temp = replication_->create_slot(temp_slot, stream::SnapshotAction::export_snapshot,
+                                              /*temporary=*/true);
+        if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
+        snapshot_lsn_ = temp->consistent_point;
+        open_snapshot_reader(temp->snapshot_name);
+        say("reusing slot " + config_.source.slot + " at " + consistent_point_.to_string());
+      } else {
+        auto created =
+            replication_->create_slot(config_.source.slot, stream::SnapshotAction::export_snapshot);
+        if (!created) throw Refusal(created.error().domain, "source: " + created.error().message);
+        consistent_point_ = snapshot_lsn_ = created->consistent_point;
+        open_snapshot_reader(created->snapshot_name);
+        say("created slot " + config_.source.slot + " at " + consistent_point_.to_string() +
+            " (snapshot " + created->snapshot_name + ")");
+      }
+      const std::string point = consistent_point_.to_string();
+      const char* origin = config_.source.origin.c_str();
+      target_.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin}, &found);
+      if (!found) target_.query("SELECT pg_replication_origin_create($1)", {origin});
+      target_.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)", {origin, point.c_str()});
+      target_.query(
+          "INSERT INTO dualwrite.bootstrap (slot, publication, origin, consistent_point) "
+          "VALUES ($1, $2, $3, $4::pg_lsn)",
+          {slot(), config_.source.publication.c_str(), origin, point.c_str()});
+      say("replication origin " + config_.source.origin + " set to " + point);
+    }
+
+    plan();
+    execute();
+    reader_.exec("COMMIT");
+    target_.query("UPDATE dualwrite.bootstrap SET finished_at = now() WHERE slot = $1", {slot()});
+    auto total = target_.query(
+        "SELECT coalesce(sum(rows_written), 0)::text FROM dualwrite.bootstrap_chunks "
+        "WHERE slot = $1",
+        {slot()});
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f s",
+                  std::chrono::duration<double>(Clock::now() - started).count());
+    say(std::string("bootstrap finished: ") + PQgetvalue(total.get(), 0, 0) + " rows in " + took +
+        "; streaming starts at " + consistent_point_.to_string() +
+        ": start the daemon (systemctl start dualwrite, or dualwrite run)");
+    return 0;
+  } catch (const Refusal& e) {
+    say(std::string("error: ") + e.what());
+    return exit_code(e.domain);
+  } catch (const DbError& e) {
+    say(std::string("error: ") + e.what() +
+        " (the chunks done so far are kept: run bootstrap again to resume)");
+    return exit_code(ErrorDomain::target);
+  } catch (const config::ConfigError& e) {
+    say(std::string("error: ") + e.what());
+    return exit_code(ErrorDomain::usage);
+  }
+}
+
+}  // namespace
+
+int bootstrap(const config::Config& config, const BootstrapOptions& options) {
+  return Bootstrap(config, options).run();
+}
+
+}  // namespace dualwrite::backfill

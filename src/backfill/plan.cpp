@@ -1,0 +1,228 @@
+#include "dualwrite/backfill/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace dualwrite::backfill {
+
+namespace {
+
+Step copy_step(std::string table, KeyKind key, std::string source, double per_source_row,
+               std::string key_column, std::string view) {
+  Step s;
+  s.name = table;
+  s.kind = StepKind::copy;
+  s.key = key;
+  s.source_table = std::move(source);
+  s.rows_per_source_row = per_source_row;
+  s.key_column = std::move(key_column);
+  s.reader = "SELECT * FROM dualwrite_expected." + view + " x WHERE {range}";
+  s.target = "public." + table;
+  return s;
+}
+
+// The legacy rows of `table` the expected views leave out: the rows the stream would
+// dead-letter (or the target refuse). `excluded` is a condition on alias x.
+Step letters_step(const std::string& table, const std::string& excluded) {
+  Step s;
+  s.name = "dead_letters:" + table;
+  s.kind = StepKind::letters;
+  s.source_table = table;
+  s.rows_per_source_row = 0.0;  // few; the ETA of this step is not worth estimating
+  s.reader = "SELECT to_jsonb(x)::text FROM public." + table + " x WHERE " + excluded;
+  return s;
+}
+
+std::vector<Step> make_steps() {
+  std::vector<Step> out;
+  {
+    Step s;
+    s.name = "activities.status";
+    s.kind = StepKind::catalog;
+    s.source_table = "activities";
+    out.push_back(s);
+  }
+  out.push_back(copy_step("accounts", KeyKind::uuid, "account_linkages", 1.0, "x.id", "accounts"));
+  out.push_back(copy_step("account_user_links", KeyKind::uuid, "account_linkages", 1.0, "x.id",
+                          "account_user_links"));
+  out.push_back(copy_step("account_profiles", KeyKind::uuid, "user_attributes", 1.0,
+                          "x.account_id", "account_profiles"));
+  out.push_back(copy_step("account_settings", KeyKind::uuid, "user_attributes", 1.0,
+                          "x.account_id", "account_settings"));
+  // One source per suggestion some feedback names; each chunk scans the feedback once.
+  out.push_back(copy_step("interaction_sources", KeyKind::uuid, "ai_suggestions", 1.0,
+                          "x.source_id", "interaction_sources"));
+  {
+    Step s;
+    s.name = "activity_interactions";
+    s.kind = StepKind::interactions;
+    s.key = KeyKind::bigint;
+    s.source_table = "activity_feedback";
+    s.key_column = "f.legacy_id";
+    s.reader =
+        "SELECT f.id, f.account_id, f.activity_id, f.activity_slug, f.interaction_type, "
+        "f.source_session_id, f.score_delta, f.metadata, f.created_at "
+        "FROM dualwrite_expected._feedback f WHERE {range}";
+    s.target = "public.activity_interactions";
+    out.push_back(s);
+  }
+  out.push_back(copy_step("recommendation_runs", KeyKind::uuid, "ai_suggestions", 1.0, "x.id",
+                          "recommendation_runs"));
+  // Items without outcomes (each chunk of runs reads only its suggestions); the outcomes step
+  // below sets them in one pass over the feedback.
+  out.push_back(copy_step("recommendation_items", KeyKind::uuid, "ai_suggestions", 15.0,
+                          "x.run_id", "_items"));
+  {
+    Step s;
+    s.name = "recommendation_items.outcomes";
+    s.kind = StepKind::outcomes;
+    s.source_table = "activity_feedback";
+    s.rows_per_source_row = 0.0;
+    s.reader =
+        "SELECT run_id, activity_slug, presented_at, dismissed_at, clicked_at, liked "
+        "FROM dualwrite_expected._item_outcomes";
+    out.push_back(s);
+  }
+  out.push_back(copy_step("offline_interactions", KeyKind::none, "offline_likes", 1.0, "",
+                          "offline_interactions"));
+  out.push_back(copy_step("chat_sessions", KeyKind::uuid, "chatbot_conversations", 1.0, "x.id",
+                          "chat_sessions"));
+  // A session's messages stay in one chunk: their sequence numbers a session as a whole.
+  out.push_back(copy_step("chat_messages", KeyKind::uuid, "chatbot_messages", 1.0,
+                          "x.session_id", "chat_messages"));
+  out.push_back(copy_step("chat_summaries", KeyKind::uuid, "conversation_context", 1.0,
+                          "x.session_id", "chat_summaries"));
+
+  // Dead letters, in the order the stream would meet the parents before their children.
+  out.push_back(letters_step(
+      "account_metadata",
+      "x.status IS NULL OR x.status NOT IN ('active', 'suspended', 'deleted')"));
+  out.push_back(letters_step("user_attributes",
+                             "NOT EXISTS (SELECT 1 FROM dualwrite_expected._user_attributes_valid "
+                             "e WHERE e.user_id = x.user_id)"));
+  out.push_back(letters_step(
+      "activity_feedback",
+      "NOT EXISTS (SELECT 1 FROM dualwrite_expected._feedback e WHERE e.legacy_id = x.id)"));
+  out.push_back(letters_step(
+      "ai_suggestions", "NOT EXISTS (SELECT 1 FROM dualwrite_expected._runs e WHERE e.id = x.id)"));
+  out.push_back(letters_step(
+      "offline_likes",
+      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.offline_interactions e WHERE e.id = "
+      "dualwrite_expected.v5('offline_likes:' || x.user_id::text || ':' || x.activity_slug))"));
+  out.push_back(letters_step(
+      "chatbot_conversations",
+      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_sessions e WHERE e.id = x.id)"));
+  out.push_back(letters_step(
+      "chatbot_messages",
+      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_messages e WHERE e.id = x.id)"));
+  out.push_back(letters_step("conversation_context",
+                             "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_summaries e "
+                             "WHERE e.session_id = x.conversation_id)"));
+  return out;
+}
+
+std::string with_commas(std::uint64_t n) {
+  std::string digits = std::to_string(n);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string uuid_bound(std::uint64_t leading32) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08llx-0000-0000-0000-000000000000",
+                static_cast<unsigned long long>(leading32));
+  return buf;
+}
+
+}  // namespace
+
+const std::vector<Step>& steps() {
+  static const std::vector<Step> all = make_steps();
+  return all;
+}
+
+std::uint64_t chunk_count(std::uint64_t estimated_rows, std::uint64_t chunk_rows) {
+  if (chunk_rows == 0) return 1;
+  return std::clamp<std::uint64_t>((estimated_rows + chunk_rows - 1) / chunk_rows, 1, 4096);
+}
+
+std::vector<Chunk> uuid_chunks(std::uint64_t count) {
+  count = std::clamp<std::uint64_t>(count, 1, 4096);
+  std::vector<Chunk> out;
+  constexpr std::uint64_t space = std::uint64_t{1} << 32;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    Chunk c;
+    c.number = static_cast<int>(i);
+    if (i > 0) c.lo = uuid_bound(space * i / count);
+    if (i + 1 < count) c.hi = uuid_bound(space * (i + 1) / count);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<Chunk> bigint_chunks(std::int64_t min, std::int64_t max, std::uint64_t chunk_rows) {
+  std::vector<Chunk> out;
+  if (chunk_rows == 0 || max <= min) {
+    out.push_back(Chunk{});
+    return out;
+  }
+  const auto step = static_cast<std::int64_t>(chunk_rows);
+  // Boundaries min+step, min+2*step, … up to max; the last range is open above.
+  int number = 0;
+  std::optional<std::string> lo;
+  for (std::int64_t bound = min + step; bound <= max; bound += step) {
+    out.push_back(Chunk{number++, lo, std::to_string(bound)});
+    lo = std::to_string(bound);
+  }
+  out.push_back(Chunk{number, lo, std::nullopt});
+  return out;
+}
+
+std::string range_predicate(const std::string& column, KeyKind key, const Chunk& chunk) {
+  if (key == KeyKind::none || (!chunk.lo && !chunk.hi)) return "true";
+  // Bounds are our own numbers and hex, never user input; quoted as literals of the key type.
+  const std::string type = key == KeyKind::uuid ? "uuid" : "bigint";
+  std::string out;
+  if (chunk.lo) out += column + " >= '" + *chunk.lo + "'::" + type;
+  if (chunk.hi) {
+    if (!out.empty()) out += " AND ";
+    out += column + " < '" + *chunk.hi + "'::" + type;
+  }
+  return out;
+}
+
+std::string with_range(const std::string& reader, const std::string& predicate) {
+  std::string out = reader;
+  const auto at = out.find("{range}");
+  if (at != std::string::npos) out.replace(at, 7, "(" + predicate + ")");
+  return out;
+}
+
+std::string progress_line(const std::string& step, std::uint64_t rows,
+                          std::uint64_t estimated_total, std::chrono::duration<double> elapsed,
+                          bool done) {
+  const double seconds = std::max(elapsed.count(), 1e-3);
+  const auto rate = static_cast<std::uint64_t>(static_cast<double>(rows) / seconds);
+  std::string out = step + ": " + with_commas(rows) + " rows";
+  if (done) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " in %.1f s", elapsed.count());
+    return out + buf + ", " + with_commas(rate) + " rows/s, done";
+  }
+  if (estimated_total > 0) {
+    const std::uint64_t shown = std::max(estimated_total, rows);
+    out += " of ~" + with_commas(shown) + " (" + std::to_string(rows * 100 / shown) + "%)";
+  }
+  out += ", " + with_commas(rate) + " rows/s";
+  if (estimated_total > rows && rate > 0) {
+    out += ", ETA " + std::to_string((estimated_total - rows) / rate + 1) + " s";
+  }
+  return out;
+}
+
+}  // namespace dualwrite::backfill
