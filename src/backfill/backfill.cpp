@@ -139,6 +139,22 @@ std::uint64_t copy_rows(Connection& reader, const std::string& select_sql, Conne
   return rows;
 }
 
+// copy_rows through a staging table (a temporary copy of the target's columns, emptied at
+// commit), inserting what does not collide with a row already there: what a resumed backfill
+// does, because rows read in its fresh snapshot may collide with rows an earlier snapshot wrote.
+// The stream re-applies the changes between the two snapshots, which settles those rows.
+std::uint64_t copy_rows_tolerant(Connection& reader, const std::string& select_sql,
+                                 Connection& writer, const std::string& target) {
+  std::string stage = "dw_stage_" + target.substr(target.find('.') + 1);
+  writer.exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + target +
+              ") ON COMMIT DELETE ROWS");
+  copy_rows(reader, select_sql, writer, stage);
+  auto r = writer.query("INSERT INTO " + target + " SELECT * FROM " + stage +
+                        " ON CONFLICT DO NOTHING");
+  writer.exec("DELETE FROM " + stage);
+  return std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
+}
+
 std::uint64_t affected(const apply::ResultPtr& r) {
   return std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
 }
@@ -170,6 +186,12 @@ class Bootstrap {
   std::uint64_t run_letters(const Step& step);
   std::uint64_t estimate_rows(const Step& step);
   void mark_done(const PlannedChunk& chunk, std::uint64_t rows);
+  void top_up_parents();
+  // Plain COPY in one snapshot; tolerant of collisions once the backfill was resumed.
+  std::uint64_t copy(const std::string& select_sql, const std::string& target) {
+    return resumed_ ? copy_rows_tolerant(reader_, select_sql, target_, target)
+                    : copy_rows(reader_, select_sql, target_, target);
+  }
 
   const config::Config& config_;
   const BootstrapOptions& options_;
@@ -179,6 +201,7 @@ class Bootstrap {
   std::optional<stream::ReplicationConnection> replication_;  // keeps the snapshot alive
   Lsn consistent_point_;
   Lsn snapshot_lsn_;
+  bool resumed_ = false;  // reading in a later snapshot than the consistent point
 };
 
 void Bootstrap::open_snapshot_reader(const std::string& snapshot) {
@@ -268,13 +291,12 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk) 
       break;
     }
     case StepKind::copy:
-      rows = copy_rows(reader_, with_range(step.reader, range), target_, step.target);
+      rows = copy(with_range(step.reader, range), step.target);
       break;
     case StepKind::interactions: {
-      rows = copy_rows(reader_,
-                       with_range(step.reader, range) +
-                           " AND f.interaction_type NOT IN ('like', 'bookmark')",
-                       target_, step.target);
+      rows = copy(with_range(step.reader, range) +
+                      " AND f.interaction_type NOT IN ('like', 'bookmark')",
+                  step.target);
       rows += copy_rows(
           reader_,
           with_range(step.reader, range) + " AND f.interaction_type IN ('like', 'bookmark')",
@@ -347,6 +369,40 @@ std::uint64_t Bootstrap::run_letters(const Step& step) {
   return rows;
 }
 
+// After a resume, rows of the remaining chunks, read in the fresh snapshot, may name parents
+// created after the first one (a user linked, a conversation started in between) in chunks of
+// the parent tables that were already done. Those parents are added from the fresh snapshot
+// first (only the missing ones: the stream re-applies everything else in between), so that the
+// foreign keys hold; the stream later applies the same inserts again, which changes nothing.
+void Bootstrap::top_up_parents() {
+  static const char* const kParents[] = {"accounts", "interaction_sources", "recommendation_runs",
+                                         "chat_sessions"};
+  std::map<std::string, const Step*> by_name;
+  for (const auto& s : steps()) by_name[s.name] = &s;
+  for (const char* parent : kParents) {
+    const Step& step = *by_name.at(parent);
+    auto done = target_.query(
+        "SELECT lo, hi FROM dualwrite.bootstrap_chunks "
+        "WHERE slot = $1 AND step = $2 AND done_at IS NOT NULL ORDER BY chunk",
+        {slot(), parent});
+    std::uint64_t added = 0;
+    for (int i = 0; i < PQntuples(done.get()); ++i) {
+      Chunk range;
+      if (!PQgetisnull(done.get(), i, 0)) range.lo = PQgetvalue(done.get(), i, 0);
+      if (!PQgetisnull(done.get(), i, 1)) range.hi = PQgetvalue(done.get(), i, 1);
+      target_.exec("BEGIN");
+      added += copy_rows_tolerant(
+          reader_, with_range(step.reader, range_predicate(step.key_column, step.key, range)),
+          target_, step.target);
+      target_.exec("COMMIT");
+    }
+    if (added > 0) {
+      say(std::string(parent) + ": added " + std::to_string(added) +
+          " rows created since the earlier snapshot to finished chunks");
+    }
+  }
+}
+
 void Bootstrap::execute() {
   // Staging for the chunks that merge or update rather than append; emptied at each commit.
   target_.exec(
@@ -358,6 +414,7 @@ void Bootstrap::execute() {
       "CREATE TEMP TABLE IF NOT EXISTS dw_backfill_outcomes (run_id uuid, activity_slug text, "
       "  presented_at timestamptz, dismissed_at timestamptz, clicked_at timestamptz, "
       "  liked boolean) ON COMMIT DELETE ROWS");
+  if (resumed_) top_up_parents();
   std::map<std::string, const Step*> by_name;
   for (const auto& s : steps()) by_name[s.name] = &s;
 
@@ -443,17 +500,17 @@ int Bootstrap::run() {
         "FROM dualwrite.bootstrap WHERE slot = $1",
         {slot()});
     auto positions = admin::read_positions(source_, target_, config_);
-    if (positions.slot_active) {
-      throw Refusal(ErrorDomain::usage,
-                    "slot " + config_.source.slot + " is in use (pid " +
-                        std::to_string(positions.active_pid) +
-                        "): stop the daemon (systemctl stop dualwrite) before bootstrapping");
-    }
     if (PQntuples(state.get()) == 1 && *PQgetvalue(state.get(), 0, 1) == 't') {
       say(std::string("bootstrap of slot ") + slot() + " already finished at " +
           PQgetvalue(state.get(), 0, 2) + " (streaming starts at " + PQgetvalue(state.get(), 0, 0) +
           "): start the daemon");
       return 0;
+    }
+    if (positions.slot_active) {
+      throw Refusal(ErrorDomain::usage,
+                    "slot " + config_.source.slot + " is in use (pid " +
+                        std::to_string(positions.active_pid) +
+                        "): stop the daemon (systemctl stop dualwrite) before bootstrapping");
     }
     auto repl = stream::ReplicationConnection::connect(admin::source_conninfo(config_),
                                                        "dualwrite bootstrap");
@@ -544,6 +601,7 @@ int Bootstrap::run() {
       say("replication origin " + config_.source.origin + " set to " + point);
     }
 
+    resumed_ = snapshot_lsn_ != consistent_point_;
     plan();
     execute();
     reader_.exec("COMMIT");
