@@ -6,12 +6,14 @@ namespace dualwrite::cli {
 Command make_decode_command();
 Command make_run_command();
 Command make_dead_letters_command();
+Command make_check_command();
+Command make_status_command();
+Command make_decommission_command();
 
 std::vector<Command> all_commands() {
   return {
-      make_run_command(),
-      make_dead_letters_command(),
-      make_decode_command(),
+      make_check_command(),        make_run_command(),          make_status_command(),
+      make_dead_letters_command(), make_decommission_command(), make_decode_command(),
   };
 }
 
