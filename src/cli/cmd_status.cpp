@@ -195,7 +195,7 @@ void render_text(const config::Config& cfg, const Status& s) {
   } else {
     lines.emplace_back("slot",
                        cfg.source.slot + " (" +
-                           (p.slot_active ? "active, daemon pid " + std::to_string(p.active_pid)
+                           (p.slot_active ? "active, walsender pid " + std::to_string(p.active_pid)
                                           : std::string("inactive: the daemon is not running")) +
                            ", wal_status " + p.wal_status + ")");
   }
