@@ -21,6 +21,8 @@
 // A failing query fails its own check only; the others still run.
 #include <cstdio>
 #include <functional>
+#include <iterator>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>

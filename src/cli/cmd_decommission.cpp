@@ -33,6 +33,7 @@
 // unmet) or bad arguments; 4/5 the source/target cannot be reached or a drop failed there (the
 // other drops are still attempted).
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>

@@ -29,6 +29,8 @@
 // LSNs are "X/X" strings, timestamps ISO 8601 UTC strings, byte counts integers.
 // Exit status: 0 when it could report (also without a slot: it says so), 4 when the source
 // cannot be reached or read, 5 the target, 2 for a bad config.
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
