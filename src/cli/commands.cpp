@@ -3,16 +3,19 @@
 
 namespace dualwrite::cli {
 
-Command make_decode_command();
-Command make_run_command();
-Command make_dead_letters_command();
+Command make_check_command();
 Command make_bootstrap_command();
+Command make_run_command();
+Command make_status_command();
+Command make_dead_letters_command();
+Command make_decommission_command();
+Command make_decode_command();
 
+// In the order of daemon.md's table, which is the order of a cutover.
 std::vector<Command> all_commands() {
   return {
-      make_bootstrap_command(),
-      make_run_command(),
-      make_dead_letters_command(),
+      make_check_command(),        make_bootstrap_command(),    make_run_command(),
+      make_status_command(),       make_dead_letters_command(), make_decommission_command(),
       make_decode_command(),
   };
 }
