@@ -291,7 +291,9 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk) 
       break;
     }
     case StepKind::copy:
+      if (step.hash_joins_only) reader_.exec("SET enable_nestloop = off");
       rows = copy(with_range(step.reader, range), step.target);
+      if (step.hash_joins_only) reader_.exec("RESET enable_nestloop");
       break;
     case StepKind::interactions: {
       rows = copy(with_range(step.reader, range) +

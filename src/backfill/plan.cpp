@@ -91,6 +91,7 @@ std::vector<Step> make_steps() {
   // A session's messages stay in one chunk: their sequence numbers a session as a whole.
   out.push_back(copy_step("chat_messages", KeyKind::uuid, "chatbot_messages", 1.0,
                           "x.session_id", "chat_messages"));
+  out.back().hash_joins_only = true;
   out.push_back(copy_step("chat_summaries", KeyKind::uuid, "conversation_context", 1.0,
                           "x.session_id", "chat_summaries"));
 

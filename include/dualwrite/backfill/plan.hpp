@@ -37,6 +37,10 @@ struct Step {
   std::string key_column;    // the column the chunk predicate restricts (in `reader`)
   std::string reader;        // a SELECT with "{range}" where the chunk predicate goes
   std::string target;        // the table COPY writes into (copy and interactions)
+  // Read with nested loops off: for a view whose filters the planner misestimates by orders of
+  // magnitude (jsonb_typeof(...) = 'object' counts as 0.5 %), so that it would probe a hash per
+  // row; hash joins cost one pass whatever the estimate.
+  bool hash_joins_only = false;
 };
 
 // Every step, in the order they run.
