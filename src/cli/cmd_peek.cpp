@@ -195,7 +195,7 @@ Command make_peek_command() {
         app.add_option("--config", o->config.path, "Configuration file")
             ->each([o](const std::string&) { o->config.given = true; });
         app.add_option("--limit", o->limit, "Show at most this many changes (default 100)")
-            ->check(CLI::PositiveNumber);
+            ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
         app.add_flag("--json", o->json, "One JSON object per change");
         app.add_flag("--all", o->all,
                      "Also the transactions already applied that the replay window keeps");

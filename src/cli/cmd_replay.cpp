@@ -106,7 +106,11 @@ int run_replay(const Options& o) {
         auto target = admin::connect_target(cfg);
         applied = admin::read_positions(source, target, cfg).applied();
       } catch (const apply::DbError& e) {
-        return fail(make_error(ErrorDomain::target, std::string("target: ") + e.what()));
+        return fail(make_error(ErrorDomain::target,
+                               std::string("target: ") + e.what() +
+                                   (rehearsal ? " (the applied position, the default --to, is "
+                                                "read there: give --to to rehearse without it)"
+                                              : "")));
       }
     }
     auto range = admin::check_replay_range({*from, to, rehearsal}, slot->confirmed_flush, applied);

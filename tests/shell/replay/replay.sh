@@ -181,6 +181,12 @@ grep -Eq "^activity_interactions [0-9a-f]{32} [1-9]" "$tmp/before" && grep -Eq "
   || { echo "the workload wrote nothing to replay:"; cat "$tmp/before"; exit 1; }
 before=$(positions)
 refused "replay asks for --yes without a terminal" "add --yes to confirm" -- "$bin" replay --from "$held_from"
+if command -v script >/dev/null; then  # util-linux: a terminal to be asked on
+  status=0
+  echo n | script -qec "$bin replay --from $held_from" /dev/null >"$tmp/declined.txt" 2>&1 || status=$?
+  [ "$status" = 2 ] && grep -q "proceed? \[y/N\] dualwrite: replay declined: nothing was written" "$tmp/declined.txt" \
+    && ok "replay asks on a terminal, and a no writes nothing" || ko "declined replay: $status $(cat "$tmp/declined.txt")"
+fi
 for round in 1 2; do
   if "$bin" replay --from "$held_from" --yes >"$tmp/replay$round.txt" 2>&1 \
       && grep -Eq "^replayed [1-9][0-9]* transactions .*: [1-9][0-9]* changes, [0-9]+ rows written, [1-9][0-9]* dead letters \(0 new\)" "$tmp/replay$round.txt"; then
