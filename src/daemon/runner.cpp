@@ -38,6 +38,25 @@ std::string with_password(const std::string& conninfo, const std::string& passwo
 }
 
 
+// The slot's confirmed_flush_lsn, so that a restart keeps the replay window's history in the
+// slot (see ProgressTracker); invalid when it cannot be read (then the origin alone is used).
+Lsn slot_confirmed_flush(const std::string& source, const std::string& slot) {
+  try {
+    auto conn = apply::Connection::open(source);
+    bool found = false;
+    const std::string text = conn.scalar(
+        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
+        {slot.c_str()}, &found);
+    return found ? Lsn::parse(text).value_or(Lsn::invalid()) : Lsn::invalid();
+  } catch (const apply::DbError& e) {
+    spdlog::warn(
+        "source: cannot read the slot's confirmed position ({}); the replay window "
+        "starts at the applied position",
+        e.what());
+    return Lsn::invalid();
+  }
+}
+
 }  // namespace
 
 // A bootstrap that has not finished owns the new tables: a streamed change to a row its backfill
@@ -171,7 +190,10 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
                  origin.to_string(), config.source.slot);
 
     progress::SteadyClock clock;
-    progress::ProgressTracker tracker(origin, config.progress.replay_window, clock);
+    const Lsn slot_confirmed = config.progress.replay_window.count() > 0
+                                   ? slot_confirmed_flush(source, config.source.slot)
+                                   : Lsn::invalid();
+    progress::ProgressTracker tracker(origin, config.progress.replay_window, clock, slot_confirmed);
     stream::FrameQueue queue(config.apply.queue_max_bytes);
     stream::StreamConfig sc;
     sc.conninfo = source;

@@ -77,12 +77,21 @@ TimePoint StatusPolicy::next_deadline() const {
   return *last_sent_at_ + config_.interval;
 }
 
-ProgressTracker::ProgressTracker(Lsn start, Duration replay_window, const Clock& clock)
+namespace {
+
+Lsn confirmed_floor(Lsn start, Lsn slot_confirmed) {
+  return slot_confirmed.is_valid() ? std::min(start, slot_confirmed) : start;
+}
+
+}  // namespace
+
+ProgressTracker::ProgressTracker(Lsn start, Duration replay_window, const Clock& clock,
+                                 Lsn slot_confirmed)
     : clock_(&clock),
-      window_(replay_window, start),
+      window_(replay_window, confirmed_floor(start, slot_confirmed)),
       received_(start),
       durable_(start),
-      confirmed_(start) {}
+      confirmed_(confirmed_floor(start, slot_confirmed)) {}
 
 void ProgressTracker::on_delivered(std::uint64_t seq, Lsn data_start, Lsn wal_end) {
   std::lock_guard lock(mu_);

@@ -122,8 +122,14 @@ class StatusPolicy {
 class ProgressTracker {
  public:
   // `start`: the position streaming starts from (the target's origin, or the slot's
-  // consistent point); confirmed and durable begin there.
-  ProgressTracker(Lsn start, Duration replay_window, const Clock& clock);
+  // consistent point); durable begins there. `slot_confirmed`: what the slot has confirmed
+  // already (invalid: unknown). Confirmed begins at the lower of the two: with a replay window,
+  // the history the slot kept before a restart stays in it (the window's memory of when each
+  // position became durable died with the old process, so it holds the slot's position until
+  // positions durable after the restart age past the window) instead of being released at
+  // once by confirming `start`.
+  ProgressTracker(Lsn start, Duration replay_window, const Clock& clock,
+                  Lsn slot_confirmed = Lsn::invalid());
 
   // Stream thread: an event with sequence number `seq` was handed to the consumer; for XLogData
   // `data_start`/`wal_end` are its header fields (Lsn::invalid() for non-data events).

@@ -153,6 +153,26 @@ TEST(ReplayWindow, HoldsPositionsBackByTheWindow) {
   EXPECT_EQ(t.status().flush, Lsn{2000});
 }
 
+TEST(ReplayWindow, ARestartKeepsWhatTheSlotHeld) {
+  // The origin is at 1000, the slot (held back by the window before the restart) at 100: the
+  // restarted tracker must not release 100..1000 by confirming the origin at once.
+  FakeClock clock;
+  ProgressTracker t(Lsn{1000}, 60s, clock, Lsn{100});
+  EXPECT_EQ(t.durable(), Lsn{1000});
+  EXPECT_EQ(t.status().flush, Lsn{100});
+  t.on_delivered(1, Lsn{2000}, Lsn{2000});
+  t.mark_durable(Lsn{2000});
+  t.mark_consumed(1);
+  EXPECT_EQ(t.status().flush, Lsn{100});
+  clock.advance(61s);
+  EXPECT_EQ(t.status().flush, Lsn{2000});
+  // Without a window nothing is held; a slot ahead of the start changes nothing.
+  ProgressTracker none(Lsn{1000}, 0s, clock, Lsn{100});
+  EXPECT_EQ(none.status().flush, Lsn{1000});
+  ProgressTracker ahead(Lsn{1000}, 60s, clock, Lsn{1500});
+  EXPECT_EQ(ahead.status().flush, Lsn{1000});
+}
+
 TEST(ReplayWindow, NeverAdmitsEarlyNorMoreThanABucketLate) {
   ReplayWindow w(10s, Lsn{0});
   TimePoint now{};

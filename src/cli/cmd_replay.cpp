@@ -1,0 +1,213 @@
+// `dualwrite replay --from LSN [--to LSN] [--target CONNINFO] [--yes]`: re-applies the source
+// transactions that end in [from, to] and that the slot still holds (admin/replay.hpp), through
+// the normal apply, without a replication origin: idempotent, and the daemon's progress stays
+// where it was. --to defaults to the applied position. --target applies to another database
+// instead (a rehearsal; it needs the bridge's migrations). The daemon must be stopped.
+//
+// On the configured target it asks before writing, unless --yes; without a terminal to ask on
+// it refuses. Exit status: 0; 2 for bad arguments, a range the slot no longer holds, a running
+// daemon or a declined question; 4 source, 5 target, 6 slot lost.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "common.hpp"
+#include "dualwrite/admin/bridge.hpp"
+#include "dualwrite/admin/replay.hpp"
+#include "dualwrite/cli/app.hpp"
+#include "dualwrite/core/error.hpp"
+
+namespace dualwrite::cli {
+
+namespace {
+
+struct Options {
+  ConfigOption config;
+  std::string from;
+  std::string to;
+  std::string target;
+  bool yes = false;
+};
+
+int fail(const Error& e) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "dualwrite: %s\n", e.message.c_str());
+  return exit_code(e.domain);
+}
+
+// "database X on host Y", from a conninfo, without connecting (and without its password).
+std::string describe(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    if (error != nullptr) PQfreemem(error);
+    return "the database of --target";
+  }
+  std::string db, host;
+  for (auto* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::string_view(o->keyword) == "dbname") db = o->val;
+    if (std::string_view(o->keyword) == "host") host = o->val;
+  }
+  PQconninfoFree(options);
+  return "database " + (db.empty() ? std::string("(default)") : db) + " on " +
+         (host.empty() ? std::string("the local socket") : host);
+}
+
+std::optional<Lsn> parse_lsn(const std::string& text, const char* option, int& status) {
+  auto lsn = Lsn::parse(text);
+  if (!lsn) {
+    std::fprintf(stderr, "dualwrite: %s '%s' is not a WAL position (e.g. 16/B374D848)\n", option,
+                 text.c_str());
+    status = exit_code(ErrorDomain::usage);
+  }
+  return lsn;
+}
+
+bool confirmed_by_user(const std::string& what) {
+  if (isatty(STDIN_FILENO) == 0) return false;
+  std::printf("%s: proceed? [y/N] ", what.c_str());
+  std::fflush(stdout);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+int run_replay(const Options& o) {
+  int status = 0;
+  const auto from = parse_lsn(o.from, "--from", status);
+  if (!from) return status;
+  std::optional<Lsn> to;
+  if (!o.to.empty()) {
+    to = parse_lsn(o.to, "--to", status);
+    if (!to) return status;
+  }
+  auto loaded = load_config(o.config);
+  if (!loaded) return exit_code(ErrorDomain::usage);
+  const auto& cfg = loaded->config;
+  const bool rehearsal = !o.target.empty();
+  try {
+    apply::Connection source;
+    try {
+      source = admin::connect_source(cfg);
+    } catch (const apply::DbError& e) {
+      return fail(make_error(ErrorDomain::source, std::string("source: ") + e.what()));
+    }
+    auto slot = admin::check_idle_slot(source, cfg.source.slot, "replay");
+    if (!slot) return fail(slot.error());
+
+    // The applied position: the default --to, and the bound of a replay on the target itself.
+    Lsn applied;
+    if (!to || !rehearsal) {
+      try {
+        auto target = admin::connect_target(cfg);
+        applied = admin::read_positions(source, target, cfg).applied();
+      } catch (const apply::DbError& e) {
+        return fail(make_error(ErrorDomain::target,
+                               std::string("target: ") + e.what() +
+                                   (rehearsal ? " (the applied position, the default --to, is "
+                                                "read there: give --to to rehearse without it)"
+                                              : "")));
+      }
+    }
+    auto range = admin::check_replay_range({*from, to, rehearsal}, slot->confirmed_flush, applied);
+    if (!range) return fail(range.error());
+
+    admin::SlotReaderOptions reader;
+    reader.slot = cfg.source.slot;
+    reader.publication = cfg.source.publication;
+    auto span = admin::transactions_ending_in(source, reader, range->from, range->to);
+    if (!span) return fail(span.error());
+    if (span->transactions == 0) {
+      std::printf("nothing to replay: no transaction the slot holds ends in %s..%s\n",
+                  range->from.to_string().c_str(), range->to.to_string().c_str());
+      return 0;
+    }
+
+    apply::ApplyOptions apply_options;
+    std::string where;
+    if (rehearsal) {
+      apply_options.conninfo = o.target;  // its password: libpq's own means (PGPASSWORD, passfile)
+      where = describe(o.target) + " (--target)";
+    } else {
+      apply_options.conninfo = admin::target_conninfo(cfg);
+      const auto& file =
+          cfg.target.conninfo.empty() ? cfg.source.password_file : cfg.target.password_file;
+      if (!file.empty()) apply_options.password = config::read_password_file(file);
+      where = "the configured target, " + describe(apply_options.conninfo);
+    }
+    const std::string plan = "replaying " + std::to_string(span->transactions) +
+                             " transactions of slot " + cfg.source.slot + " (ending " +
+                             span->first_end.to_string() + ".." + span->last_end.to_string() +
+                             ") onto " + where;
+    std::printf("%s\n", plan.c_str());
+    if (!rehearsal && range->to < applied) {
+      std::printf(
+          "note: --to is before the applied position %s: a row that later transactions changed "
+          "again is set back to its state at --to, until those are replayed too (omit --to to "
+          "replay up to the applied position)\n",
+          applied.to_string().c_str());
+    }
+    if (!rehearsal && !o.yes) {
+      if (isatty(STDIN_FILENO) == 0) {
+        return fail(make_error(ErrorDomain::usage,
+                               "replay writes to the configured target: add --yes to confirm "
+                               "(no terminal to ask on)"));
+      }
+      if (!confirmed_by_user("re-apply them")) {
+        return fail(make_error(ErrorDomain::usage, "replay declined: nothing was written"));
+      }
+    }
+
+    admin::ReplayLimits limits;
+    limits.batch_max_changes = cfg.apply.batch_max_changes;
+    limits.batch_max_bytes = cfg.apply.batch_max_bytes;
+    auto report = admin::replay(source, reader, *range, *span, apply_options, limits);
+    if (!report) return fail(report.error());
+    std::printf(
+        "replayed %llu transactions (ending %s..%s) in %llu target transactions: %llu changes, "
+        "%llu rows written, %llu dead letters (%llu new)%s\n",
+        static_cast<unsigned long long>(report->transactions),
+        report->first_end.to_string().c_str(), report->last_end.to_string().c_str(),
+        static_cast<unsigned long long>(report->target_transactions),
+        static_cast<unsigned long long>(report->changes),
+        static_cast<unsigned long long>(report->rows_written),
+        static_cast<unsigned long long>(report->dead_letters),
+        static_cast<unsigned long long>(report->new_dead_letters),
+        report->careful_batches > 0 ? (", " + std::to_string(report->careful_batches) +
+                                       " rejected batches applied again change by change")
+                                          .c_str()
+                                    : "");
+    return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
+  } catch (const apply::DbError& e) {
+    return fail(make_error(ErrorDomain::source, std::string("source: ") + e.what()));
+  } catch (const config::ConfigError& e) {
+    return fail(make_error(ErrorDomain::usage, std::string("config: ") + e.what()));
+  }
+}
+
+}  // namespace
+
+Command make_replay_command() {
+  return Command{
+      "replay",
+      "Re-apply the source transactions that end in [--from, --to] and that the slot still "
+      "holds (idempotent; the daemon must be stopped)",
+      [](CLI::App& app) -> std::function<int()> {
+        auto o = std::make_shared<Options>();
+        app.add_option("--config", o->config.path, "Configuration file")
+            ->each([o](const std::string&) { o->config.given = true; });
+        app.add_option("--from", o->from, "First position (a transaction's end LSN, or before)")
+            ->required();
+        app.add_option("--to", o->to, "Last position (default: the applied position)");
+        app.add_option("--target", o->target,
+                       "Apply to this database instead (a rehearsal; libpq conninfo)");
+        app.add_flag("--yes", o->yes, "Do not ask before writing to the configured target");
+        return [o] { return run_replay(*o); };
+      }};
+}
+
+}  // namespace dualwrite::cli
