@@ -25,6 +25,20 @@ struct Options {
   bool json = false;
 };
 
+// libpq's messages span lines ("…failed: No such file\n\tIs the server running…"): one line.
+std::string one_line(const std::string& message) {
+  std::string out;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message[i] != '\n') {
+      out += message[i];
+      continue;
+    }
+    while (i + 1 < message.size() && (message[i + 1] == '\t' || message[i + 1] == ' ')) ++i;
+    if (i + 1 < message.size()) out += "; ";
+  }
+  return out;
+}
+
 void print_table(const verify::TableResult& t) {
   std::printf("%-22s %12lld %12lld %11lld %12.0f\n", t.table.c_str(),
               static_cast<long long>(t.expected), static_cast<long long>(t.actual),
@@ -81,9 +95,15 @@ int verify_command(const Options& o) {
   options.max_listed = static_cast<std::size_t>(o.max_mismatches);
   options.wait = *wait;
   if (!o.json) {
-    std::printf("%-22s %12s %12s %11s %12s\n", "table", "expected", "actual", "mismatches",
-                "rows/s");
-    options.on_table_done = print_table;
+    // The header comes with the first table, so that a failure to connect prints one line only.
+    options.on_table_done = [header = false](const verify::TableResult& t) mutable {
+      if (!header) {
+        std::printf("%-22s %12s %12s %11s %12s\n", "table", "expected", "actual", "mismatches",
+                    "rows/s");
+        header = true;
+      }
+      print_table(t);
+    };
   }
   options.on_wait = [&](const std::string& table, Lsn position) {
     std::fprintf(stderr,
@@ -94,7 +114,7 @@ int verify_command(const Options& o) {
 
   auto result = verify::run(loaded->config, options);
   if (!result) {
-    std::fprintf(stderr, "dualwrite: %s\n", result.error().message.c_str());
+    std::fprintf(stderr, "dualwrite: %s\n", one_line(result.error().message).c_str());
     return exit_code(result.error().domain);
   }
   const auto& r = *result;
