@@ -180,36 +180,27 @@ struct Leaf {
   bool untracked = false;  // its keys were not remembered (kMaxTrackedKeys reached)
 };
 
-// Key lists of a set of leaves, both sides, diffed. Leaves are fetched in batches of about
-// batch_rows rows, in prefix order, so the mismatches come out sorted by key.
+// Key lists of a set of leaves, both sides, diffed. One query per side over all the leaves (a
+// scan of a view costs the same whatever part of it is wanted), read through a cursor ordered
+// by key in byte order (COLLATE "C", as std::string compares) `fetch_rows` at a time, and
+// merged here: memory stays at two fetches whatever the number of leaves. The mismatches come
+// out in key order.
 class LeafDiffer {
  public:
-  LeafDiffer(Side& e, Side& a, const Spec& spec, std::size_t batch_rows)
-      : e_(e), a_(a), spec_(spec), batch_rows_(batch_rows) {}
+  LeafDiffer(Side& e, Side& a, const Spec& spec, std::size_t fetch_rows)
+      : e_(e), a_(a), spec_(spec), fetch_(std::to_string(fetch_rows)) {}
 
   // Calls sink(leaf index, mismatch) for each mismatch, in key order.
   template <typename Sink>
   void run(const std::vector<Leaf>& leaves, const std::vector<std::size_t>& which, Sink sink) {
-    std::vector<std::size_t> batch;
-    std::int64_t rows = 0;
-    for (std::size_t idx : which) {
-      batch.push_back(idx);
-      rows += std::max<std::int64_t>(1, leaves[idx].rows);
-      if (rows >= static_cast<std::int64_t>(batch_rows_)) {
-        fetch(leaves, batch, sink);
-        batch.clear();
-        rows = 0;
-      }
-    }
-    if (!batch.empty()) fetch(leaves, batch, sink);
-  }
-
- private:
-  template <typename Sink>
-  void fetch(const std::vector<Leaf>& leaves, const std::vector<std::size_t>& batch, Sink& sink) {
-    // One `prefix = ANY($n)` per level present in the batch.
+    if (which.empty()) return;
+    // One `prefix = ANY($n)` per level present.
     std::map<int, std::vector<std::string>> by_level;
-    for (std::size_t idx : batch) by_level[leaves[idx].level].push_back(leaves[idx].prefix);
+    std::map<std::pair<int, std::string>, std::size_t> index;
+    for (std::size_t idx : which) {
+      by_level[leaves[idx].level].push_back(leaves[idx].prefix);
+      index[{leaves[idx].level, leaves[idx].prefix}] = idx;
+    }
     std::string where;
     std::vector<std::string> params;
     for (const auto& [level, prefixes] : by_level) {
@@ -217,38 +208,89 @@ class LeafDiffer {
       params.push_back(array_literal(prefixes));
       where += prefix_expr(level) + " = ANY ($" + std::to_string(params.size()) + "::text[])";
     }
-    auto [re, ra] = both(
-        e_, "SELECT s.k, md5(s.r) FROM (" + expected_rows(spec_) + ") s WHERE " + where, params, a_,
-        "SELECT s.k, md5(s.r), s.ig FROM (" + actual_rows(spec_, true) + ") s WHERE " + where,
-        params);
-    auto rows_of = [](const PGresult* r, bool with_ignored) {
-      std::vector<KeyedRow> out;
-      out.reserve(static_cast<std::size_t>(PQntuples(r)));
-      for (int i = 0; i < PQntuples(r); ++i) {
-        out.push_back(KeyedRow{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-                               with_ignored && *PQgetvalue(r, i, 2) == 't'});
-      }
-      std::sort(out.begin(), out.end(),
-                [](const KeyedRow& x, const KeyedRow& y) { return x.key < y.key; });
-      return out;
-    };
-    const auto expected = rows_of(re.get(), false);
-    const auto actual = rows_of(ra.get(), true);
-    re.reset();
-    ra.reset();
+    both(e_,
+         "DECLARE verify_leaves NO SCROLL CURSOR FOR SELECT s.k, md5(s.r) FROM (" +
+             expected_rows(spec_) + ") s WHERE " + where + " ORDER BY s.k COLLATE \"C\"",
+         params, a_,
+         "DECLARE verify_leaves NO SCROLL CURSOR FOR SELECT s.k, md5(s.r), s.ig FROM (" +
+             actual_rows(spec_, true) + ") s WHERE " + where + " ORDER BY s.k COLLATE \"C\"",
+         params);
+    Stream e{&e_, false, {}}, a{&a_, true, {}};
     std::vector<Mismatch> found;
-    diff_sorted(expected, actual, found);
-    // Route each mismatch to its leaf: leaves are disjoint, so one level matches.
-    std::map<std::pair<int, std::string>, std::size_t> index;
-    for (std::size_t idx : batch) index[{leaves[idx].level, leaves[idx].prefix}] = idx;
-    for (auto& m : found) {
-      for (const auto& [level, unused] : by_level) {
-        (void)unused;
-        const std::string p = m.key.substr(0, static_cast<std::size_t>(level));
-        if (auto it = index.find({level, p}); it != index.end()) {
-          sink(it->second, std::move(m));
-          break;
-        }
+    const std::string fetch = "FETCH " + fetch_ + " FROM verify_leaves";
+    while (true) {
+      const bool need_e = !e.done && e.rows.empty();
+      const bool need_a = !a.done && a.rows.empty();
+      if (need_e && need_a) {
+        auto [re, ra] = both(e_, fetch, {}, a_, fetch, {});
+        e.take(re.get());
+        a.take(ra.get());
+      } else if (need_e || need_a) {
+        Stream& s = need_e ? e : a;
+        s.side->send(fetch, {});
+        std::optional<apply::DbError> error;
+        auto r = s.side->receive(error);
+        if (error) s.side->fail(*error);
+        s.take(r.get());
+      }
+      if (e.done && a.done && e.rows.empty() && a.rows.empty()) break;
+      // Rows up to the smaller of the sides' last keys are final on both sides; a side that is
+      // exhausted sets no bound.
+      const std::string* bound = nullptr;
+      for (const Stream* s : {&e, &a}) {
+        if (s->done) continue;
+        if (bound == nullptr || s->rows.back().key < *bound) bound = &s->rows.back().key;
+      }
+      const bool bounded = bound != nullptr;
+      const std::string limit = bounded ? *bound : std::string();
+      auto split = [&](std::vector<KeyedRow>& rows) {
+        const auto cut = bounded ? std::upper_bound(rows.begin(), rows.end(), limit,
+                                                    [](const std::string& k, const KeyedRow& r) {
+                                                      return k < r.key;
+                                                    })
+                                 : rows.end();
+        std::vector<KeyedRow> head(std::make_move_iterator(rows.begin()),
+                                   std::make_move_iterator(cut));
+        rows.erase(rows.begin(), cut);
+        return head;
+      };
+      const auto head_e = split(e.rows);
+      const auto head_a = split(a.rows);
+      found.clear();
+      diff_sorted(head_e, head_a, found);
+      for (auto& m : found) route(by_level, index, std::move(m), sink);
+    }
+    e_.exec("CLOSE verify_leaves");
+    a_.exec("CLOSE verify_leaves");
+  }
+
+ private:
+  struct Stream {
+    Side* side;
+    bool actual;
+    std::vector<KeyedRow> rows;  // fetched, not yet diffed, in key order
+    bool done = false;
+    void take(const PGresult* r) {
+      const int n = PQntuples(r);
+      if (n == 0) done = true;
+      for (int i = 0; i < n; ++i) {
+        rows.push_back(KeyedRow{PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                                actual && *PQgetvalue(r, i, 2) == 't'});
+      }
+    }
+  };
+
+  // Leaves are disjoint: one level's prefix of the key names its leaf.
+  template <typename Sink>
+  static void route(const std::map<int, std::vector<std::string>>& by_level,
+                    const std::map<std::pair<int, std::string>, std::size_t>& index, Mismatch m,
+                    Sink& sink) {
+    for (const auto& [level, unused] : by_level) {
+      (void)unused;
+      const auto it = index.find({level, m.key.substr(0, static_cast<std::size_t>(level))});
+      if (it != index.end()) {
+        sink(it->second, std::move(m));
+        return;
       }
     }
   }
@@ -256,7 +298,7 @@ class LeafDiffer {
   Side& e_;
   Side& a_;
   const Spec& spec_;
-  std::size_t batch_rows_;
+  std::string fetch_;
 };
 
 // Opens the pass's transactions: one snapshot for both sides when they are one database.
@@ -280,7 +322,8 @@ void prepare_session(Side& s) {
   s.exec(
       "SET application_name = 'dualwrite verify'; SET TimeZone = 'UTC'; "
       "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; "
-      "SET bytea_output = 'hex'; SET statement_timeout = 0");
+      "SET bytea_output = 'hex'; SET statement_timeout = 0; "
+      "SET cursor_tuple_fraction = 1");
 }
 
 std::vector<Spec> read_specs(Side& source) {
@@ -378,7 +421,7 @@ class TableVerifier {
     t.leaves_fetched = static_cast<std::int64_t>(leaves_.size());
     std::vector<std::size_t> all(leaves_.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    LeafDiffer differ(e_, a_, spec_, options_.batch_rows);
+    LeafDiffer differ(e_, a_, spec_, options_.fetch_rows);
     differ.run(leaves_, all, [&](std::size_t leaf, Mismatch m) {
       ++t.first_look;
       leaves_[leaf].differs = true;
@@ -411,7 +454,7 @@ class TableVerifier {
     begin(e_, a_, same_);
     t.mismatches = 0;
     t.listed.clear();
-    LeafDiffer differ(e_, a_, spec_, options_.batch_rows);
+    LeafDiffer differ(e_, a_, spec_, options_.fetch_rows);
     differ.run(leaves_, which, [&](std::size_t leaf, Mismatch m) {
       const bool persisted =
           leaves_[leaf].untracked || std::binary_search(before.begin(), before.end(), m.key);
@@ -593,9 +636,9 @@ std::string table_json(const TableResult& t, bool with_listed) {
 }
 
 Result<RunResult> run(const config::Config& config, const Options& options) {
-  if (options.prefix_chars < 1 || options.leaf_rows < 1 || options.batch_rows < 1) {
+  if (options.prefix_chars < 1 || options.leaf_rows < 1 || options.fetch_rows < 1) {
     return make_error(ErrorDomain::usage,
-                      "verify: prefix_chars, leaf_rows and batch_rows must be "
+                      "verify: prefix_chars, leaf_rows and fetch_rows must be "
                       "at least 1");
   }
   const auto started = Clock::now();

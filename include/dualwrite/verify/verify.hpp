@@ -10,9 +10,10 @@
 //      segment, with the row count; the table's counts come from the same pass;
 //   2. segments whose count or sum differ are split by one more key character, all of one
 //      level in one pass per side, while they hold more than `leaf_rows` rows;
-//   3. a differing segment that is small enough has its (key, md5) lists fetched from both sides
-//      and diffed here: missing (expected, not in the table), extra (in the table, not expected,
-//      unless compare_spec's extra_ignored says so), different (both, row text differs).
+//   3. a differing segment that is small enough has its (key, md5) lists read from both sides
+//      (all such segments in one cursor per side, ordered by key) and merged here: missing
+//      (expected, not in the table), extra (in the table, not expected, unless compare_spec's
+//      extra_ignored says so), different (both, row text differs).
 // Both sides run at once on two connections. When source and target are one database, both
 // read one snapshot (REPEATABLE READ READ ONLY, the target's snapshot exported to the source
 // connection); otherwise each side reads a snapshot of its own, held for the whole table.
@@ -22,8 +23,10 @@
 // are read again and only keys that still differ are reported (drift). When the bridge does
 // not get there within `wait`, or no bridge exists, the mismatches count as drift with a note
 // saying they may be in flight. wait = 0: one look, no recheck (a quiesced system).
+// Cost: one aggregate scan per side when clean; with mismatches, one more per level of splitting
+// and one for the key lists (views cannot use an index on a key prefix).
 // Memory: per table, the differing keys (for the recheck; at most kMaxTrackedKeys, beyond which
-// a segment is rechecked as a whole) and one batch of leaf rows at a time.
+// a segment is rechecked as a whole) and fetch_rows key-list rows per side at a time.
 // Not for: repairing anything (replay, bootstrap) or printing (cli/cmd_verify.cpp).
 // Thread-safety: run() is reentrant; the hooks are called on the calling thread.
 #pragma once
@@ -92,7 +95,7 @@ struct Options {
   std::chrono::milliseconds wait{std::chrono::minutes(5)};
   int prefix_chars = 2;             // key characters of the first level of segments
   std::int64_t leaf_rows = 2000;    // a differing segment this small is diffed key by key
-  std::size_t batch_rows = 50'000;  // leaf rows fetched per query (memory bound)
+  std::size_t fetch_rows = 10'000;  // leaf rows fetched at a time per side (memory bound)
   bool record = true;               // write dualwrite.verify_runs on the target
   // Called when a table's result is final (after any wait and recheck).
   std::function<void(const TableResult&)> on_table_done;

@@ -198,9 +198,10 @@ TEST_F(VerifyTest, ReportsChangedDeletedAndExtraRowsByKeyWhileSplittingSegments)
                        std::to_string(*r->run_id)),
             "f 3");
 
-  // The default segment size: no split, the same answer.
+  // The default segment size: no split, the same answer; key lists read 3 rows at a time.
   o = verify::Options{};
   o.wait = milliseconds(0);
+  o.fetch_rows = 3;
   o.tables = {"activity_interactions"};
   r = verify::run(config(), o);
   ASSERT_TRUE(r) << r.error().message;
