@@ -18,6 +18,7 @@
 #include "dualwrite/ops/metrics.hpp"
 #include "dualwrite/ops/notifier.hpp"
 #include "dualwrite/ops/slot_poller.hpp"
+#include "dualwrite/ops/verify_poller.hpp"
 
 #ifndef DUALWRITE_VERSION
 #define DUALWRITE_VERSION "unknown"
@@ -62,10 +63,14 @@ int run_command(const ConfigOption& option) {
     }
   }
   std::string source_password;
+  std::string target_password;
   try {
     if (!cfg.source.password_file.empty()) {
       source_password = config::read_password_file(cfg.source.password_file);
     }
+    const auto& target_file =
+        cfg.target.conninfo.empty() ? cfg.source.password_file : cfg.target.password_file;
+    if (!target_file.empty()) target_password = config::read_password_file(target_file);
   } catch (const config::ConfigError& e) {
     spdlog::critical("{}", e.what());
     return exit_code(ErrorDomain::usage);
@@ -75,6 +80,10 @@ int run_command(const ConfigOption& option) {
   ops::SlotPoller poller(
       {cfg.source.conninfo, source_password, cfg.source.slot, std::chrono::seconds(10)}, metrics);
   poller.start();
+  // dualwrite_verify_mismatches{table}: what the last `dualwrite verify` recorded on the target.
+  ops::VerifyPoller verify_poller(
+      {cfg.effective_target_conninfo(), target_password, std::chrono::seconds(30)}, metrics);
+  verify_poller.start();
 
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
@@ -116,6 +125,7 @@ int run_command(const ConfigOption& option) {
   done.store(true);
   signal_thread.join();
   poller.stop();
+  verify_poller.stop();
   return code;
 }
 

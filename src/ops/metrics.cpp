@@ -163,7 +163,8 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                         .Name("dualwrite_errors_total")
                         .Help(
                             "Errors by pipeline stage (stream: sessions lost; apply: batches "
-                            "rejected or target connection lost; slot_poll: failed slot polls)")
+                            "rejected or target connection lost; slot_poll: failed slot polls; "
+                            "verify_poll: failed reads of dualwrite.verify_runs)")
                         .Register(r);
   for (auto s : kErrorStages) errors_family_->Add({{"stage", str(s)}});
   reconnects_ = &BuildCounter()

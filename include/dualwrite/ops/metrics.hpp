@@ -47,8 +47,8 @@ namespace dualwrite::ops {
 inline constexpr std::string_view kWalStatuses[] = {"reserved", "extended", "unreserved", "lost"};
 
 // Error stages of dualwrite_errors_total{stage}.
-inline constexpr std::string_view kErrorStages[] = {"stream", "decode", "translate", "apply",
-                                                    "slot_poll"};
+inline constexpr std::string_view kErrorStages[] = {"stream", "decode",    "translate",
+                                                    "apply",  "slot_poll", "verify_poll"};
 
 // What the slot poller found in pg_replication_slots.
 struct SlotState {

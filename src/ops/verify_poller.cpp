@@ -1,0 +1,68 @@
+#include "dualwrite/ops/verify_poller.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+namespace dualwrite::ops {
+
+VerifyPoller::VerifyPoller(VerifyPollerConfig config, Metrics& metrics)
+    : config_(std::move(config)), metrics_(metrics) {}
+
+VerifyPoller::~VerifyPoller() {
+  stop();
+}
+
+Result<std::vector<std::pair<std::string, double>>> VerifyPoller::poll_once() {
+  std::vector<std::pair<std::string, double>> found;
+  try {
+    if (!conn_.ok()) conn_ = apply::Connection::open(config_.conninfo, config_.password);
+    // verify_runs holds one row per run: small enough to read whole every 30 s. A run limited
+    // with --tables leaves the other tables at their previous result.
+    const auto r = conn_.query(
+        "SELECT DISTINCT ON (t->>'table') t->>'table', (t->>'mismatches')::float8 "
+        "FROM dualwrite.verify_runs v, jsonb_array_elements(v.tables) t "
+        "WHERE v.finished_at IS NOT NULL AND t->>'table' IS NOT NULL "
+        "ORDER BY t->>'table', v.finished_at DESC, v.id DESC");
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      if (PQgetisnull(r.get(), i, 1)) continue;
+      found.emplace_back(PQgetvalue(r.get(), i, 0),
+                         std::strtod(PQgetvalue(r.get(), i, 1), nullptr));
+    }
+  } catch (const apply::DbError& e) {
+    conn_ = apply::Connection();
+    metrics_.count_error("verify_poll");
+    spdlog::warn("verify poll: {}", e.what());
+    return make_error(ErrorDomain::target, e.what());
+  }
+  for (const auto& [table, mismatches] : found) metrics_.set_verify_mismatches(table, mismatches);
+  return found;
+}
+
+void VerifyPoller::start() {
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      lock.unlock();
+      (void)poll_once();
+      lock.lock();
+      cv_.wait_for(lock, config_.interval, [this] { return stopping_; });
+    }
+  });
+}
+
+void VerifyPoller::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace dualwrite::ops
