@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Bootstrap of a populated database while the application writes (the mixed pgbench workload),
-# then `dualwrite run`: once the daemon has caught up, the new tables equal what mapping.md
-# computes from the legacy tables — nothing the snapshot missed is lost, nothing it saw is
-# applied twice. Also: a second bootstrap says there is nothing to do, and the backfill's dead
+# then `dualwrite run`: once the daemon has caught up, `dualwrite verify` is clean and the new
+# tables equal what mapping.md computes from the legacy tables (the apply issue's equality
+# SQL) — nothing the snapshot missed is lost, nothing it saw is applied twice. Also: a second bootstrap says there is nothing to do, and the backfill's dead
 # letters are the stream's (same reasons) and not written twice.
 #   tests/shell/bootstrap/bootstrap_load.sh BUILD_DIR [SCALE]
 source "$(dirname "$0")/lib.sh"
@@ -18,6 +18,7 @@ wait "$bench_pid" || fail "the workload failed"
 bench_pid=""
 wait_caught_up
 check_equal
+"$bin" verify --wait 60s >"$work/verify.log" 2>&1 || fail "verify is not clean after bootstrap and run: $(tail -5 "$work/verify.log")"
 
 again=$("$bin" bootstrap 2>&1) || fail "a second bootstrap failed: $again"
 grep -q "already finished" <<<"$again" || fail "a second bootstrap did not say it had finished: $again"
@@ -26,4 +27,4 @@ dups=$(sql -c "SELECT count(*) FROM (SELECT 1 FROM dualwrite.dead_letters WHERE 
 [ "$dups" = 0 ] || fail "$dups backfill dead letters written twice"
 letters=$(sql -c "SELECT count(*) FROM dualwrite.dead_letters WHERE xid = 0")
 [ "$letters" -gt 0 ] || fail "the synthetic data's bad rows left no dead letters"
-echo "ok: bootstrap under load then run: new tables equal the mapping ($letters backfill dead letters)"
+echo "ok: bootstrap under load then run: verify clean, new tables equal the mapping ($letters backfill dead letters)"
