@@ -57,7 +57,7 @@ beaten AS (
      AND t.interaction_type = c.interaction_type AND t.interaction_type IN ('like', 'bookmark')
      AND (c.created_at, c.id) < (t.created_at, t.id)
   RETURNING t.*)
-INSERT INTO dualwrite.merged_interactions SELECT * FROM beaten)SQL",
+INSERT INTO dualwrite.merged_interactions SELECT * FROM beaten ON CONFLICT (id) DO NOTHING)SQL",
     // The chunk's earliest of each key, where no kept row remains.
     R"SQL(
 INSERT INTO public.activity_interactions
@@ -70,12 +70,13 @@ SELECT c.*
         WHERE t.account_id = c.account_id AND t.activity_slug = c.activity_slug
           AND t.interaction_type = c.interaction_type
           AND t.interaction_type IN ('like', 'bookmark')))SQL",
-    // The rest of the chunk waits in the merge table.
+    // The rest of the chunk waits in the merge table (a top-up finds some there already).
     R"SQL(
 INSERT INTO dualwrite.merged_interactions
 SELECT l.* FROM dw_backfill_likes l
  WHERE NOT EXISTS (SELECT 1 FROM public.activity_interactions t
-                    WHERE t.id = l.id AND t.account_id = l.account_id))SQL",
+                    WHERE t.id = l.id AND t.account_id = l.account_id)
+ON CONFLICT (id) DO NOTHING)SQL",
 };
 
 // A result's status, or the connection's error as DbError.
@@ -182,11 +183,12 @@ class Bootstrap {
   void open_snapshot_reader(const std::string& snapshot);
   void plan();
   void execute();
-  std::uint64_t run_chunk(const Step& step, const PlannedChunk& chunk);
+  // Runs one chunk; `mark` records it done in the same transaction (false: a top-up).
+  std::uint64_t run_chunk(const Step& step, const PlannedChunk& chunk, bool mark);
+  void compute_merged_likes();
   std::uint64_t run_letters(const Step& step);
   std::uint64_t estimate_rows(const Step& step);
   void mark_done(const PlannedChunk& chunk, std::uint64_t rows);
-  void top_up_parents();
   // Plain COPY in one snapshot; tolerant of collisions once the backfill was resumed.
   std::uint64_t copy(const std::string& select_sql, const std::string& target) {
     return resumed_ ? copy_rows_tolerant(reader_, select_sql, target_, target)
@@ -202,17 +204,35 @@ class Bootstrap {
   Lsn consistent_point_;
   Lsn snapshot_lsn_;
   bool resumed_ = false;  // reading in a later snapshot than the consistent point
+  bool merged_likes_ready_ = false;
 };
 
 void Bootstrap::open_snapshot_reader(const std::string& snapshot) {
   reader_ = admin::connect_source(config_);
-  reader_.exec("SET application_name = 'dualwrite bootstrap'; SET work_mem = '64MB'");
+  // Created before the read-only transaction, which may fill temporary tables but not create
+  // them.
+  reader_.exec(
+      "SET application_name = 'dualwrite bootstrap'; SET work_mem = '64MB';"
+      "CREATE TEMP TABLE dw_merged_likes (legacy_id bigint PRIMARY KEY)");
   reader_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   char* literal = PQescapeLiteral(reader_.get(), snapshot.data(), snapshot.size());
   if (literal == nullptr) throw DbError("cannot quote the snapshot name", "", false);
   const std::string quoted = literal;
   PQfreemem(literal);
   reader_.exec("SET TRANSACTION SNAPSHOT " + quoted);
+}
+
+// The likes and bookmarks that are not the earliest of their (account, slug, type) in the
+// snapshot, by the rule of dualwrite.put_unique_interaction(): (created_at, id).
+void Bootstrap::compute_merged_likes() {
+  if (merged_likes_ready_) return;
+  reader_.exec(
+      "INSERT INTO dw_merged_likes SELECT k.legacy_id FROM ("
+      "  SELECT f.legacy_id, row_number() OVER (PARTITION BY f.account_id, f.activity_slug, "
+      "    f.interaction_type ORDER BY f.created_at, f.id) AS n "
+      "  FROM dualwrite_expected._feedback f WHERE f.interaction_type IN ('like', 'bookmark')) k "
+      "WHERE k.n > 1");
+  merged_likes_ready_ = true;
 }
 
 std::uint64_t Bootstrap::estimate_rows(const Step& step) {
@@ -274,7 +294,7 @@ void Bootstrap::mark_done(const PlannedChunk& chunk, std::uint64_t rows) {
       {slot(), chunk.step.c_str(), number.c_str(), rows_text.c_str(), lsn.c_str()});
 }
 
-std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk) {
+std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk, bool mark) {
   const std::string range = range_predicate(step.key_column, step.key, chunk.range);
   std::uint64_t rows = 0;
   target_.exec("BEGIN");
@@ -296,6 +316,22 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk) 
       if (step.hash_joins_only) reader_.exec("RESET enable_nestloop");
       break;
     case StepKind::interactions: {
+      if (!resumed_) {
+        // One snapshot: which likes/bookmarks are merged is known up front (computed once in
+        // it), so each chunk's rows go straight to their table.
+        compute_merged_likes();
+        rows = copy_rows(reader_,
+                         with_range(step.reader, range) +
+                             " AND f.legacy_id NOT IN (SELECT legacy_id FROM dw_merged_likes)",
+                         target_, step.target);
+        rows += copy_rows(reader_,
+                          with_range(step.reader, range) +
+                              " AND f.legacy_id IN (SELECT legacy_id FROM dw_merged_likes)",
+                          target_, "dualwrite.merged_interactions");
+        break;
+      }
+      // Resumed: earlier chunks were read in another snapshot, whose kept likes may differ;
+      // merge against what the table holds, as the stream does.
       rows = copy(with_range(step.reader, range) +
                       " AND f.interaction_type NOT IN ('like', 'bookmark')",
                   step.target);
@@ -321,7 +357,7 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk) 
       target_.exec("BEGIN");
       break;
   }
-  mark_done(chunk, rows);
+  if (mark) mark_done(chunk, rows);
   target_.exec("COMMIT");
   return rows;
 }
@@ -371,40 +407,6 @@ std::uint64_t Bootstrap::run_letters(const Step& step) {
   return rows;
 }
 
-// After a resume, rows of the remaining chunks, read in the fresh snapshot, may name parents
-// created after the first one (a user linked, a conversation started in between) in chunks of
-// the parent tables that were already done. Those parents are added from the fresh snapshot
-// first (only the missing ones: the stream re-applies everything else in between), so that the
-// foreign keys hold; the stream later applies the same inserts again, which changes nothing.
-void Bootstrap::top_up_parents() {
-  static const char* const kParents[] = {"accounts", "interaction_sources", "recommendation_runs",
-                                         "chat_sessions"};
-  std::map<std::string, const Step*> by_name;
-  for (const auto& s : steps()) by_name[s.name] = &s;
-  for (const char* parent : kParents) {
-    const Step& step = *by_name.at(parent);
-    auto done = target_.query(
-        "SELECT lo, hi FROM dualwrite.bootstrap_chunks "
-        "WHERE slot = $1 AND step = $2 AND done_at IS NOT NULL ORDER BY chunk",
-        {slot(), parent});
-    std::uint64_t added = 0;
-    for (int i = 0; i < PQntuples(done.get()); ++i) {
-      Chunk range;
-      if (!PQgetisnull(done.get(), i, 0)) range.lo = PQgetvalue(done.get(), i, 0);
-      if (!PQgetisnull(done.get(), i, 1)) range.hi = PQgetvalue(done.get(), i, 1);
-      target_.exec("BEGIN");
-      added += copy_rows_tolerant(
-          reader_, with_range(step.reader, range_predicate(step.key_column, step.key, range)),
-          target_, step.target);
-      target_.exec("COMMIT");
-    }
-    if (added > 0) {
-      say(std::string(parent) + ": added " + std::to_string(added) +
-          " rows created since the earlier snapshot to finished chunks");
-    }
-  }
-}
-
 void Bootstrap::execute() {
   // Staging for the chunks that merge or update rather than append; emptied at each commit.
   target_.exec(
@@ -416,22 +418,36 @@ void Bootstrap::execute() {
       "CREATE TEMP TABLE IF NOT EXISTS dw_backfill_outcomes (run_id uuid, activity_slug text, "
       "  presented_at timestamptz, dismissed_at timestamptz, clicked_at timestamptz, "
       "  liked boolean) ON COMMIT DELETE ROWS");
-  if (resumed_) top_up_parents();
   std::map<std::string, const Step*> by_name;
   for (const auto& s : steps()) by_name[s.name] = &s;
 
+  // Every chunk in plan order. After a resume the finished ones are topped up first, step by
+  // step (parents before children): re-read in the fresh snapshot, only what is missing is
+  // added. Otherwise a row the first snapshot left out of a finished chunk (its user was not
+  // linked yet, so the view left it to the dead letters) and the fresh snapshot no longer
+  // leaves out (so no letter is written for it either) would be lost; and the remaining
+  // chunks' rows may name parents created in between. Streaming from the first consistent
+  // point then re-applies everything else that changed in between.
   auto pending = target_.query(
       "SELECT step, chunk, ordinal, lo, hi, "
       "  (SELECT coalesce(sum(d.rows_written), 0) FROM dualwrite.bootstrap_chunks d "
       "    WHERE d.slot = c.slot AND d.step = c.step AND d.done_at IS NOT NULL)::text, "
-      "  (SELECT count(*) FROM dualwrite.bootstrap_chunks a WHERE a.slot = c.slot AND a.step = c.step)::text "
-      "FROM dualwrite.bootstrap_chunks c WHERE slot = $1 AND done_at IS NULL ORDER BY ordinal, chunk",
+      "  (SELECT count(*) FROM dualwrite.bootstrap_chunks a WHERE a.slot = c.slot AND a.step = c.step)::text, "
+      "  done_at IS NOT NULL "
+      "FROM dualwrite.bootstrap_chunks c WHERE slot = $1 ORDER BY ordinal, chunk",
       {slot()});
+  std::uint64_t topped_up = 0;
+  bool ran = false;  // whether the current step had chunks left to do
   std::string current;
   std::uint64_t step_rows = 0, estimate = 0;
   Clock::time_point step_started, last_print;
   auto finish_step = [&] {
-    if (!current.empty()) {
+    if (topped_up > 0) {
+      say(current + ": topped up " + std::to_string(topped_up) +
+          " rows of finished chunks from the fresh snapshot");
+    }
+    topped_up = 0;
+    if (!current.empty() && ran) {
       say(progress_line(current, step_rows, estimate, Clock::now() - step_started, true));
     }
   };
@@ -453,16 +469,20 @@ void Bootstrap::execute() {
       finish_step();
       current = chunk.step;
       step_rows = 0;  // this run's rows: the rate and ETA are of this run
+      ran = false;
       estimate = estimate_rows(step);
       const std::uint64_t before = std::strtoull(PQgetvalue(pending.get(), i, 5), nullptr, 10);
       estimate = estimate > before ? estimate - before : 0;
       step_started = last_print = Clock::now();
-      if (before > 0) {
-        say(step.name + ": resuming (" + std::to_string(before) + " rows in finished chunks of " +
-            PQgetvalue(pending.get(), i, 6) + ")");
-      }
     }
-    step_rows += run_chunk(step, chunk);
+    if (*PQgetvalue(pending.get(), i, 7) == 't') {
+      if (resumed_ && step.kind != StepKind::letters) {
+        topped_up += run_chunk(step, chunk, /*mark=*/false);
+      }
+      continue;
+    }
+    ran = true;
+    step_rows += run_chunk(step, chunk, /*mark=*/true);
     if (Clock::now() - last_print >= options_.progress_interval) {
       last_print = Clock::now();
       say(progress_line(current, step_rows, estimate, last_print - step_started, false));

@@ -23,14 +23,19 @@ Step copy_step(std::string table, KeyKind key, std::string source, double per_so
 }
 
 // The legacy rows of `table` the expected views leave out: the rows the stream would
-// dead-letter (or the target refuse). `excluded` is a condition on alias x.
-Step letters_step(const std::string& table, const std::string& excluded) {
+// dead-letter (or the target refuse). `excluded` is a condition on alias x; `order` the order
+// the stream would have met them in (their commit order is gone; their timestamps are the
+// closest record of it). It matters: a retried letter is applied in letter order, and a chat
+// message's sequence is 1 + its session's highest when it is applied.
+Step letters_step(const std::string& table, const std::string& excluded,
+                  const std::string& order) {
   Step s;
   s.name = "dead_letters:" + table;
   s.kind = StepKind::letters;
   s.source_table = table;
   s.rows_per_source_row = 0.0;  // few; the ETA of this step is not worth estimating
-  s.reader = "SELECT to_jsonb(x)::text FROM public." + table + " x WHERE " + excluded;
+  s.reader = "SELECT to_jsonb(x)::text FROM public." + table + " x WHERE " + excluded +
+             " ORDER BY " + order;
   return s;
 }
 
@@ -98,28 +103,36 @@ std::vector<Step> make_steps() {
   // Dead letters, in the order the stream would meet the parents before their children.
   out.push_back(letters_step(
       "account_metadata",
-      "x.status IS NULL OR x.status NOT IN ('active', 'suspended', 'deleted')"));
+      "x.status IS NULL OR x.status NOT IN ('active', 'suspended', 'deleted')",
+      "x.updated_at, x.account_id"));
   out.push_back(letters_step("user_attributes",
                              "NOT EXISTS (SELECT 1 FROM dualwrite_expected._user_attributes_valid "
-                             "e WHERE e.user_id = x.user_id)"));
+                             "e WHERE e.user_id = x.user_id)",
+                             "x.updated_at, x.user_id"));
   out.push_back(letters_step(
       "activity_feedback",
-      "NOT EXISTS (SELECT 1 FROM dualwrite_expected._feedback e WHERE e.legacy_id = x.id)"));
+      "NOT EXISTS (SELECT 1 FROM dualwrite_expected._feedback e WHERE e.legacy_id = x.id)",
+      "x.id"));
   out.push_back(letters_step(
-      "ai_suggestions", "NOT EXISTS (SELECT 1 FROM dualwrite_expected._runs e WHERE e.id = x.id)"));
+      "ai_suggestions", "NOT EXISTS (SELECT 1 FROM dualwrite_expected._runs e WHERE e.id = x.id)",
+      "x.created_at, x.id"));
   out.push_back(letters_step(
       "offline_likes",
       "NOT EXISTS (SELECT 1 FROM dualwrite_expected.offline_interactions e WHERE e.id = "
-      "dualwrite_expected.v5('offline_likes:' || x.user_id::text || ':' || x.activity_slug))"));
+      "dualwrite_expected.v5('offline_likes:' || x.user_id::text || ':' || x.activity_slug))",
+      "x.updated_at, x.user_id, x.activity_slug"));
   out.push_back(letters_step(
       "chatbot_conversations",
-      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_sessions e WHERE e.id = x.id)"));
+      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_sessions e WHERE e.id = x.id)",
+      "x.created_at, x.id"));
   out.push_back(letters_step(
       "chatbot_messages",
-      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_messages e WHERE e.id = x.id)"));
+      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_messages e WHERE e.id = x.id)",
+      "x.created_at, x.id"));
   out.push_back(letters_step("conversation_context",
                              "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_summaries e "
-                             "WHERE e.session_id = x.conversation_id)"));
+                             "WHERE e.session_id = x.conversation_id)",
+                             "x.updated_at, x.conversation_id"));
   return out;
 }
 

@@ -23,7 +23,7 @@ cleanup() {
                            WHERE slot_name LIKE '${db}%' AND NOT active" >/dev/null 2>&1 || true
   psql -X -q "$admin" -c "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin
                            WHERE roname = '$db'" >/dev/null 2>&1 || true
-  psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  [ "${DUALWRITE_TEST_KEEP:-0}" = 1 ] || psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   if [ "${DUALWRITE_TEST_KEEP:-0}" = 1 ]; then echo "kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
