@@ -1593,6 +1593,12 @@ BEGIN
   PERFORM pg_catalog.set_config('lock_timeout', '0', true);
 
   n := compat.back_copy_keys();
+  -- The log has served; the re-keying below is not a change to copy back.
+  FOREACH t IN ARRAY compat.logged_tables() LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS compat_log_insert ON public.%I', t);
+    EXECUTE format('DROP TRIGGER IF EXISTS compat_log_update ON public.%I', t);
+    EXECUTE format('DROP TRIGGER IF EXISTS compat_log_delete ON public.%I', t);
+  END LOOP;
 
   -- Derived ids (mapping.md rule 1) for what the application inserted with ids of its own.
   UPDATE public.activity_interactions i
@@ -1614,11 +1620,6 @@ BEGIN
    WHERE u.id = o.id AND u.user_id IS NOT NULL
      AND o.id <> compat.v5('offline_likes:' || u.user_id::text || ':' || o.activity_slug);
 
-  FOREACH t IN ARRAY compat.logged_tables() LOOP
-    EXECUTE format('DROP TRIGGER IF EXISTS compat_log_insert ON public.%I', t);
-    EXECUTE format('DROP TRIGGER IF EXISTS compat_log_update ON public.%I', t);
-    EXECUTE format('DROP TRIGGER IF EXISTS compat_log_delete ON public.%I', t);
-  END LOOP;
   FOREACH t IN ARRAY compat.legacy_tables() LOOP
     IF t <> 'account_metadata' THEN
       EXECUTE format('DROP TRIGGER IF EXISTS compat_frozen ON legacy.%I', t);

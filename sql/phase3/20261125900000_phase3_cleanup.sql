@@ -114,8 +114,12 @@ BEGIN
 END
 $phase2$;
 
--- What reads the legacy tables goes before them: the views' id lookup and the expected state.
-DROP VIEW IF EXISTS compat.activity_feedback_ids;
+-- What reads the legacy tables goes before them: schema compat (the views if Phase 2 never
+-- switched, their id lookup, the frozen-table trigger function, the change log, the switch and
+-- rollback functions, the index function of legacy.activity_feedback; its views in public and
+-- its triggers on the new tables are gone already, so CASCADE reaches nothing else) and the
+-- expected state.
+DROP SCHEMA IF EXISTS compat CASCADE;
 DROP SCHEMA IF EXISTS dualwrite_expected CASCADE;
 
 -- ---------------------------------------------------------------------------------------------
@@ -167,9 +171,6 @@ DROP FUNCTION IF EXISTS public.user_attributes_set_account_id(),
                         public.ai_suggestions_set_account_id(),
                         public.offline_likes_set_account_id(),
                         public.chatbot_conversations_set_account_id();
-
--- The compatibility layer's functions, tables and history (its views and triggers are gone).
-DROP SCHEMA IF EXISTS compat CASCADE;
 
 -- ---------------------------------------------------------------------------------------------
 -- The bridge
