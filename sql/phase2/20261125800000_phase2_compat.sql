@@ -6,9 +6,11 @@
 --   1. LOCK the nine legacy tables ACCESS EXCLUSIVE (lock_timeout: a long transaction on them
 --      makes the switch fail cleanly, to be retried, instead of queueing every client behind it).
 --      From here no legacy write can commit.
---   2. Wait until the bridge has applied every legacy write committed before the lock (its
---      slot, origin and reported position, as `dualwrite status` reads them; a stopped bridge's
---      slot is peeked for pending legacy changes). Refuse if it does not within `wait`.
+--   2. Wait until the bridge has applied every legacy transaction committed before the lock: a
+--      temporary copy of its slot (made before the lock) is peeked, up to the end of the WAL
+--      written under the lock, for commits past the bridge's applied position (its origin); none
+--      left: go on. Refuse if some remain after `wait`, or at once if the bridge is stopped.
+--      Without the REPLICATION attribute, wait instead for the position the bridge reports.
 --   3. Refuse while dualwrite.dead_letters holds unresolved letters: their legacy rows are
 --      missing from the new tables, so the views would not show them.
 --   4. ALTER TABLE public.<t> SET SCHEMA legacy, ALTER VIEW compat.<t> SET SCHEMA public, for
@@ -1162,21 +1164,107 @@ CREATE OR REPLACE FUNCTION compat.legacy_tables() RETURNS text[]
 -- The bridge's position, as admin::read_positions() reads it (include/dualwrite/admin/bridge.hpp)
 -- ---------------------------------------------------------------------------------------------
 
--- Waits until the bridge of `slot` has applied every legacy change committed before now (the
--- caller holds the legacy tables locked, so none can follow). Running bridge: the highest of its
--- origin, the position its walsender reports (walEnd while idle) and the slot's confirmed
--- position must pass the current WAL insert position. Stopped bridge: the slot is peeked for
--- changes of the publication past the origin's position. Raises when that fails.
-CREATE OR REPLACE FUNCTION compat.wait_for_bridge(slot name, origin text, wait interval)
+-- What the bridge has applied, as admin::read_positions() defines it: the highest of its origin
+-- (the end of the last source transaction applied, moved with the data), the position its
+-- walsender reports (walEnd while it is idle) and the slot's confirmed position. NULL fields
+-- when unknown (the slot's row missing; no right to read origins).
+CREATE OR REPLACE FUNCTION compat.bridge_position(slot name, origin text,
+                                                  OUT slot_exists boolean, OUT active boolean,
+                                                  OUT applied pg_lsn, OUT origin_lsn pg_lsn)
+  LANGUAGE plpgsql SET search_path = ''
+  AS $fn$
+DECLARE
+  s record;
+BEGIN
+  SELECT rs.active, rs.confirmed_flush_lsn, r.replay_lsn INTO s
+    FROM pg_catalog.pg_replication_slots rs
+    LEFT JOIN pg_catalog.pg_stat_replication r ON r.pid = rs.active_pid
+   WHERE rs.slot_name = bridge_position.slot AND rs.database = current_database();
+  slot_exists := FOUND;
+  active := coalesce(s.active, false);
+  IF origin IS NOT NULL THEN
+    BEGIN
+      IF EXISTS (SELECT 1 FROM pg_catalog.pg_replication_origin o WHERE o.roname = origin) THEN
+        origin_lsn := pg_catalog.pg_replication_origin_progress(origin, true);
+      END IF;
+    EXCEPTION WHEN insufficient_privilege THEN
+      origin_lsn := NULL;  -- the slot and the walsender still tell
+    END;
+  END IF;
+  applied := greatest(origin_lsn, s.replay_lsn, s.confirmed_flush_lsn);
+END
+$fn$;
+
+-- A temporary copy of the bridge's slot, advanced to what the bridge has applied: the switch
+-- peeks it for legacy transactions the bridge has not applied yet, without touching the bridge's
+-- own slot (in use, or to be resumed). Made before the legacy tables are locked (a logical slot
+-- cannot be created by a transaction that has written, and locking writes WAL), and advanced
+-- then, so that the peeks under the lock decode only the last moments of WAL. NULL when the
+-- caller lacks the REPLICATION attribute: the switch then waits on the reported positions.
+-- Temporary: dropped by the switch, or with the session or on error whatever happens.
+CREATE OR REPLACE FUNCTION compat.bridge_probe(slot name, origin text) RETURNS name
+  LANGUAGE plpgsql SET search_path = ''
+  AS $fn$
+DECLARE
+  probe constant name := left(slot, 40) || '_switch_' || pg_catalog.pg_backend_pid();
+  p record;
+BEGIN
+  p := compat.bridge_position(slot, origin);
+  IF NOT p.slot_exists THEN
+    RAISE EXCEPTION 'Phase 2 switch refused: no replication slot % in this database, so nothing says the new tables hold every legacy write', slot
+      USING HINT = 'If the bridge was removed only after legacy writes had stopped, run the switch with slot => NULL (switch.sql: -v slot=).',
+            ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
+  BEGIN
+    PERFORM pg_catalog.pg_copy_logical_replication_slot(slot, probe, true);
+  EXCEPTION WHEN insufficient_privilege THEN
+    RETURN NULL;
+  END;
+  IF p.applied IS NOT NULL AND p.applied <= pg_catalog.pg_current_wal_flush_lsn() THEN
+    PERFORM pg_catalog.pg_replication_slot_advance(probe, p.applied);
+  END IF;
+  RETURN probe;
+END
+$fn$;
+
+-- The end of the last WAL record inserted: pg_current_wal_insert_lsn(), except right after a
+-- page boundary, where the insert position already counts the next page's header (24 bytes, 40
+-- at a segment start) that a decoder reading the WAL never gets past until another record comes.
+CREATE OR REPLACE FUNCTION compat.wal_insert_end() RETURNS pg_lsn
+  LANGUAGE sql VOLATILE SET search_path = ''
+  AS $fn$
+    SELECT CASE WHEN (i.pos - '0/0'::pg_lsn) % s.seg = 40 THEN i.pos - 40
+                WHEN (i.pos - '0/0'::pg_lsn) % s.blk = 24 THEN i.pos - 24
+                ELSE i.pos END
+      FROM (SELECT pg_catalog.pg_current_wal_insert_lsn() AS pos) i,
+           (SELECT pg_catalog.current_setting('wal_block_size')::numeric AS blk,
+                   pg_catalog.pg_size_bytes(pg_catalog.current_setting('wal_segment_size'))::numeric AS seg) s
+  $fn$;
+
+-- Waits until the bridge of `slot` has applied every legacy transaction committed before now
+-- (the caller holds the legacy tables locked, so none can follow); returns the fence, the end of
+-- the WAL inserted so far (past every commit record, asynchronous ones included), once flushed
+-- (decoders read flushed WAL only).
+--   With a probe (compat.bridge_probe): the probe is peeked up to the fence for commit messages
+--   of the publication past what the bridge has applied (the origin holds the end of each applied
+--   transaction, the commit message's position is that end). None: done, at once. Some, and the
+--   bridge running: it is still applying them; peek again until `wait` runs out. Some, and the
+--   bridge stopped: it will not catch up; refuse.
+--   Without one: a running bridge must report a position at or past the fence (an idle bridge
+--   reports walEnd on its status interval, so this may take a few seconds); a stopped one cannot
+--   be inspected: refuse.
+-- Not a WAL record of its own (pg_logical_emit_message) as the fence: the bridge counts a
+-- delivered non-transactional message as work in progress and reports no progress past it until
+-- the next transaction, which the locked tables forbid.
+-- Raises when that fails (the caller's transaction, locks included, then rolls back).
+CREATE OR REPLACE FUNCTION compat.wait_for_bridge(slot name, probe name, origin text, wait interval)
   RETURNS pg_lsn
   LANGUAGE plpgsql SET search_path = ''
   AS $fn$
 DECLARE
-  fence constant pg_lsn := pg_catalog.pg_current_wal_insert_lsn();
+  fence constant pg_lsn := compat.wal_insert_end();
   deadline constant timestamptz := clock_timestamp() + wait;
-  s record;
-  origin_lsn pg_lsn;
-  applied pg_lsn;
+  p record;
   pub text := 'dualwrite_legacy';
   pending bigint;
 BEGIN
@@ -1184,50 +1272,38 @@ BEGIN
     SELECT b.publication INTO pub FROM dualwrite.bootstrap b WHERE b.slot = wait_for_bridge.slot;
     pub := coalesce(pub, 'dualwrite_legacy');
   END IF;
+  WHILE pg_catalog.pg_current_wal_flush_lsn() < fence LOOP
+    PERFORM pg_catalog.pg_sleep(0.01);
+  END LOOP;
   LOOP
-    SELECT rs.active, rs.active_pid, rs.confirmed_flush_lsn, r.replay_lsn INTO s
-      FROM pg_catalog.pg_replication_slots rs
-      LEFT JOIN pg_catalog.pg_stat_replication r ON r.pid = rs.active_pid
-     WHERE rs.slot_name = wait_for_bridge.slot AND rs.database = current_database();
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'Phase 2 switch refused: no replication slot % in this database, so nothing says the new tables hold every legacy write', slot
-        USING HINT = 'If the bridge was removed only after legacy writes had stopped, run the switch with slot => NULL (switch.sql: -v slot=).',
-              ERRCODE = 'object_not_in_prerequisite_state';
+    p := compat.bridge_position(slot, origin);
+    IF NOT p.slot_exists THEN
+      RAISE EXCEPTION 'Phase 2 switch refused: the bridge''s slot % disappeared during the switch', slot
+        USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    origin_lsn := NULL;
-    IF origin IS NOT NULL THEN
-      BEGIN
-        IF EXISTS (SELECT 1 FROM pg_catalog.pg_replication_origin o WHERE o.roname = origin) THEN
-          origin_lsn := pg_catalog.pg_replication_origin_progress(origin, true);
-        END IF;
-      EXCEPTION WHEN insufficient_privilege THEN
-        origin_lsn := NULL;  -- the slot and the walsender still tell
-      END;
-    END IF;
-    applied := greatest(origin_lsn, s.replay_lsn, s.confirmed_flush_lsn);
-    IF s.active THEN
-      EXIT WHEN applied >= fence;
-    ELSE
-      BEGIN
-        SELECT count(*) INTO pending
-          FROM pg_catalog.pg_logical_slot_peek_binary_changes(slot, fence, NULL,
-                 'proto_version', '1', 'publication_names', pub) c
-         WHERE c.lsn > coalesce(greatest(origin_lsn, s.confirmed_flush_lsn), '0/0'::pg_lsn);
-      EXCEPTION WHEN insufficient_privilege THEN
-        RAISE EXCEPTION 'Phase 2 switch refused: the bridge is stopped and its slot % cannot be inspected here (%)', slot, SQLERRM
-          USING HINT = 'Start the bridge (systemctl start dualwrite) and rerun: the switch then waits for it to catch up.',
+    IF probe IS NOT NULL THEN
+      -- pgoutput: a commit message is 'C'; its position is the transaction's end.
+      SELECT count(*) INTO pending
+        FROM pg_catalog.pg_logical_slot_peek_binary_changes(probe, fence, NULL,
+               'proto_version', '1', 'publication_names', pub) c
+       WHERE pg_catalog.get_byte(c.data, 0) = 67 AND c.lsn > coalesce(p.applied, '0/0'::pg_lsn);
+      EXIT WHEN pending = 0;
+      IF NOT p.active THEN
+        RAISE EXCEPTION 'Phase 2 switch refused: the bridge is stopped and slot % still holds % legacy transaction(s) it has not applied (applied up to %, legacy tables locked at %)', slot, pending, p.applied, fence
+          USING HINT = 'Start the bridge (systemctl start dualwrite), let it catch up (dualwrite status), and rerun. Nothing was changed.',
                 ERRCODE = 'object_not_in_prerequisite_state';
-      END;
-      IF pending = 0 THEN
-        EXIT;
       END IF;
-      RAISE EXCEPTION 'Phase 2 switch refused: the bridge is stopped and slot % still holds % unapplied message(s) of legacy changes (applied up to %, legacy tables locked at %)', slot, pending, applied, fence
-        USING HINT = 'Start the bridge (systemctl start dualwrite), let it catch up (dualwrite status), and rerun.',
-              ERRCODE = 'object_not_in_prerequisite_state';
+    ELSE
+      EXIT WHEN p.active AND p.applied >= fence;
+      IF NOT p.active THEN
+        RAISE EXCEPTION 'Phase 2 switch refused: the bridge is stopped and its slot % cannot be inspected without the REPLICATION attribute', slot
+          USING HINT = 'Start the bridge (systemctl start dualwrite) and rerun: the switch then waits for it to catch up. Nothing was changed.',
+                ERRCODE = 'object_not_in_prerequisite_state';
+      END IF;
     END IF;
     IF clock_timestamp() >= deadline THEN
-      RAISE EXCEPTION 'Phase 2 switch refused: the bridge has applied up to %, but the legacy tables were written up to % (waited %)', applied, fence, wait
-        USING HINT = 'Check `dualwrite status` (lag, errors) and rerun; nothing was changed.',
+      RAISE EXCEPTION 'Phase 2 switch refused: the bridge has applied up to %, but the legacy tables were written up to % (waited %)', p.applied, fence, wait
+        USING HINT = 'Check `dualwrite status` (lag, errors), let it catch up, and rerun. Nothing was changed.',
               ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     PERFORM pg_catalog.pg_sleep(0.1);
@@ -1241,7 +1317,7 @@ $fn$;
 -- ---------------------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION compat.switch(slot name DEFAULT 'dualwrite', origin text DEFAULT 'dualwrite',
-                                         wait interval DEFAULT '60 seconds',
+                                         wait interval DEFAULT '10 seconds',
                                          lock_wait interval DEFAULT '5 seconds')
   RETURNS text
   LANGUAGE plpgsql SET search_path = ''
@@ -1251,6 +1327,7 @@ DECLARE
   fence pg_lsn;
   letters bigint;
   g record;
+  probe name;
   idx regclass := to_regclass('public.activity_feedback_compat_interaction_id');
 BEGIN
   IF compat.switched() THEN
@@ -1276,6 +1353,12 @@ BEGIN
       USING ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
 
+  -- Before anything is locked or written: a temporary copy of the bridge's slot to look ahead of
+  -- it with (compat.bridge_probe).
+  IF slot IS NOT NULL THEN
+    probe := compat.bridge_probe(slot, origin);
+  END IF;
+
   -- 1. No legacy write can commit from here on. lock_timeout: fail fast rather than queue every
   -- client behind a long transaction.
   PERFORM pg_catalog.set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
@@ -1292,9 +1375,12 @@ BEGIN
 
   -- 2. Everything committed before the lock is in the new tables.
   IF slot IS NOT NULL THEN
-    fence := compat.wait_for_bridge(slot, origin, wait);
+    fence := compat.wait_for_bridge(slot, probe, origin, wait);
+    IF probe IS NOT NULL THEN
+      PERFORM pg_catalog.pg_drop_replication_slot(probe);
+    END IF;
   ELSE
-    fence := pg_catalog.pg_current_wal_insert_lsn();
+    fence := compat.wal_insert_end();
   END IF;
 
   -- 3. Nor are changes missing as dead letters.
@@ -1656,7 +1742,9 @@ REVOKE EXECUTE ON FUNCTION compat.switch(name, text, interval, interval),
                            compat.rollback(interval),
                            compat.back_copy(),
                            compat.back_copy_keys(),
-                           compat.wait_for_bridge(name, text, interval)
+                           compat.wait_for_bridge(name, name, text, interval),
+                           compat.bridge_probe(name, text),
+                           compat.bridge_position(name, text)
   FROM PUBLIC;
 
 INSERT INTO dualwrite.schema_migrations (version, name)
