@@ -1215,6 +1215,10 @@ BEGIN
       USING HINT = 'If the bridge was removed only after legacy writes had stopped, run the switch with slot => NULL (switch.sql: -v slot=).',
             ERRCODE = 'object_not_in_prerequisite_state';
   END IF;
+  -- A probe this session left behind (a refused switch whose caller caught the error).
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots r WHERE r.slot_name = probe AND r.temporary) THEN
+    PERFORM pg_catalog.pg_drop_replication_slot(probe);
+  END IF;
   BEGIN
     PERFORM pg_catalog.pg_copy_logical_replication_slot(slot, probe, true);
   EXCEPTION WHEN insufficient_privilege THEN
@@ -1359,39 +1363,52 @@ BEGIN
     probe := compat.bridge_probe(slot, origin);
   END IF;
 
-  -- 1. No legacy write can commit from here on. lock_timeout: fail fast rather than queue every
-  -- client behind a long transaction.
-  PERFORM pg_catalog.set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+  -- Steps 1 to 3 may refuse: the probe must not outlive a refusal (slots are not transactional,
+  -- and a caller that catches the error keeps its session, and with it a temporary slot).
   BEGIN
-    LOCK TABLE public.account_linkages, public.account_metadata, public.user_attributes,
-               public.ai_suggestions, public.activity_feedback, public.offline_likes,
-               public.chatbot_conversations, public.chatbot_messages, public.conversation_context
-      IN ACCESS EXCLUSIVE MODE;
-  EXCEPTION WHEN lock_not_available THEN
-    RAISE EXCEPTION 'Phase 2 switch refused: the legacy tables could not be locked within % (a transaction holds them; see pg_locks)', lock_wait
-      USING HINT = 'Rerun; nothing was changed.', ERRCODE = 'lock_not_available';
+    -- 1. No legacy write can commit from here on. lock_timeout: fail fast rather than queue every
+    -- client behind a long transaction.
+    PERFORM pg_catalog.set_config('lock_timeout', (extract(epoch FROM lock_wait) * 1000)::bigint::text, true);
+    BEGIN
+      LOCK TABLE public.account_linkages, public.account_metadata, public.user_attributes,
+                 public.ai_suggestions, public.activity_feedback, public.offline_likes,
+                 public.chatbot_conversations, public.chatbot_messages, public.conversation_context
+        IN ACCESS EXCLUSIVE MODE;
+    EXCEPTION WHEN lock_not_available THEN
+      RAISE EXCEPTION 'Phase 2 switch refused: the legacy tables could not be locked within % (a transaction holds them; see pg_locks)', lock_wait
+        USING HINT = 'Rerun; nothing was changed.', ERRCODE = 'lock_not_available';
+    END;
+    PERFORM pg_catalog.set_config('lock_timeout', '0', true);
+
+    -- 2. Everything committed before the lock is in the new tables.
+    IF slot IS NOT NULL THEN
+      fence := compat.wait_for_bridge(slot, probe, origin, wait);
+      IF probe IS NOT NULL THEN
+        PERFORM pg_catalog.pg_drop_replication_slot(probe);
+      END IF;
+    ELSE
+      fence := compat.wal_insert_end();
+    END IF;
+
+    -- 3. Nor are changes missing as dead letters.
+    IF to_regclass('dualwrite.dead_letters') IS NOT NULL THEN
+      SELECT count(*) INTO letters FROM dualwrite.dead_letters d WHERE d.resolved_at IS NULL;
+      IF letters > 0 THEN
+        RAISE EXCEPTION 'Phase 2 switch refused: % unresolved dead letter(s): their legacy changes are not in the new tables, so the views would not show them', letters
+          USING HINT = 'dualwrite dead-letters list; retry or resolve them, then rerun.',
+                ERRCODE = 'object_not_in_prerequisite_state';
+      END IF;
+    END IF;
+  EXCEPTION WHEN OTHERS THEN
+    IF probe IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots r WHERE r.slot_name = probe) THEN
+      BEGIN
+        PERFORM pg_catalog.pg_drop_replication_slot(probe);
+      EXCEPTION WHEN OTHERS THEN
+        NULL;  -- temporary: it goes with the session; the refusal is what the caller must see
+      END;
+    END IF;
+    RAISE;
   END;
-  PERFORM pg_catalog.set_config('lock_timeout', '0', true);
-
-  -- 2. Everything committed before the lock is in the new tables.
-  IF slot IS NOT NULL THEN
-    fence := compat.wait_for_bridge(slot, probe, origin, wait);
-    IF probe IS NOT NULL THEN
-      PERFORM pg_catalog.pg_drop_replication_slot(probe);
-    END IF;
-  ELSE
-    fence := compat.wal_insert_end();
-  END IF;
-
-  -- 3. Nor are changes missing as dead letters.
-  IF to_regclass('dualwrite.dead_letters') IS NOT NULL THEN
-    SELECT count(*) INTO letters FROM dualwrite.dead_letters d WHERE d.resolved_at IS NULL;
-    IF letters > 0 THEN
-      RAISE EXCEPTION 'Phase 2 switch refused: % unresolved dead letter(s): their legacy changes are not in the new tables, so the views would not show them', letters
-        USING HINT = 'dualwrite dead-letters list; retry or resolve them, then rerun.',
-              ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-  END IF;
 
   -- 4. Names: tables out, views in; the views get the tables' grants.
   FOREACH t IN ARRAY compat.legacy_tables() LOOP

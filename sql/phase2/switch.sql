@@ -4,13 +4,15 @@
 -- --dir sql/phase2`, with the bridge running and caught up:
 --
 --   psql -X -v ON_ERROR_STOP=1 "CONNINFO" -f sql/phase2/switch.sql \
---        [-v slot=dualwrite] [-v origin=dualwrite] [-v wait=60s] [-v lock_wait=5s]
+--        [-v slot=dualwrite] [-v origin=dualwrite] [-v wait=10s] [-v lock_wait=5s]
 --
 --   slot, origin  the bridge's ([source] slot / origin of dualwrite.toml); the switch waits until
 --                 the bridge has applied every legacy write committed before it locked the
 --                 tables. `-v slot=` (empty): no bridge to wait for (only when legacy writes
 --                 stopped before the bridge was removed).
---   wait          how long to wait for the bridge, holding the legacy tables locked.
+--   wait          how long to wait for the bridge, holding the legacy tables locked (every
+--                 legacy client waits meanwhile): the lag gate comes first, this only absorbs
+--                 the last moments of lag.
 --   lock_wait     how long to wait for the locks (a long transaction on a legacy table makes
 --                 the switch fail cleanly rather than stall every client; rerun it).
 -- On any refusal nothing has changed. Re-running after a success does nothing.
@@ -25,7 +27,7 @@
 \endif
 \if :{?wait}
 \else
-  \set wait 60s
+  \set wait 10s
 \endif
 \if :{?lock_wait}
 \else

@@ -10,7 +10,7 @@
 --     legacy tables are frozen; rows the application creates get a legacy id.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-SELECT plan(98);
+SELECT plan(100);
 
 SELECT current_database() AS db \gset
 -- What production grants on the legacy tables (the fixture grants nothing): the switch must
@@ -108,9 +108,11 @@ SELECT pg_create_logical_replication_slot(:'db' || '_slot', 'pgoutput') IS NOT N
 INSERT INTO auth.users (id) VALUES ('00000000-0000-4000-8000-00000000f001');
 INSERT INTO public.offline_likes (user_id, activity_slug) VALUES ('00000000-0000-4000-8000-00000000f001', 'pending-change');
 SELECT throws_like(format($$ SELECT compat.switch(slot => %L, origin => %L, wait => '1s') $$, :'db' || '_slot', :'db' || '_origin'),
-                   'Phase 2 switch refused: the bridge is stopped and slot % still holds % unapplied message(s) of legacy changes%',
+                   'Phase 2 switch refused: the bridge is stopped and slot % still holds % legacy transaction(s) it has not applied%',
                    'while the stopped bridge has legacy changes to apply');
 SELECT ok(NOT compat.switched() AND to_regclass('legacy.offline_likes') IS NULL, 'a refused switch changes nothing');
+SELECT is((SELECT count(*)::int FROM pg_replication_slots WHERE slot_name LIKE :'db' || '\_slot\_switch\_%'), 0,
+          'nor leaves its probe slot behind, though this session caught the error');
 
 -- The bridge has applied everything (its origin is past it): now only the dead letter stops it.
 SELECT pg_replication_origin_create(:'db' || '_origin') IS NOT NULL AS origin_created \gset
@@ -124,6 +126,8 @@ UPDATE dualwrite.dead_letters SET resolved_at = now();
 
 SELECT lives_ok(format($$ SELECT compat.switch(slot => %L, origin => %L, wait => '1s') $$, :'db' || '_slot', :'db' || '_origin'),
                 'the switch goes through once the bridge has applied everything and no letter is open');
+SELECT is((SELECT array_agg(slot_name::text) FROM pg_replication_slots WHERE database = current_database()), ARRAY[:'db' || '_slot'],
+          'the switch dropped its probe; the bridge''s slot is untouched');
 SELECT pg_drop_replication_slot(:'db' || '_slot') AS slot_dropped \gset
 SELECT pg_replication_origin_drop(:'db' || '_origin') AS origin_dropped \gset
 
