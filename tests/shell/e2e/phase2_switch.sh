@@ -65,12 +65,18 @@ export DUALWRITE_SOURCE_ORIGIN=${db}_origin
 export DUALWRITE_METRICS_LISTEN=""
 "$bin" run >>"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-for _ in $(seq 1 100); do
-  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${db}_slot' AND active")" = 1 ] && break
+# Streaming: the slot is created on one replication connection and streamed on another, so wait
+# for the walsender that streams it.
+streaming=0
+for _ in $(seq 1 300); do
+  if [ "$(sql -c "SELECT count(*) FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid
+                  WHERE s.slot_name = '${db}_slot' AND r.state = 'streaming'")" = 1 ]; then
+    streaming=1
+    break
+  fi
   sleep 0.1
 done
-[ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '${db}_slot' AND active")" = 1 ] \
-  || fail "the daemon did not start streaming"
+[ "$streaming" = 1 ] || fail "the daemon did not start streaming"
 
 # Users, links and catalog; every user linked, so that nothing is dead-lettered.
 sql -f "$root/bench/workload/setup.sql" >/dev/null
