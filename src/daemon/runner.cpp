@@ -317,7 +317,16 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           outcome = Outcome::fatal;
           break;
         }
-        if (*result == apply::Consumer::Event::committed) {
+        if (*result != apply::Consumer::Event::committed) {
+          // A frame outside any transaction (a non-transactional logical message) carries
+          // nothing to apply: finished as soon as no batch is open, or the tracker would count
+          // it outstanding and hold the slot (and the reported positions) until the next commit.
+          if (consumer.between_transactions() && !applier.in_transaction()) {
+            tracker.mark_consumed(frame.seq);
+          }
+          continue;
+        }
+        {
           last_commit_seq = frame.seq;
           if (!applier.in_transaction()) {
             // Skipped (already applied) or empty: nothing to commit, but it is finished.

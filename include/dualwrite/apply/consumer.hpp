@@ -44,6 +44,9 @@ class Consumer {
   void reset();
 
   bool in_transaction() const { return in_txn_; }
+  // Neither inside a transaction nor holding a streamed one that has not committed: what was
+  // fed so far leaves nothing to finish (e.g. a non-transactional logical message).
+  bool between_transactions() const { return !in_txn_ && spools_.empty(); }
   // End LSN of the last source transaction that ended (applied or skipped).
   Lsn last_end_lsn() const { return last_end_; }
   // The commit time of the last transaction that ended, microseconds since 2000-01-01.
