@@ -15,6 +15,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/config/dualwrite.toml
         DESTINATION /etc/dualwrite PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
         COMPONENT dualwrite)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sql/ DESTINATION share/dualwrite/sql COMPONENT dualwrite)
+# The cutover runbook, which the alert rules link to, beside the README.
+install(FILES ${PROJECT_SOURCE_DIR}/docs/cutover.md ${PROJECT_SOURCE_DIR}/README.md
+        DESTINATION share/doc/dualwrite COMPONENT dualwrite)
 install(FILES ${PROJECT_SOURCE_DIR}/dashboards/dualwrite.json
               ${PROJECT_SOURCE_DIR}/dashboards/alerts.yml
               ${PROJECT_SOURCE_DIR}/dashboards/alerts_test.yml

@@ -27,7 +27,10 @@ dpkg-deb -c "$deb" | awk '{print $6}' >"$work/files"
 fail=0
 for f in ./usr/bin/dualwrite ./lib/systemd/system/dualwrite.service ./etc/dualwrite/dualwrite.toml \
          ./usr/share/dualwrite/dashboards/dualwrite.json ./usr/share/dualwrite/dashboards/alerts.yml \
-         ./usr/share/dualwrite/dashboards/alerts_test.yml ./usr/share/dualwrite/sql/README.md; do
+         ./usr/share/dualwrite/dashboards/alerts_test.yml ./usr/share/dualwrite/sql/README.md \
+         ./usr/share/dualwrite/sql/phase2/switch.sql ./usr/share/dualwrite/sql/phase2/rollback.sql \
+         ./usr/share/dualwrite/sql/phase3/20261125900000_phase3_cleanup.sql \
+         ./usr/share/doc/dualwrite/cutover.md; do
   grep -qxF "$f" "$work/files" || { echo "missing from the package: $f"; fail=1; }
 done
 grep -q '^./usr/share/dualwrite/sql/migrations/.*\.sql$' "$work/files" || {
