@@ -87,29 +87,11 @@ Result<SlotState> SlotPoller::poll_once() {
 }
 
 void SlotPoller::start() {
-  if (thread_.joinable()) return;
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = false;
-  }
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      lock.unlock();
-      (void)poll_once();
-      lock.lock();
-      cv_.wait_for(lock, config_.interval, [this] { return stopping_; });
-    }
-  });
+  periodic_.start(config_.interval, [this] { (void)poll_once(); });
 }
 
 void SlotPoller::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  periodic_.stop();
 }
 
 }  // namespace dualwrite::ops

@@ -1,5 +1,7 @@
 #include "dualwrite/verify/verify.hpp"
 
+#include "dualwrite/decode/json.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -581,35 +583,9 @@ void diff_sorted(const std::vector<KeyedRow>& expected, const std::vector<KeyedR
 }
 
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  decode::append_json_string(s, out);  // quoted, escaped, invalid UTF-8 replaced
+  return out;
 }
 
 std::string table_json(const TableResult& t, bool with_listed) {

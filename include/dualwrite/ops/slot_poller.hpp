@@ -15,15 +15,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/ops/metrics.hpp"
+#include "dualwrite/ops/periodic.hpp"
 
 namespace dualwrite::ops {
 
@@ -57,10 +55,7 @@ class SlotPoller {
   SlotPollerConfig config_;
   Metrics& metrics_;
   apply::Connection conn_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Periodic periodic_;  // last: stopped before the connection goes
 };
 
 }  // namespace dualwrite::ops

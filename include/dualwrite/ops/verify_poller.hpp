@@ -12,16 +12,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/ops/metrics.hpp"
+#include "dualwrite/ops/periodic.hpp"
 
 namespace dualwrite::ops {
 
@@ -47,10 +45,7 @@ class VerifyPoller {
   VerifyPollerConfig config_;
   Metrics& metrics_;
   apply::Connection conn_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  Periodic periodic_;  // last: stopped before the connection goes
 };
 
 }  // namespace dualwrite::ops
