@@ -20,24 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string password_of(const std::string& file) {
-  return file.empty() ? std::string() : config::read_password_file(file);
-}
-
-// The source conninfo with a password from password_file appended as a quoted parameter
-// (libpq parses a later keyword over an earlier one); never logged.
-std::string with_password(const std::string& conninfo, const std::string& password) {
-  if (password.empty()) return conninfo;
-  std::string quoted = "'";
-  for (char c : password) {
-    if (c == '\'' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  quoted += "'";
-  return conninfo + " password=" + quoted;
-}
-
-
 // The slot's confirmed_flush_lsn, so that a restart keeps the replay window's history in the
 // slot (see ProgressTracker); invalid when it cannot be read (then the origin alone is used).
 Lsn slot_confirmed_flush(const std::string& source, const std::string& slot) {
@@ -86,7 +68,7 @@ Status check_bootstrap_finished(const config::Config& config) {
 Status ensure_replication_setup(const config::Config& config) {
   if (auto s = check_bootstrap_finished(config); !s) return s;
   const std::string source =
-      with_password(config.source.conninfo, password_of(config.source.password_file));
+      admin::source_conninfo(config);
   try {
     auto conn = apply::Connection::open(source);
     bool found = false;
@@ -117,10 +99,7 @@ Status ensure_replication_setup(const config::Config& config) {
   spdlog::info("created replication slot {} at {}", created->slot_name,
                created->consistent_point.to_string());
   try {
-    auto target = apply::Connection::open(
-        config.effective_target_conninfo(),
-        password_of(config.target.conninfo.empty() ? config.source.password_file
-                                                   : config.target.password_file));
+    auto target = admin::connect_target(config);
     const char* origin = config.source.origin.c_str();
     const std::string point = created->consistent_point.to_string();
     bool found = false;
@@ -159,13 +138,12 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
   }
   apply::ApplyOptions options;
   options.conninfo = config.effective_target_conninfo();
-  options.password = password_of(config.target.conninfo.empty() ? config.source.password_file
-                                                                : config.target.password_file);
+  options.password = admin::target_password(config);
   options.origin = config.source.origin;
   apply::Applier applier(options, stats);
   stream::Backoff target_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
   const std::string source =
-      with_password(config.source.conninfo, password_of(config.source.password_file));
+      admin::source_conninfo(config);
 
   Lsn careful_until;  // careful mode while source commits are at or below this
   bool ready_sent = false;
