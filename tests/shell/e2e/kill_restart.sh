@@ -57,8 +57,10 @@ workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 200 tran
 # The daemon starts on an empty database and creates its slot: everything after is streamed
 # (a populated database is `dualwrite bootstrap`'s job).
 start_daemon
+# A slot being created is listed (and active) while it still waits for its consistent point, and
+# what commits before that point is not streamed: wait for the point (confirmed_flush_lsn).
 for _ in $(seq 1 100); do
-  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dualwrite'")" = 1 ] && break
+  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dualwrite' AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && break
   sleep 0.1
 done
 sql -f "$root/bench/workload/setup.sql" >/dev/null
