@@ -31,14 +31,6 @@ struct Refusal : std::runtime_error {
   ErrorDomain domain;
 };
 
-// The twelve tables the backfill fills, and the merge table; all must be empty on a first start.
-constexpr const char* kTargetTables[] = {
-    "public.accounts",           "public.account_user_links",     "public.account_profiles",
-    "public.account_settings",   "public.interaction_sources",    "public.activity_interactions",
-    "public.recommendation_runs", "public.recommendation_items",  "public.offline_interactions",
-    "public.chat_sessions",      "public.chat_messages",          "public.chat_summaries",
-    "dualwrite.merged_interactions"};
-
 // Likes and bookmarks are unique per (account, slug, type): the earliest (created_at, id) stays
 // in activity_interactions, the others wait in dualwrite.merged_interactions — what
 // dualwrite.put_unique_interaction() does row by row for the stream, here set-based per chunk
@@ -98,7 +90,8 @@ std::uint64_t copy_rows(Connection& reader, const std::string& select_sql, Conne
                         const std::string& target) {
   expect(writer, PQexec(writer.get(), ("COPY " + target + " FROM STDIN (FORMAT binary)").c_str()),
          PGRES_COPY_IN, "COPY into the target");
-  PGresult* out = PQexec(reader.get(), ("COPY (" + select_sql + ") TO STDOUT (FORMAT binary)").c_str());
+  PGresult* out =
+      PQexec(reader.get(), ("COPY (" + select_sql + ") TO STDOUT (FORMAT binary)").c_str());
   if (PQresultStatus(out) != PGRES_COPY_OUT) {
     PQputCopyEnd(writer.get(), "the reader failed");
     drain(writer);
@@ -150,8 +143,8 @@ std::uint64_t copy_rows_tolerant(Connection& reader, const std::string& select_s
   writer.exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + target +
               ") ON COMMIT DELETE ROWS");
   copy_rows(reader, select_sql, writer, stage);
-  auto r = writer.query("INSERT INTO " + target + " SELECT * FROM " + stage +
-                        " ON CONFLICT DO NOTHING");
+  auto r =
+      writer.query("INSERT INTO " + target + " SELECT * FROM " + stage + " ON CONFLICT DO NOTHING");
   writer.exec("DELETE FROM " + stage);
   return std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
 }
@@ -198,8 +191,8 @@ class Bootstrap {
   const config::Config& config_;
   const BootstrapOptions& options_;
   Connection source_;
-  Connection target_;  // the writer
-  Connection reader_;  // reads in the snapshot
+  Connection target_;                                         // the writer
+  Connection reader_;                                         // reads in the snapshot
   std::optional<stream::ReplicationConnection> replication_;  // keeps the snapshot alive
   Lsn consistent_point_;
   Lsn snapshot_lsn_;
@@ -239,8 +232,9 @@ std::uint64_t Bootstrap::estimate_rows(const Step& step) {
   if (step.rows_per_source_row <= 0.0) return 0;
   const std::string table = "public." + step.source_table;
   double rows = std::strtod(
-      reader_.scalar("SELECT greatest(reltuples, 0)::text FROM pg_class WHERE oid = $1::regclass",
-                     {table.c_str()})
+      reader_
+          .scalar("SELECT greatest(reltuples, 0)::text FROM pg_class WHERE oid = $1::regclass",
+                  {table.c_str()})
           .c_str(),
       nullptr);
   if (rows <= 0.0) {  // never analysed: count, in the snapshot
@@ -261,8 +255,9 @@ void Bootstrap::plan() {
     if (step.key == KeyKind::uuid) {
       ranges = uuid_chunks(chunk_count(estimate_rows(step), options_.chunk_rows));
     } else if (step.key == KeyKind::bigint) {
-      auto r = reader_.query("SELECT coalesce(min(id), 0)::text, coalesce(max(id), 0)::text FROM public." +
-                             step.source_table);
+      auto r = reader_.query(
+          "SELECT coalesce(min(id), 0)::text, coalesce(max(id), 0)::text FROM public." +
+          step.source_table);
       ranges = bigint_chunks(std::stoll(PQgetvalue(r.get(), 0, 0)),
                              std::stoll(PQgetvalue(r.get(), 0, 1)), options_.chunk_rows);
     } else {
@@ -332,9 +327,9 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk, 
       }
       // Resumed: earlier chunks were read in another snapshot, whose kept likes may differ;
       // merge against what the table holds, as the stream does.
-      rows = copy(with_range(step.reader, range) +
-                      " AND f.interaction_type NOT IN ('like', 'bookmark')",
-                  step.target);
+      rows = copy(
+          with_range(step.reader, range) + " AND f.interaction_type NOT IN ('like', 'bookmark')",
+          step.target);
       rows += copy_rows(
           reader_,
           with_range(step.reader, range) + " AND f.interaction_type IN ('like', 'bookmark')",
@@ -432,7 +427,8 @@ void Bootstrap::execute() {
       "SELECT step, chunk, ordinal, lo, hi, "
       "  (SELECT coalesce(sum(d.rows_written), 0) FROM dualwrite.bootstrap_chunks d "
       "    WHERE d.slot = c.slot AND d.step = c.step AND d.done_at IS NOT NULL)::text, "
-      "  (SELECT count(*) FROM dualwrite.bootstrap_chunks a WHERE a.slot = c.slot AND a.step = c.step)::text, "
+      "  (SELECT count(*) FROM dualwrite.bootstrap_chunks a WHERE a.slot = c.slot AND a.step = "
+      "c.step)::text, "
       "  done_at IS NOT NULL "
       "FROM dualwrite.bootstrap_chunks c WHERE slot = $1 ORDER BY ordinal, chunk",
       {slot()});
@@ -564,9 +560,13 @@ int Bootstrap::run() {
           snapshot_lsn_.to_string());
     } else {
       std::vector<std::string> busy;
-      for (const char* t : kTargetTables) {
-        target_.scalar(std::string("SELECT 1 FROM ") + t + " LIMIT 1", {}, &found);
-        if (found) busy.emplace_back(t);
+      // The new tables and the merge table must all be empty on a first start.
+      std::vector<std::string> tables;
+      for (const char* t : admin::kTargetTables) tables.push_back(std::string("public.") + t);
+      tables.push_back("dualwrite.merged_interactions");
+      for (const auto& t : tables) {
+        target_.scalar("SELECT 1 FROM " + t + " LIMIT 1", {}, &found);
+        if (found) busy.push_back(t);
       }
       if (!busy.empty()) {
         std::string list;
@@ -615,7 +615,8 @@ int Bootstrap::run() {
       const char* origin = config_.source.origin.c_str();
       target_.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin}, &found);
       if (!found) target_.query("SELECT pg_replication_origin_create($1)", {origin});
-      target_.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)", {origin, point.c_str()});
+      target_.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)",
+                    {origin, point.c_str()});
       target_.query(
           "INSERT INTO dualwrite.bootstrap (slot, publication, origin, consistent_point) "
           "VALUES ($1, $2, $3, $4::pg_lsn)",

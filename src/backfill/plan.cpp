@@ -27,8 +27,7 @@ Step copy_step(std::string table, KeyKind key, std::string source, double per_so
 // the stream would have met them in (their commit order is gone; their timestamps are the
 // closest record of it). It matters: a retried letter is applied in letter order, and a chat
 // message's sequence is 1 + its session's highest when it is applied.
-Step letters_step(const std::string& table, const std::string& excluded,
-                  const std::string& order) {
+Step letters_step(const std::string& table, const std::string& excluded, const std::string& order) {
   Step s;
   s.name = "dead_letters:" + table;
   s.kind = StepKind::letters;
@@ -51,10 +50,10 @@ std::vector<Step> make_steps() {
   out.push_back(copy_step("accounts", KeyKind::uuid, "account_linkages", 1.0, "x.id", "accounts"));
   out.push_back(copy_step("account_user_links", KeyKind::uuid, "account_linkages", 1.0, "x.id",
                           "account_user_links"));
-  out.push_back(copy_step("account_profiles", KeyKind::uuid, "user_attributes", 1.0,
-                          "x.account_id", "account_profiles"));
-  out.push_back(copy_step("account_settings", KeyKind::uuid, "user_attributes", 1.0,
-                          "x.account_id", "account_settings"));
+  out.push_back(copy_step("account_profiles", KeyKind::uuid, "user_attributes", 1.0, "x.account_id",
+                          "account_profiles"));
+  out.push_back(copy_step("account_settings", KeyKind::uuid, "user_attributes", 1.0, "x.account_id",
+                          "account_settings"));
   // One source per suggestion some feedback names; each chunk scans the feedback once.
   out.push_back(copy_step("interaction_sources", KeyKind::uuid, "ai_suggestions", 1.0,
                           "x.source_id", "interaction_sources"));
@@ -76,8 +75,8 @@ std::vector<Step> make_steps() {
                           "recommendation_runs"));
   // Items without outcomes (each chunk of runs reads only its suggestions); the outcomes step
   // below sets them in one pass over the feedback.
-  out.push_back(copy_step("recommendation_items", KeyKind::uuid, "ai_suggestions", 15.0,
-                          "x.run_id", "_items"));
+  out.push_back(copy_step("recommendation_items", KeyKind::uuid, "ai_suggestions", 15.0, "x.run_id",
+                          "_items"));
   {
     Step s;
     s.name = "recommendation_items.outcomes";
@@ -94,16 +93,15 @@ std::vector<Step> make_steps() {
   out.push_back(copy_step("chat_sessions", KeyKind::uuid, "chatbot_conversations", 1.0, "x.id",
                           "chat_sessions"));
   // A session's messages stay in one chunk: their sequence numbers a session as a whole.
-  out.push_back(copy_step("chat_messages", KeyKind::uuid, "chatbot_messages", 1.0,
-                          "x.session_id", "chat_messages"));
+  out.push_back(copy_step("chat_messages", KeyKind::uuid, "chatbot_messages", 1.0, "x.session_id",
+                          "chat_messages"));
   out.back().hash_joins_only = true;
   out.push_back(copy_step("chat_summaries", KeyKind::uuid, "conversation_context", 1.0,
                           "x.session_id", "chat_summaries"));
 
   // Dead letters, in the order the stream would meet the parents before their children.
   out.push_back(letters_step(
-      "account_metadata",
-      "x.status IS NULL OR x.status NOT IN ('active', 'suspended', 'deleted')",
+      "account_metadata", "x.status IS NULL OR x.status NOT IN ('active', 'suspended', 'deleted')",
       "x.updated_at, x.account_id"));
   out.push_back(letters_step("user_attributes",
                              "NOT EXISTS (SELECT 1 FROM dualwrite_expected._user_attributes_valid "

@@ -38,20 +38,9 @@ namespace dualwrite::cli {
 
 namespace {
 
-// The tables the bridge writes (mapping.md), with dualwrite.dead_letters apart: letters are
-// resolved, never deleted, so the role has no DELETE there (migration 20261125001100).
-constexpr const char* written_tables[] = {"accounts",
-                                          "account_user_links",
-                                          "account_profiles",
-                                          "account_settings",
-                                          "interaction_sources",
-                                          "activity_interactions",
-                                          "recommendation_runs",
-                                          "recommendation_items",
-                                          "offline_interactions",
-                                          "chat_sessions",
-                                          "chat_messages",
-                                          "chat_summaries"};
+// The tables the bridge writes, with dualwrite.dead_letters apart: letters are resolved, never
+// deleted, so the role has no DELETE there (migration 20261125001100).
+constexpr const auto& written_tables = admin::kTargetTables;
 
 // The replication-origin functions the daemon calls; PostgreSQL revokes them from PUBLIC.
 constexpr const char* origin_functions[] = {

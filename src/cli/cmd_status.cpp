@@ -274,18 +274,8 @@ int status_command(const Options& o) {
   // Which side failed decides the exit code, so each is connected and read in its own step.
   std::optional<apply::Connection> src;
   std::optional<apply::Connection> tgt;
+  if (const int code = connect_both(cfg, src, tgt); code != 0) return code;
   ErrorDomain side = ErrorDomain::source;
-  try {
-    src = admin::connect_source(cfg);
-    side = ErrorDomain::target;
-    tgt = admin::connect_target(cfg);
-  } catch (const apply::DbError& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(side), admin::one_line(e).c_str());
-    return exit_code(side);
-  } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "dualwrite: config: %s\n", admin::one_line(e).c_str());
-    return exit_code(ErrorDomain::usage);
-  }
   Status s;
   try {
     // read_positions reads both sides; a failure there is attributed by which link broke.

@@ -39,7 +39,7 @@ bool JsonChangeLoader::load_row(LegacyTable table, const char* json, Row& row) {
       }
       // `raw` views point into the parser's buffer, which the next row reuses: keep copies.
       storage_.emplace_back(f.type == simdjson::ondemand::json_type::string ? f.text
-                                                                             : std::string(f.raw));
+                                                                            : std::string(f.raw));
       value = {Value::State::text, storage_.back()};
       break;
     }

@@ -14,6 +14,7 @@
 // Thread-safety: plain functions over connections owned by the caller.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -24,6 +25,21 @@
 #include "dualwrite/core/lsn.hpp"
 
 namespace dualwrite::admin {
+
+// The twelve tables the bridge writes (mapping.md), in schema public, parents before children:
+// what check inspects, bootstrap fills and verify compares.
+inline constexpr std::array<const char*, 12> kTargetTables = {"accounts",
+                                                              "account_user_links",
+                                                              "account_profiles",
+                                                              "account_settings",
+                                                              "interaction_sources",
+                                                              "activity_interactions",
+                                                              "recommendation_runs",
+                                                              "recommendation_items",
+                                                              "offline_interactions",
+                                                              "chat_sessions",
+                                                              "chat_messages",
+                                                              "chat_summaries"};
 
 // The source conninfo with the password of [source] password_file appended as a quoted
 // parameter (for connections that take only a conninfo, like the replication one); never log it.

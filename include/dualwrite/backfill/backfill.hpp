@@ -32,8 +32,8 @@
 namespace dualwrite::backfill {
 
 struct BootstrapOptions {
-  bool reuse_slot = false;             // adopt an existing slot instead of refusing
-  std::uint64_t chunk_rows = 50'000;   // target rows per chunk (estimated)
+  bool reuse_slot = false;            // adopt an existing slot instead of refusing
+  std::uint64_t chunk_rows = 50'000;  // target rows per chunk (estimated)
   std::chrono::milliseconds progress_interval{5'000};
   std::function<void(const std::string&)> print;  // one line of progress or outcome
 };

@@ -29,14 +29,14 @@ enum class StepKind {
 enum class KeyKind { none, uuid, bigint };
 
 struct Step {
-  std::string name;          // the target table, or "<what>:<legacy table>"
+  std::string name;  // the target table, or "<what>:<legacy table>"
   StepKind kind = StepKind::copy;
   KeyKind key = KeyKind::none;
-  std::string source_table;  // the legacy table whose size drives chunking and the ETA
+  std::string source_table;          // the legacy table whose size drives chunking and the ETA
   double rows_per_source_row = 1.0;  // e.g. items per suggestion, for the ETA and chunk sizes
-  std::string key_column;    // the column the chunk predicate restricts (in `reader`)
-  std::string reader;        // a SELECT with "{range}" where the chunk predicate goes
-  std::string target;        // the table COPY writes into (copy and interactions)
+  std::string key_column;            // the column the chunk predicate restricts (in `reader`)
+  std::string reader;                // a SELECT with "{range}" where the chunk predicate goes
+  std::string target;                // the table COPY writes into (copy and interactions)
   // Read with nested loops off: for a view whose filters the planner misestimates by orders of
   // magnitude (jsonb_typeof(...) = 'object' counts as 0.5 %), so that it would probe a hash per
   // row; hash joins cost one pass whatever the estimate.
@@ -68,7 +68,8 @@ std::string with_range(const std::string& reader, const std::string& predicate);
 
 // One progress line: "accounts: 12,000 of ~15,000 rows (80%), 9,500 rows/s, ETA 1 s".
 // `estimated_total` 0: unknown (no percentage or ETA).
-std::string progress_line(const std::string& step, std::uint64_t rows, std::uint64_t estimated_total,
-                          std::chrono::duration<double> elapsed, bool done);
+std::string progress_line(const std::string& step, std::uint64_t rows,
+                          std::uint64_t estimated_total, std::chrono::duration<double> elapsed,
+                          bool done);
 
 }  // namespace dualwrite::backfill

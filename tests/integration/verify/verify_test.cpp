@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/config/config.hpp"
 #include "dualwrite/ops/metrics.hpp"
 #include "dualwrite/ops/verify_poller.hpp"
@@ -35,18 +36,7 @@ using dualwrite::testing::TestDatabase;
 namespace verify = dualwrite::verify;
 using std::chrono::milliseconds;
 
-constexpr const char* kTables[] = {"accounts",
-                                   "account_user_links",
-                                   "account_profiles",
-                                   "account_settings",
-                                   "interaction_sources",
-                                   "activity_interactions",
-                                   "recommendation_runs",
-                                   "recommendation_items",
-                                   "offline_interactions",
-                                   "chat_sessions",
-                                   "chat_messages",
-                                   "chat_summaries"};
+constexpr const auto& kTables = dualwrite::admin::kTargetTables;
 
 // The synthetic legacy corpus (deterministic: the same rows in every database).
 void load_legacy(TestDatabase& db) {

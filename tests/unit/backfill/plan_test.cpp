@@ -73,9 +73,9 @@ TEST(Steps, FillParentsBeforeChildrenAndEveryTargetTableOnce) {
     EXPECT_NE(it, names.end()) << n;
     return it - names.begin();
   };
-  for (const char* child : {"account_user_links", "account_profiles", "account_settings",
-                            "activity_interactions", "recommendation_runs",
-                            "offline_interactions", "chat_sessions"}) {
+  for (const char* child :
+       {"account_user_links", "account_profiles", "account_settings", "activity_interactions",
+        "recommendation_runs", "offline_interactions", "chat_sessions"}) {
     EXPECT_LT(at("accounts"), at(child)) << child;
   }
   EXPECT_LT(at("interaction_sources"), at("activity_interactions"));
