@@ -28,7 +28,7 @@ export DUALWRITE_METRICS_LISTEN="" DUALWRITE_PROGRESS_STATUS_INTERVAL=500ms
 "$bin" run >"$log" 2>&1 &
 daemon_pid=$!
 for _ in $(seq 1 100); do
-  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$db' AND active AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && break
+  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$db' AND s.confirmed_flush_lsn IS NOT NULL AND r.state IN ('catchup', 'streaming')")" = 1 ] && break
   sleep 0.1
 done
 

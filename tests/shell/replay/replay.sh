@@ -71,7 +71,7 @@ start_daemon() {
   "$bin" run >>"$tmp/daemon.log" 2>&1 &
   daemon_pid=$!
   for _ in $(seq 1 100); do
-    [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$db' AND active AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && return 0
+    [ "$(sql -c "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$db' AND s.confirmed_flush_lsn IS NOT NULL AND r.state IN ('catchup', 'streaming')")" = 1 ] && return 0
     sleep 0.1
   done
   echo "the daemon did not start:"; tail -20 "$tmp/daemon.log"; exit 1

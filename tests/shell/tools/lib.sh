@@ -64,12 +64,13 @@ expect() {
   fi
 }
 
-# start_daemon: `dualwrite run` in the background, until it holds its slot.
+# start_daemon: `dualwrite run` in the background, until it streams from its slot. Being `active`
+# is not enough: the walsender that creates the slot holds it too, until the stream starts.
 start_daemon() {
   "$bin" run >>"$tmp/daemon.log" 2>&1 &
   daemon_pid=$!
   for _ in $(seq 1 100); do
-    [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '$DUALWRITE_SOURCE_SLOT' AND active AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && return 0
+    [ "$(sql -c "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$DUALWRITE_SOURCE_SLOT' AND s.confirmed_flush_lsn IS NOT NULL AND r.state IN ('catchup', 'streaming')")" = 1 ] && return 0
     sleep 0.1
   done
   echo "the daemon did not take its slot; its log:"; cat "$tmp/daemon.log"
