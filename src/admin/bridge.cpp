@@ -33,8 +33,12 @@ std::string target_conninfo(const config::Config& config) {
   return config.effective_target_conninfo();
 }
 
+std::string source_password(const config::Config& config) {
+  return password_of(config.source.password_file);
+}
+
 apply::Connection connect_source(const config::Config& config) {
-  return apply::Connection::open(config.source.conninfo, password_of(config.source.password_file));
+  return apply::Connection::open(config.source.conninfo, source_password(config));
 }
 
 std::string target_password(const config::Config& config) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common.hpp"
+#include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/applier.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
@@ -27,10 +28,18 @@ struct Options {
   bool json = false;
 };
 
-std::string target_password(const config::Config& c) {
-  const auto& file = c.target.conninfo.empty() ? c.source.password_file : c.target.password_file;
-  return file.empty() ? std::string() : config::read_password_file(file);
-}
+// A dead letter id as `list` prints it. CLI11's PositiveNumber would answer "abc" with the range
+// of a double.
+const CLI::Validator kLetterId(
+    [](std::string& text) -> std::string {
+      const bool digits = !text.empty() && text.size() <= 18 &&
+                          text.find_first_not_of("0123456789") == std::string::npos;
+      if (digits && text.find_first_not_of('0') != std::string::npos) return {};
+      return "a dead letter id is a positive whole number, as `dualwrite dead-letters list` "
+             "shows; got '" +
+             text + "'";
+    },
+    "ID");
 
 int with_target(const Options& o,
                 const std::function<int(const config::Config&, apply::Connection&)>& body) {
@@ -44,12 +53,14 @@ int with_target(const Options& o,
     return exit_code(ErrorDomain::usage);
   }
   try {
-    auto conn = apply::Connection::open(loaded->config.effective_target_conninfo(),
-                                        target_password(loaded->config));
+    auto conn = admin::connect_target(loaded->config);
     return body(loaded->config, conn);
   } catch (const apply::DbError& e) {
     std::fprintf(stderr, "dualwrite: target: %s\n", e.what());
     return exit_code(ErrorDomain::target);
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "dualwrite: %s\n", e.what());
+    return exit_code(ErrorDomain::usage);
   }
 }
 
@@ -117,7 +128,7 @@ int retry(const Options& o) {
     apply::ApplyStats stats;
     apply::ApplyOptions options;
     options.conninfo = c.effective_target_conninfo();
-    options.password = target_password(c);
+    options.password = admin::target_password(c);
     apply::Applier applier(options, stats);
     applier.connect();
     const std::string id = std::to_string(o.id);
@@ -172,21 +183,21 @@ Command make_dead_letters_command() {
         l->add_option("--reason", o->reason, "Only this reason");
         l->add_option("--table", o->table, "Only this legacy table");
         l->add_flag("--all", o->all, "Include resolved letters");
-        l->add_option("--limit", o->limit, "At most this many")->check(CLI::PositiveNumber);
+        l->add_option("--limit", o->limit, "At most this many")->check(CLI::Range(1, 1'000'000));
         l->add_flag("--json", o->json, "One JSON object per line");
         l->callback([o, action] { *action = [o] { return list(*o); }; });
         auto* s = app.add_subcommand("show", "Show one dead letter whole");
         add_config(s);
-        s->add_option("id", o->id, "Dead letter id")->required()->check(CLI::PositiveNumber);
+        s->add_option("id", o->id, "Dead letter id")->required()->check(kLetterId);
         s->callback([o, action] { *action = [o] { return show(*o); }; });
         auto* r = app.add_subcommand("retry", "Apply dead letters again (after a fix)");
         add_config(r);
-        r->add_option("id", o->id, "Dead letter id")->check(CLI::PositiveNumber);
+        r->add_option("id", o->id, "Dead letter id")->check(kLetterId);
         r->add_option("--reason", o->reason, "Every unresolved letter of this reason");
         r->callback([o, action] { *action = [o] { return retry(*o); }; });
         auto* v = app.add_subcommand("resolve", "Mark one resolved without applying it");
         add_config(v);
-        v->add_option("id", o->id, "Dead letter id")->required()->check(CLI::PositiveNumber);
+        v->add_option("id", o->id, "Dead letter id")->required()->check(kLetterId);
         v->callback([o, action] { *action = [o] { return resolve(*o); }; });
         return [action] { return (*action)(); };
       }};

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common.hpp"
+#include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/daemon/runner.hpp"
@@ -65,12 +66,8 @@ int run_command(const ConfigOption& option) {
   std::string source_password;
   std::string target_password;
   try {
-    if (!cfg.source.password_file.empty()) {
-      source_password = config::read_password_file(cfg.source.password_file);
-    }
-    const auto& target_file =
-        cfg.target.conninfo.empty() ? cfg.source.password_file : cfg.target.password_file;
-    if (!target_file.empty()) target_password = config::read_password_file(target_file);
+    source_password = admin::source_password(cfg);
+    target_password = admin::target_password(cfg);
   } catch (const config::ConfigError& e) {
     spdlog::critical("{}", e.what());
     return exit_code(ErrorDomain::usage);

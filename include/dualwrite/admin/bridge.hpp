@@ -47,6 +47,9 @@ std::string source_conninfo(const config::Config& config);
 // The target's conninfo and password ([target], or the source's when [target] conninfo is empty).
 std::string target_conninfo(const config::Config& config);
 
+// The password of [source] password_file; empty when none is configured. Throws
+// config::ConfigError.
+std::string source_password(const config::Config& config);
 // The password of the target's password file ([target], or [source] when the target is the
 // source database); empty when none is configured. Throws config::ConfigError.
 std::string target_password(const config::Config& config);

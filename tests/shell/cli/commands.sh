@@ -8,6 +8,8 @@ set -euo pipefail
 bin=${1:?usage: commands.sh BUILD_DIR}/dualwrite
 : "${DUALWRITE_TEST_CONNINFO:?run through scripts/test (DUALWRITE_TEST_CONNINFO is not set)}"
 failures=0
+passed=0
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
 check() {  # check NAME EXPECTED_STATUS EXPECTED_STDERR_REGEX -- COMMAND...
   local name=$1 want=$2 pattern=$3; shift 4
   local err status=0
@@ -16,7 +18,7 @@ check() {  # check NAME EXPECTED_STATUS EXPECTED_STDERR_REGEX -- COMMAND...
     echo "FAIL $name: status $status (want $want), stderr: $err"
     failures=$((failures + 1))
   else
-    echo "ok   $name"
+    ok "$name"
   fi
 }
 
@@ -28,7 +30,7 @@ cleanup() { psql -X -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/
 trap cleanup EXIT
 psql -X -q -v ON_ERROR_STOP=1 "$admin" -c "CREATE DATABASE $db TEMPLATE dualwrite_template" >/dev/null
 
-check "unknown command" 2 "dualwrite: .*(see: dualwrite --help)" -- "$bin" frobnicate
+check "unknown command" 2 "^dualwrite: unknown command 'frobnicate'; the commands are check, bootstrap, run, .*decode" -- "$bin" frobnicate
 check "missing config file" 2 "cannot read config file /nonexistent.toml" -- "$bin" run --config /nonexistent.toml
 printf '[source]\nslot = "Bad Slot"\n[apply]\nbatch_max_changes = 0\n' >"$tmp/bad.toml"
 check "bad config values" 2 "\[source\] slot must be" -- "$bin" run --config "$tmp/bad.toml"
@@ -36,6 +38,13 @@ printf '[source]\nconninfo = "host=x password=secret"\n' >"$tmp/pw.toml"
 check "password in the file" 2 "contains a password" -- "$bin" run --config "$tmp/pw.toml"
 check "bad reason" 2 "--reason must be one of" -- env DUALWRITE_SOURCE_CONNINFO="$conn" "$bin" dead-letters list --reason nope
 check "unreachable target" 5 "target: cannot connect" -- env DUALWRITE_SOURCE_CONNINFO="host=/nonexistent dbname=x" "$bin" dead-letters list
+check "a letter id that is not a number" 2 "a dead letter id is a positive whole number.*got 'abc'" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$conn" "$bin" dead-letters retry abc
+check "letter id 0" 2 "got '0'" -- env DUALWRITE_SOURCE_CONNINFO="$conn" "$bin" dead-letters show 0
+check "--limit 0" 2 "--limit: Value 0 not in range 1 to 1000000" -- "$bin" dead-letters list --limit 0
+check "--config before the command" 2 "cannot read config file /nonexistent.toml" -- "$bin" --config /nonexistent.toml status
+check "--config= before dead-letters" 2 "cannot read config file /nonexistent.toml" \
+  -- "$bin" --config=/nonexistent.toml dead-letters list
 check "show a missing letter" 2 "no dead letter 999" -- env DUALWRITE_SOURCE_CONNINFO="$conn" "$bin" dead-letters show 999
 
 # Dead letters: an unlinked user's feedback, retried before and after the user is linked.
@@ -50,25 +59,30 @@ SQL
 export DUALWRITE_SOURCE_CONNINFO=$conn
 out=$("$bin" dead-letters list)
 grep -q "unlinked_user" <<<"$out" && grep -q "(2 shown; 2 unresolved in all)" <<<"$out" \
-  && echo "ok   list" || { echo "FAIL list: $out"; failures=$((failures + 1)); }
-"$bin" dead-letters show 1 | grep -q '"feedback_type": "like"' && echo "ok   show" \
+  && ok "list" || { echo "FAIL list: $out"; failures=$((failures + 1)); }
+"$bin" dead-letters show 1 | grep -q '"feedback_type": "like"' && ok "show" \
   || { echo "FAIL show"; failures=$((failures + 1)); }
 status=0; "$bin" dead-letters retry 1 >"$tmp/retry1" || status=$?
-[ "$status" = 1 ] && grep -q "1 still failing" "$tmp/retry1" && echo "ok   retry while still unlinked" \
+[ "$status" = 1 ] && grep -q "1 still failing" "$tmp/retry1" && ok "retry while still unlinked" \
   || { echo "FAIL retry unlinked: $status $(cat "$tmp/retry1")"; failures=$((failures + 1)); }
 psql -X -q "$conn" -c "INSERT INTO public.accounts (id) VALUES ('b0000000-0000-4000-8000-00000000000c');
   INSERT INTO public.account_user_links (account_id, supabase_user_id, is_primary) VALUES ('b0000000-0000-4000-8000-00000000000c', 'a0000000-0000-4000-8000-00000000000c', true)"
-"$bin" dead-letters retry --reason unlinked_user | grep -q "1 resolved, 0 still failing" && echo "ok   retry after the fix" \
+"$bin" dead-letters retry --reason unlinked_user | grep -q "1 resolved, 0 still failing" && ok "retry after the fix" \
   || { echo "FAIL retry after the fix"; failures=$((failures + 1)); }
 [ "$(psql -X -qtA "$conn" -c "SELECT count(*) FROM activity_interactions WHERE account_id = 'b0000000-0000-4000-8000-00000000000c'")" = 1 ] \
-  && echo "ok   retried letter applied" || { echo "FAIL retried letter not applied"; failures=$((failures + 1)); }
+  && ok "retried letter applied" || { echo "FAIL retried letter not applied"; failures=$((failures + 1)); }
 [ "$(psql -X -qtA "$conn" -c "SELECT attempts || ' ' || (resolved_at IS NOT NULL) FROM dualwrite.dead_letters WHERE id = 1")" = "2 true" ] \
-  && echo "ok   resolved, not deleted, attempts counted" || { echo "FAIL letter bookkeeping"; failures=$((failures + 1)); }
-"$bin" dead-letters resolve 2 | grep -q "2 resolved (not applied)" && echo "ok   resolve" \
+  && ok "resolved, not deleted, attempts counted" || { echo "FAIL letter bookkeeping"; failures=$((failures + 1)); }
+"$bin" dead-letters resolve 2 | grep -q "2 resolved (not applied)" && ok "resolve" \
   || { echo "FAIL resolve"; failures=$((failures + 1)); }
 check "resolve twice" 2 "already resolved" -- "$bin" dead-letters resolve 2
 "$bin" dead-letters list --all --json | python3 -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; assert len(rows) == 2 and all(r["resolved"] for r in rows)' \
-  && echo "ok   list --all --json" || { echo "FAIL list --json"; failures=$((failures + 1)); }
+  && ok "list --all --json" || { echo "FAIL list --json"; failures=$((failures + 1)); }
 
-echo "$(( 17 - failures )) passed, $failures failed"
+# A leading --config is read: this one names the test database, the environment does not.
+printf '[source]\nconninfo = "%s"\n' "$conn" >"$tmp/good.toml"
+env -u DUALWRITE_SOURCE_CONNINFO "$bin" --config "$tmp/good.toml" dead-letters list --all | grep -q "(2 shown; 0 unresolved in all)" \
+  && ok "--config before dead-letters list" || { echo "FAIL --config before the command"; failures=$((failures + 1)); }
+
+echo "$passed passed, $failures failed"
 [ "$failures" = 0 ]
