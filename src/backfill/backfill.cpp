@@ -630,13 +630,13 @@ int Bootstrap::run() {
     reader_.exec("COMMIT");
     target_.query("UPDATE dualwrite.bootstrap SET finished_at = now() WHERE slot = $1", {slot()});
     auto total = target_.query(
-        "SELECT coalesce(sum(rows_written), 0)::text FROM dualwrite.bootstrap_chunks "
-        "WHERE slot = $1",
+        "SELECT coalesce(sum(rows_written), 0) FROM dualwrite.bootstrap_chunks WHERE slot = $1",
         {slot()});
+    const std::uint64_t total_rows = std::strtoull(PQgetvalue(total.get(), 0, 0), nullptr, 10);
     char took[32];
     std::snprintf(took, sizeof took, "%.1f s",
                   std::chrono::duration<double>(Clock::now() - started).count());
-    say(std::string("bootstrap finished: ") + PQgetvalue(total.get(), 0, 0) + " rows in " + took +
+    say("bootstrap finished: " + with_commas(total_rows) + " rows in " + took +
         "; streaming starts at " + consistent_point_.to_string() +
         ": start the daemon (systemctl start dualwrite, or dualwrite run)");
     return 0;

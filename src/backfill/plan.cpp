@@ -134,6 +134,15 @@ std::vector<Step> make_steps() {
   return out;
 }
 
+std::string uuid_bound(std::uint64_t leading32) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08llx-0000-0000-0000-000000000000",
+                static_cast<unsigned long long>(leading32));
+  return buf;
+}
+
+}  // namespace
+
 std::string with_commas(std::uint64_t n) {
   std::string digits = std::to_string(n);
   std::string out;
@@ -143,15 +152,6 @@ std::string with_commas(std::uint64_t n) {
   }
   return out;
 }
-
-std::string uuid_bound(std::uint64_t leading32) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%08llx-0000-0000-0000-000000000000",
-                static_cast<unsigned long long>(leading32));
-  return buf;
-}
-
-}  // namespace
 
 const std::vector<Step>& steps() {
   static const std::vector<Step> all = make_steps();

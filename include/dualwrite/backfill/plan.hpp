@@ -66,6 +66,9 @@ std::string range_predicate(const std::string& column, KeyKind key, const Chunk&
 // `reader` with its "{range}" replaced by `predicate`.
 std::string with_range(const std::string& reader, const std::string& predicate);
 
+// 1234567 -> "1,234,567".
+std::string with_commas(std::uint64_t n);
+
 // One progress line: "accounts: 12,000 of ~15,000 rows (80%), 9,500 rows/s, ETA 1 s".
 // `estimated_total` 0: unknown (no percentage or ETA).
 std::string progress_line(const std::string& step, std::uint64_t rows,

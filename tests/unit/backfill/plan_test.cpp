@@ -95,6 +95,14 @@ TEST(Steps, FillParentsBeforeChildrenAndEveryTargetTableOnce) {
   }
 }
 
+TEST(WithCommas, GroupsThousands) {
+  EXPECT_EQ(with_commas(0), "0");
+  EXPECT_EQ(with_commas(999), "999");
+  EXPECT_EQ(with_commas(1000), "1,000");
+  EXPECT_EQ(with_commas(116691), "116,691");
+  EXPECT_EQ(with_commas(18446744073709551615ULL), "18,446,744,073,709,551,615");
+}
+
 TEST(ProgressLine, ShowsRowsRateAndEta) {
   using std::chrono::duration;
   EXPECT_EQ(progress_line("accounts", 12000, 15000, duration<double>(1.0), false),
