@@ -123,13 +123,28 @@ BridgePositions read_positions(apply::Connection& source, apply::Connection& tar
 
 BridgePositions wait_until_applied(apply::Connection& source, apply::Connection& target,
                                    const config::Config& config, Lsn position,
-                                   std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+                                   std::chrono::milliseconds timeout,
+                                   std::chrono::milliseconds idle_limit) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
+  std::optional<Clock::time_point> idle_since;
   for (;;) {
     auto p = read_positions(source, target, config);
-    if (p.applied() >= position || std::chrono::steady_clock::now() >= deadline) return p;
+    const auto now = Clock::now();
+    if (p.applied() >= position || now >= deadline) return p;
+    if (p.slot_active) {
+      idle_since.reset();
+    } else if (!idle_since) {
+      idle_since = now;
+    } else if (now - *idle_since >= idle_limit) {
+      return p;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
+
+std::chrono::milliseconds stopped_bridge_after(const config::Config& config) {
+  return config.reconnect.max_backoff + std::chrono::seconds(10);
 }
 
 }  // namespace dualwrite::admin

@@ -1,7 +1,5 @@
 #include "dualwrite/verify/verify.hpp"
 
-#include "dualwrite/decode/json.hpp"
-
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -11,6 +9,7 @@
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/decode/json.hpp"
 
 namespace dualwrite::verify {
 
@@ -665,7 +664,9 @@ Result<RunResult> run(const config::Config& config, const Options& options) {
     auto positions = [&](Lsn position,
                          std::chrono::milliseconds timeout) -> admin::BridgePositions {
       try {
-        return admin::wait_until_applied(source.conn, target.conn, config, position, timeout);
+        return admin::wait_until_applied(
+            source.conn, target.conn, config, position, timeout,
+            options.stopped_after.value_or(admin::stopped_bridge_after(config)));
       } catch (const apply::DbError& e) {
         (target.conn.ok() ? source : target).fail(e);
       }
@@ -694,10 +695,16 @@ Result<RunResult> run(const config::Config& config, const Options& options) {
           verifier.recheck(t);
           if (p.applied() < t.position) {
             bridge.timed_out = true;
-            t.note = "bridge did not apply past " + t.position.to_string() + " within " +
-                     format_duration(options.wait) + " (applied: " +
-                     (p.applied().is_valid() ? p.applied().to_string() : "unknown") +
-                     "): these may be in flight";
+            const std::string applied =
+                p.applied().is_valid() ? p.applied().to_string() : "unknown";
+            t.note = p.slot_active
+                         ? "bridge did not apply past " + t.position.to_string() + " within " +
+                               format_duration(options.wait) + " (applied: " + applied +
+                               "): these may be in flight"
+                         : "the bridge is not running (no daemon on slot " + config.source.slot +
+                               ") and did not apply past " + t.position.to_string() +
+                               " (applied: " + applied +
+                               "): these may be in flight; start the daemon and verify again";
           }
         }
         result.applied_lsn = p.applied();

@@ -88,11 +88,18 @@ struct BridgePositions {
 BridgePositions read_positions(apply::Connection& source, apply::Connection& target,
                                const config::Config& config);
 
-// Polls read_positions until applied() >= `position` or `timeout` passes (0: one look).
-// Returns the last positions read; the caller compares applied() with `position`.
-BridgePositions wait_until_applied(apply::Connection& source, apply::Connection& target,
-                                   const config::Config& config, Lsn position,
-                                   std::chrono::milliseconds timeout);
+// Polls read_positions until applied() >= `position` or `timeout` passes (0: one look), or
+// until the slot has had no daemon for `idle_limit` in a row (a stopped bridge applies nothing;
+// the limit outlasts a daemon's reconnect backoff and a systemd restart). Returns the last
+// positions read; the caller compares applied() with `position` (and slot_active).
+BridgePositions wait_until_applied(
+    apply::Connection& source, apply::Connection& target, const config::Config& config,
+    Lsn position, std::chrono::milliseconds timeout,
+    std::chrono::milliseconds idle_limit = std::chrono::milliseconds::max());
+
+// How long a slot without a daemon is taken as a stopped bridge rather than one reconnecting:
+// the configured maximum reconnect backoff plus a systemd restart (RestartSec=5s) and margin.
+std::chrono::milliseconds stopped_bridge_after(const config::Config& config);
 
 // The source's current WAL position (pg_current_wal_lsn()).
 Lsn current_wal_lsn(apply::Connection& source);

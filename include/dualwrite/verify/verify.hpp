@@ -93,6 +93,9 @@ struct Options {
   std::vector<std::string> tables;  // target tables to compare; empty: all, in FK order
   std::size_t max_listed = 20;      // keys listed per table (all are counted)
   std::chrono::milliseconds wait{std::chrono::minutes(5)};
+  // A slot without a daemon for this long ends the wait early: a stopped bridge applies
+  // nothing. Unset: admin::stopped_bridge_after(config).
+  std::optional<std::chrono::milliseconds> stopped_after;
   int prefix_chars = 2;             // key characters of the first level of segments
   std::int64_t leaf_rows = 2000;    // a differing segment this small is diffed key by key
   std::size_t fetch_rows = 10'000;  // leaf rows fetched at a time per side (memory bound)

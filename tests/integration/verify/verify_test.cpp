@@ -293,13 +293,44 @@ TEST_F(VerifyTest, ABridgeThatDoesNotGetThereInTimeLeavesTheMismatchesAsDrift) {
     const auto& t = table(*r, name);
     EXPECT_EQ(t.mismatches, 1) << name;
     ASSERT_TRUE(t.note) << name;
-    EXPECT_NE(t.note->find("bridge did not apply past " + t.position.to_string() + " within 300ms"),
+    // No daemon holds a slot: the note says so.
+    EXPECT_NE(t.note->find("the bridge is not running (no daemon on slot " + db_.name() +
+                           ") and did not apply past " + t.position.to_string()),
               std::string::npos)
         << *t.note;
     EXPECT_NE(t.note->find("may be in flight"), std::string::npos);
   }
   EXPECT_EQ(table(*r, "chat_sessions").listed,
             (std::vector<verify::Mismatch>{{session, verify::Problem::different}}));
+}
+
+TEST_F(VerifyTest, AStoppedBridgeEndsTheWaitEarly) {
+  Origin origin(db_, db_.name());
+  db_.exec("SELECT pg_create_logical_replication_slot('" + db_.name() + "', 'pgoutput')");
+  struct DropSlot {
+    TestDatabase& db;
+    ~DropSlot() {
+      PQclear(PQexec(db.conn(), ("SELECT pg_drop_replication_slot('" + db.name() + "')").c_str()));
+    }
+  } drop{db_};
+  const std::string changed = view_interaction(db_, 2);
+  db_.exec(
+      "UPDATE public.activity_interactions SET score_delta = coalesce(score_delta, 0) + 1 "
+      "WHERE id = '" +
+      changed + "'");
+  verify::Options o;
+  o.wait = milliseconds(120'000);
+  o.stopped_after = milliseconds(1'000);
+  o.tables = {"activity_interactions"};
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = verify::run(config(), o);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(60'000));
+  const auto& ai = table(*r, "activity_interactions");
+  EXPECT_EQ(ai.listed, (std::vector<verify::Mismatch>{{changed, verify::Problem::different}}));
+  ASSERT_TRUE(ai.note);
+  EXPECT_NE(ai.note->find("the bridge is not running"), std::string::npos) << *ai.note;
+  EXPECT_NE(ai.note->find("start the daemon and verify again"), std::string::npos) << *ai.note;
 }
 
 TEST_F(VerifyTest, WithoutABridgeThereIsNothingToWaitFor) {
