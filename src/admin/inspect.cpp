@@ -174,7 +174,8 @@ std::optional<double> replay_lag_seconds(apply::Connection& source, int pid) {
   const std::string p = std::to_string(pid);
   bool found = false;
   const std::string lag = source.scalar(
-      "SELECT extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication WHERE pid = $1::int",
+      "SELECT CASE WHEN replay_lsn >= sent_lsn THEN 0 ELSE extract(epoch FROM replay_lag) END"
+      "::float8 FROM pg_stat_replication WHERE pid = $1::int",
       {p.c_str()}, &found);
   if (!found) return std::nullopt;
   return std::strtod(lag.c_str(), nullptr);

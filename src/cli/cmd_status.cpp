@@ -15,8 +15,8 @@
 //   applied_lsn          the highest of origin, daemon_applied and confirmed (admin::
 //                        BridgePositions::applied(); null when none is known)
 //   lag_bytes            source_current_lsn - applied_lsn (null when applied_lsn is)
-//   lag_seconds          replay_lag of the daemon's walsender; 0 when it runs and lag_bytes is
-//                        0 (the server clears the measurement of an idle, caught-up standby);
+//   lag_seconds          replay_lag of the daemon's walsender; 0 when it runs and has applied
+//                        all its walsender has read, or lag_bytes is 0;
 //                        null when the daemon is not running or nothing was measured
 //   retained_wal_bytes   WAL the source keeps for the slot (current - restart_lsn; null
 //                        without slot)

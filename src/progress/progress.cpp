@@ -63,8 +63,10 @@ Lsn ReplayWindow::admit(TimePoint now, Lsn candidate) {
 
 bool StatusPolicy::due(const StatusValues& values, bool reply_requested) const {
   if (reply_requested || !last_sent_at_) return true;
-  if (clock_->now() - *last_sent_at_ >= config_.interval) return true;
-  return values.flush.bytes_since(last_sent_.flush) > config_.progress_bytes;
+  const auto since = clock_->now() - *last_sent_at_;
+  if (since >= config_.interval) return true;
+  const std::uint64_t moved = values.flush.bytes_since(last_sent_.flush);
+  return moved > config_.progress_bytes || (moved > 0 && since >= config_.progress_gap);
 }
 
 void StatusPolicy::sent(const StatusValues& values) {

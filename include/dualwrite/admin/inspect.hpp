@@ -95,9 +95,11 @@ DeadLetterSummary dead_letter_summary(apply::Connection& target);
 std::int64_t dead_letters_resolved_since_verify(apply::Connection& target,
                                                 std::int64_t verify_run_id);
 
-// pg_stat_replication.replay_lag of the walsender `pid`, in seconds; nullopt when that
-// walsender is gone or the server has no recent measurement (it clears the lag columns once the
-// standby has been idle and caught up for a while).
+// How far the daemon behind walsender `pid` is, in seconds: 0 when it has applied everything the
+// walsender has read (replay_lsn >= sent_lsn: an idle, caught-up bridge, whose last replay_lag
+// measurement would otherwise linger for as long as the daemon's status interval), else
+// pg_stat_replication.replay_lag; nullopt when that walsender is gone or the server has no
+// recent measurement.
 std::optional<double> replay_lag_seconds(apply::Connection& source, int pid);
 
 // The number of source transactions in the configured slot that touch the publication and are

@@ -93,11 +93,15 @@ class ReplayWindow {
 struct StatusPolicyConfig {
   Duration interval = std::chrono::seconds(10);  // send at least this often
   std::uint64_t progress_bytes = 1 << 20;        // send early when flush moved by more
+  // Send when flush moved at all and this long passed since the last update. PostgreSQL's
+  // apply worker reports every move; without this a small commit would be confirmed (and shown
+  // in pg_stat_replication, and its WAL released) only `interval` later.
+  Duration progress_gap = std::chrono::seconds(1);
 };
 
 // When a status update is due: the server asked for a reply, `interval` elapsed since the last
-// one, flush moved by more than `progress_bytes`, or none was sent yet. Reads time from the
-// injected clock only.
+// one, flush moved by more than `progress_bytes`, flush moved and `progress_gap` elapsed, or
+// none was sent yet. Reads time from the injected clock only.
 class StatusPolicy {
  public:
   StatusPolicy(StatusPolicyConfig config, const Clock& clock) : config_(config), clock_(&clock) {}

@@ -196,7 +196,7 @@ TEST(ReplayWindow, NeverAdmitsEarlyNorMoreThanABucketLate) {
 
 TEST(StatusPolicy, DueOnFirstCallReplyRequestIntervalOrProgress) {
   FakeClock clock;
-  StatusPolicy policy({.interval = 10s, .progress_bytes = 1000}, clock);
+  StatusPolicy policy({.interval = 10s, .progress_bytes = 1000, .progress_gap = 10s}, clock);
   StatusValues v{Lsn{100}, Lsn{100}, Lsn{100}};
   EXPECT_TRUE(policy.due(v, false));
   EXPECT_EQ(policy.next_deadline(), clock.now());
@@ -218,6 +218,23 @@ TEST(StatusPolicy, DueOnFirstCallReplyRequestIntervalOrProgress) {
   policy.set_interval(1s);
   clock.advance(1s);
   EXPECT_TRUE(policy.due(v, false));
+}
+
+TEST(StatusPolicy, AnyProgressIsSentOnceTheGapHasPassed) {
+  FakeClock clock;
+  StatusPolicy policy({.interval = 10s, .progress_bytes = 1 << 20, .progress_gap = 1s}, clock);
+  StatusValues v{Lsn{100}, Lsn{100}, Lsn{100}};
+  policy.sent(v);
+  v.flush = Lsn{101};  // one small commit
+  clock.advance(999ms);
+  EXPECT_FALSE(policy.due(v, false));
+  clock.advance(1ms);
+  EXPECT_TRUE(policy.due(v, false));
+  policy.sent(v);
+  clock.advance(5s);  // idle: nothing moved, nothing to say before the interval
+  EXPECT_FALSE(policy.due(v, false));
+  v.write = Lsn{200};  // received, not yet flushed: not progress the server can act on
+  EXPECT_FALSE(policy.due(v, false));
 }
 
 }  // namespace
