@@ -557,12 +557,6 @@ std::string_view statement_sql(OpKind kind) {
   return kStatements[static_cast<std::size_t>(kind)].sql;
 }
 
-// plan_cache_mode: the prepared statements run once per run of same-kind changes, under mixed
-// traffic one or two rows each, and PostgreSQL kept choosing custom plans for most of them:
-// planning their CTEs over partitioned tables took 0.4-0.7 ms a call, more than executing them
-// (bench/apply/diag mixed: 5.2 s of planning in 8.8 s of target backend CPU). Generic plans
-// execute somewhat slower but cost far less in all (backend CPU 8.8 -> 6 s, catch-up 7.9 ->
-// 5 s), and the bulk path, already on generic plans for feedback, did not slow down.
 std::string_view session_setup_sql() {
   return R"SQL(
 CREATE TEMP TABLE IF NOT EXISTS dw_deleted_links (
@@ -571,7 +565,6 @@ CREATE TEMP TABLE IF NOT EXISTS dw_deleted_links (
 ) ON COMMIT DELETE ROWS;
 SET search_path = public, extensions, pg_temp;
 SET application_name = 'dualwrite';
-SET plan_cache_mode = force_generic_plan;
 )SQL";
 }
 
