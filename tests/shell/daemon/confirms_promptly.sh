@@ -4,34 +4,9 @@
 # the slot's confirmed_flush_lsn (which releases its WAL) and the walsender's replay_lsn (which
 # pg_stat_replication dashboards read) well before that.
 #   tests/shell/daemon/confirms_promptly.sh BUILD_DIR
-set -euo pipefail
-bin=${1:?usage: $0 BUILD_DIR}/dualwrite
-: "${DUALWRITE_TEST_CONNINFO:?run through scripts/test (DUALWRITE_TEST_CONNINFO is not set)}"
-db=prompt_$$_$RANDOM
-admin=$DUALWRITE_TEST_CONNINFO
-conn=$(sed "s/dbname=[^ ]*/dbname=$db/" <<<"$DUALWRITE_TEST_CONNINFO")
-log=$(mktemp)
-daemon_pid=""
-sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
-cleanup() {
-  [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
-  psql -X -q "$admin" -c "SELECT pg_drop_replication_slot('$db') FROM pg_replication_slots WHERE slot_name = '$db'" \
-       -c "SELECT pg_replication_origin_drop('$db') FROM pg_replication_origin WHERE roname = '$db'" \
-       -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -f "$log"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; tail -20 "$log"; exit 1; }
-
-psql -X -q -v ON_ERROR_STOP=1 "$admin" -c "CREATE DATABASE $db TEMPLATE dualwrite_template" >/dev/null
-export DUALWRITE_SOURCE_CONNINFO=$conn DUALWRITE_SOURCE_SLOT=$db DUALWRITE_SOURCE_ORIGIN=$db
-export DUALWRITE_METRICS_LISTEN="" DUALWRITE_PROGRESS_STATUS_INTERVAL=60s
-"$bin" run >"$log" 2>&1 &
-daemon_pid=$!
-for _ in $(seq 1 100); do
-  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$db' AND s.confirmed_flush_lsn IS NOT NULL AND r.state IN ('catchup', 'streaming')")" = 1 ] && break
-  sleep 0.1
-done
+export DUALWRITE_PROGRESS_STATUS_INTERVAL=60s
+source "$(dirname "$0")/lib.sh" "$1" prompt
+start_daemon
 # Let the status update sent at connect go by, so that the next one is not due by time.
 sleep 2
 
