@@ -43,6 +43,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/decode/json.hpp"
 
 namespace dualwrite::cli {
 
@@ -61,35 +62,10 @@ struct Status {
   std::optional<admin::BootstrapState> bootstrap;
 };
 
-// A minimal JSON writer: the values here are names, LSNs, timestamps and numbers, but a slot or
-// reason name still goes through proper escaping.
 std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  decode::append_json_string(s, out);
+  return out;
 }
 
 std::string json_lsn(const std::optional<Lsn>& lsn) {
