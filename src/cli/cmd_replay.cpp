@@ -16,6 +16,7 @@
 
 #include "common.hpp"
 #include "dualwrite/admin/bridge.hpp"
+#include "dualwrite/admin/inspect.hpp"
 #include "dualwrite/admin/replay.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
@@ -121,9 +122,26 @@ int run_replay(const Options& o) {
     reader.publication = cfg.source.publication;
     auto span = admin::transactions_ending_in(source, reader, range->from, range->to);
     if (!span) return fail(span.error());
+    // replay re-applies what was applied; when the slot holds more than that, say who applies it.
+    auto mention_pending = [&] {
+      if (!applied.is_valid()) return;
+      try {
+        const auto pending = admin::pending_transactions(source, cfg, applied);
+        if (pending > 0) {
+          std::printf(
+              "the slot also holds %lld transaction%s past the applied position %s, not yet "
+              "applied: the daemon applies those (dualwrite run)\n",
+              static_cast<long long>(pending), pending == 1 ? "" : "s",
+              applied.to_string().c_str());
+        }
+      } catch (const apply::DbError&) {
+        // Only a hint: what was said before it stands.
+      }
+    };
     if (span->transactions == 0) {
       std::printf("nothing to replay: no transaction the slot holds ends in %s..%s\n",
                   range->from.to_string().c_str(), range->to.to_string().c_str());
+      mention_pending();
       return 0;
     }
 
@@ -134,9 +152,7 @@ int run_replay(const Options& o) {
       where = describe(o.target) + " (--target)";
     } else {
       apply_options.conninfo = admin::target_conninfo(cfg);
-      const auto& file =
-          cfg.target.conninfo.empty() ? cfg.source.password_file : cfg.target.password_file;
-      if (!file.empty()) apply_options.password = config::read_password_file(file);
+      apply_options.password = admin::target_password(cfg);
       where = "the configured target, " + describe(apply_options.conninfo);
     }
     const std::string plan = "replaying " + std::to_string(span->transactions) +
@@ -181,6 +197,7 @@ int run_replay(const Options& o) {
                                        " rejected batches applied again change by change")
                                           .c_str()
                                     : "");
+    mention_pending();
     return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
   } catch (const apply::DbError& e) {
     return fail(make_error(ErrorDomain::source, std::string("source: ") + e.what()));
