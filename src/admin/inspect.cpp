@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "dualwrite/admin/slot_reader.hpp"
+
 namespace dualwrite::admin {
 
 namespace {
@@ -183,13 +185,7 @@ std::optional<double> replay_lag_seconds(apply::Connection& source, int pid) {
 
 std::int64_t pending_transactions(apply::Connection& source, const config::Config& config,
                                   Lsn applied, std::optional<Lsn> upto) {
-  // pgoutput's publication_names is an identifier list: quoted, so that any name parses as one.
-  std::string publication = "\"";
-  for (char c : config.source.publication) {
-    if (c == '"') publication += '"';
-    publication += c;
-  }
-  publication += '"';
+  const std::string publication = publication_names_option(config.source.publication);
   const std::string from = applied.to_string();
   const std::string to = upto ? upto->to_string() : std::string();
   // A Begin message is 'B', then final_lsn (Int64: where the commit record starts), the commit

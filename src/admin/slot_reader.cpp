@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "dualwrite/core/identifier.hpp"
+
 namespace dualwrite::admin {
 
 namespace {
@@ -39,12 +41,7 @@ std::string in_use_message(const std::string& slot, int pid, std::string_view ap
 }  // namespace
 
 std::string publication_names_option(std::string_view publication) {
-  std::string out = "\"";
-  for (char c : publication) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
+  return quote_identifier(publication);
 }
 
 Result<SlotState> check_idle_slot(apply::Connection& source, const std::string& slot,

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "dualwrite/core/identifier.hpp"
+
 namespace dualwrite::stream {
 
 namespace {
@@ -15,17 +17,6 @@ using ResultPtr = std::unique_ptr<PGresult, ClearResult>;
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-// Quotes one identifier for use inside the publication_names option string, which pgoutput
-// splits as a list of (optionally double-quoted) identifiers.
-std::string quote_list_identifier(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace
@@ -124,8 +115,8 @@ Result<SystemIdentity> ReplicationConnection::identify_system() {
   };
 }
 
-Result<CreatedSlot> ReplicationConnection::create_slot(std::string_view name,
-                                                       SnapshotAction action, bool temporary) {
+Result<CreatedSlot> ReplicationConnection::create_slot(std::string_view name, SnapshotAction action,
+                                                       bool temporary) {
   char* ident = PQescapeIdentifier(conn_.get(), name.data(), name.size());
   if (ident == nullptr) return error_from(nullptr, "CREATE_REPLICATION_SLOT");
   const std::string quoted = ident;
@@ -133,10 +124,9 @@ Result<CreatedSlot> ReplicationConnection::create_slot(std::string_view name,
   const char* snapshot = action == SnapshotAction::export_snapshot ? "export"
                          : action == SnapshotAction::use           ? "use"
                                                                    : "nothing";
-  auto rows =
-      query("CREATE_REPLICATION_SLOT " + quoted + (temporary ? " TEMPORARY" : "") +
-                " LOGICAL pgoutput (SNAPSHOT '" + snapshot + "')",
-            "CREATE_REPLICATION_SLOT");
+  auto rows = query("CREATE_REPLICATION_SLOT " + quoted + (temporary ? " TEMPORARY" : "") +
+                        " LOGICAL pgoutput (SNAPSHOT '" + snapshot + "')",
+                    "CREATE_REPLICATION_SLOT");
   if (!rows) return rows.error();
   if (rows->size() != 1 || (*rows)[0].size() < 4) {
     return make_error(ErrorDomain::source, "CREATE_REPLICATION_SLOT: unexpected result shape");
@@ -205,7 +195,7 @@ Result<std::string> ReplicationConnection::start_command(const StartOptions& o) 
   std::string names;
   for (const auto& p : o.publications) {
     if (!names.empty()) names += ',';
-    names += quote_list_identifier(p);
+    names += quote_identifier(p);
   }
   char* lit = PQescapeLiteral(conn_.get(), names.data(), names.size());
   if (lit == nullptr) return error_from(nullptr, "START_REPLICATION");

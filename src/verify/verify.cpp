@@ -9,6 +9,7 @@
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/core/identifier.hpp"
 #include "dualwrite/decode/json.hpp"
 
 namespace dualwrite::verify {
@@ -110,20 +111,11 @@ struct Spec {
   std::string extra_ignored;
 };
 
-std::string quote_ident(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // The rows of each side as (k, r[, ig]): key text, compared row text, and on the actual side
 // whether an unexpected row is left unreported.
 std::string expected_rows(const Spec& s) {
   return "SELECT " + s.key_expr + " AS k, " + s.expected_row + " AS r FROM dualwrite_expected." +
-         quote_ident(s.table) + " x";
+         quote_identifier(s.table) + " x";
 }
 std::string actual_rows(const Spec& s, bool with_ignored) {
   return "SELECT " + s.key_expr + " AS k, " + s.actual_row + " AS r" +
