@@ -3,6 +3,7 @@
 # `start_daemon`, which returns once the daemon streams. Sourced with the build directory as
 # $1 and a database name prefix as $2; the caller exports any DUALWRITE_* it needs first.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../streaming.sh"
 bin=${1:?usage: $0 BUILD_DIR}/dualwrite
 : "${DUALWRITE_TEST_CONNINFO:?run through scripts/test (DUALWRITE_TEST_CONNINFO is not set)}"
 db=${2}_$$_$RANDOM
@@ -25,14 +26,10 @@ psql -X -q -v ON_ERROR_STOP=1 "$admin" -c "CREATE DATABASE $db TEMPLATE dualwrit
 export DUALWRITE_SOURCE_CONNINFO=$conn DUALWRITE_SOURCE_SLOT=$db DUALWRITE_SOURCE_ORIGIN=$db
 export DUALWRITE_METRICS_LISTEN=""
 
-# start_daemon: `dualwrite run` in the background, until its walsender streams (a slot being
-# created is active, with its consistent point set, for an instant before that).
+# start_daemon: `dualwrite run` in the background, until its walsender streams.
 start_daemon() {
   "$bin" run >"$log" 2>&1 &
   daemon_pid=$!
-  for _ in $(seq 1 100); do
-    [ "$(sql -c "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$db' AND s.confirmed_flush_lsn IS NOT NULL AND r.state IN ('catchup', 'streaming')")" = 1 ] && return 0
-    sleep 0.1
-  done
+  wait_streaming "$conn" "$db" && return 0
   fail "the daemon did not start streaming"
 }

@@ -14,6 +14,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 source "$root/scripts/lib/common.sh"
+source "$root/tests/shell/streaming.sh"
 bin=${1:?usage: replay.sh BUILD_DIR}/dualwrite
 : "${DUALWRITE_TEST_CONNINFO:?run through scripts/test (DUALWRITE_TEST_CONNINFO is not set)}"
 bindir=$(dw_pg_bindir)
@@ -70,10 +71,7 @@ export DUALWRITE_PROGRESS_STATUS_INTERVAL=1s
 start_daemon() {
   "$bin" run >>"$tmp/daemon.log" 2>&1 &
   daemon_pid=$!
-  for _ in $(seq 1 100); do
-    [ "$(sql -c "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$db' AND s.confirmed_flush_lsn IS NOT NULL AND r.state IN ('catchup', 'streaming')")" = 1 ] && return 0
-    sleep 0.1
-  done
+  wait_streaming "$conn" "$db" && return 0
   echo "the daemon did not start:"; tail -20 "$tmp/daemon.log"; exit 1
 }
 stop_daemon() {

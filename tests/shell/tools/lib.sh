@@ -3,6 +3,7 @@
 # other tests run in parallel), and `expect`, which runs a command and checks its exit status
 # and output. Sourced with the build directory as $1.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../streaming.sh"
 bin=${1:?usage: $0 BUILD_DIR}/dualwrite
 : "${DUALWRITE_TEST_CONNINFO:?run through scripts/test (DUALWRITE_TEST_CONNINFO is not set)}"
 failures=0
@@ -64,15 +65,11 @@ expect() {
   fi
 }
 
-# start_daemon: `dualwrite run` in the background, until it streams from its slot. Being `active`
-# is not enough: the walsender that creates the slot holds it too, until the stream starts.
+# start_daemon: `dualwrite run` in the background, until it streams from its slot.
 start_daemon() {
   "$bin" run >>"$tmp/daemon.log" 2>&1 &
   daemon_pid=$!
-  for _ in $(seq 1 100); do
-    [ "$(sql -c "SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = '$DUALWRITE_SOURCE_SLOT' AND s.confirmed_flush_lsn IS NOT NULL AND r.state IN ('catchup', 'streaming')")" = 1 ] && return 0
-    sleep 0.1
-  done
+  wait_streaming "$conn" "$DUALWRITE_SOURCE_SLOT" && return 0
   echo "the daemon did not take its slot; its log:"; cat "$tmp/daemon.log"
   return 1
 }

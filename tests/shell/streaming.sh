@@ -1,0 +1,15 @@
+# wait_streaming CONNINFO SLOT: returns 0 once a walsender streams from SLOT (within 10 s), else
+# 1. Being `active` with a confirmed position is not enough: the walsender that creates a slot
+# holds it, with its consistent point set, for an instant before the daemon starts streaming.
+# Sourced by the tests that start a daemon.
+wait_streaming() {
+  local conninfo=$1 slot=$2
+  for _ in $(seq 1 100); do
+    [ "$(psql -X -qtA "$conninfo" -c "SELECT count(*) FROM pg_replication_slots s
+           JOIN pg_stat_replication r ON r.pid = s.active_pid
+          WHERE s.slot_name = '$slot' AND s.confirmed_flush_lsn IS NOT NULL
+            AND r.state IN ('catchup', 'streaming')")" = 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
