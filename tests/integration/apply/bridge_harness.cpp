@@ -58,17 +58,22 @@ int Bridge::pump(const std::string& origin) {
   return 0;
 }
 
-std::vector<std::string> Bridge::target_snapshot() {
+std::vector<std::string> target_table_rows(TestDatabase& db) {
   std::vector<std::string> out;
   for (const char* table : {"accounts", "account_user_links", "account_profiles",
                             "account_settings", "activity_interactions", "interaction_sources",
                             "recommendation_runs", "recommendation_items", "offline_interactions",
                             "chat_sessions", "chat_messages", "chat_summaries"}) {
     for (auto& row :
-         db_.rows(std::string("SELECT t::text FROM public.") + table + " t ORDER BY t::text")) {
+         db.rows(std::string("SELECT t::text FROM public.") + table + " t ORDER BY t::text")) {
       out.push_back(std::string(table) + ": " + row);
     }
   }
+  return out;
+}
+
+std::vector<std::string> Bridge::target_snapshot() {
+  std::vector<std::string> out = target_table_rows(db_);
   for (auto& row :
        db_.rows("SELECT source_table || ' ' || operation || ' ' || reason || ' ' || "
                 "coalesce(new_row::text, old_key::text, '') "

@@ -16,6 +16,10 @@
 
 namespace dualwrite::testing {
 
+// Every row of the twelve target tables as "table: row text", sorted within each table: what
+// the tests compare before and after a replay, a restart or a second origin.
+std::vector<std::string> target_table_rows(TestDatabase& db);
+
 class Bridge {
  public:
   explicit Bridge(TestDatabase& db, std::string proto_version = "1");

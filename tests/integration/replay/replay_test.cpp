@@ -42,16 +42,7 @@ struct Commit {
 
 // Rows of the target tables and the dead letters (without ids, times and attempts), sorted.
 std::vector<std::string> target_rows(TestDatabase& db) {
-  std::vector<std::string> out;
-  for (const char* table : {"accounts", "account_user_links", "account_profiles",
-                            "account_settings", "activity_interactions", "interaction_sources",
-                            "recommendation_runs", "recommendation_items", "offline_interactions",
-                            "chat_sessions", "chat_messages", "chat_summaries"}) {
-    for (auto& row :
-         db.rows(std::string("SELECT t::text FROM public.") + table + " t ORDER BY t::text")) {
-      out.push_back(std::string(table) + ": " + row);
-    }
-  }
+  std::vector<std::string> out = dualwrite::testing::target_table_rows(db);
   for (auto& row : db.rows("SELECT concat_ws(' ', source_table, operation, reason, lsn, xid, "
                            "old_key, new_row, resolved_at IS NOT NULL) r "
                            "FROM dualwrite.dead_letters ORDER BY r")) {
