@@ -122,26 +122,26 @@ int run_replay(const Options& o) {
     reader.publication = cfg.source.publication;
     auto span = admin::transactions_ending_in(source, reader, range->from, range->to);
     if (!span) return fail(span.error());
-    // replay re-applies what was applied; when the slot holds more than that, say who applies it.
-    auto mention_pending = [&] {
-      if (!applied.is_valid()) return;
-      try {
-        const auto pending = admin::pending_transactions(source, cfg, applied);
-        if (pending > 0) {
-          std::printf(
-              "the slot also holds %lld transaction%s past the applied position %s, not yet "
-              "applied: the daemon applies those (dualwrite run)\n",
-              static_cast<long long>(pending), pending == 1 ? "" : "s",
-              applied.to_string().c_str());
-        }
-      } catch (const apply::DbError&) {
-        // Only a hint: what was said before it stands.
-      }
-    };
     if (span->transactions == 0) {
       std::printf("nothing to replay: no transaction the slot holds ends in %s..%s\n",
                   range->from.to_string().c_str(), range->to.to_string().c_str());
-      mention_pending();
+      // replay re-applies what was applied; when the slot holds more than that, say who applies
+      // it. Only here: counting decodes the slot to its end, which a replay that did something
+      // should not pay for a hint.
+      if (applied.is_valid()) {
+        try {
+          const auto pending = admin::pending_transactions(source, cfg, applied);
+          if (pending > 0) {
+            std::printf(
+                "the slot also holds %lld transaction%s past the applied position %s, not yet "
+                "applied: the daemon applies those (dualwrite run)\n",
+                static_cast<long long>(pending), pending == 1 ? "" : "s",
+                applied.to_string().c_str());
+          }
+        } catch (const apply::DbError&) {
+          // Only a hint: the answer above stands.
+        }
+      }
       return 0;
     }
 
@@ -151,8 +151,7 @@ int run_replay(const Options& o) {
       apply_options.conninfo = o.target;  // its password: libpq's own means (PGPASSWORD, passfile)
       where = describe(o.target) + " (--target)";
     } else {
-      apply_options.conninfo = admin::target_conninfo(cfg);
-      apply_options.password = admin::target_password(cfg);
+      apply_options = admin::target_apply_options(cfg);
       where = "the configured target, " + describe(apply_options.conninfo);
     }
     const std::string plan = "replaying " + std::to_string(span->transactions) +
@@ -197,7 +196,6 @@ int run_replay(const Options& o) {
                                        " rejected batches applied again change by change")
                                           .c_str()
                                     : "");
-    mention_pending();
     return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
   } catch (const apply::DbError& e) {
     return fail(make_error(ErrorDomain::source, std::string("source: ") + e.what()));

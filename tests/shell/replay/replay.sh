@@ -167,14 +167,16 @@ assert rows[1]["writes"] == [] and rows[1]["dead_letter"]["reason"] == "unknown_
 assert all(not r["applied"] and r["end_lsn"] and r["commit_lsn"] for r in rows)
 ' && ok "peek --json" || ko "peek --json"
 [ "$(positions)" = "$before" ] && ok "peek consumes nothing (slot and origin unchanged)" || ko "peek moved: $before -> $(positions)"
-# Replay re-applies only what was applied (here the last applied transaction, which ends at the
-# origin's position), and names what the daemon has yet to apply.
+# Replay re-applies only what was applied: a range in which no transaction ends (the byte before
+# the applied position, where the last applied one ends) is nothing, and it names what the
+# daemon has yet to apply.
 applied=$(sql -c "SELECT pg_replication_origin_progress('$db', true)")
-"$bin" replay --from "$applied" --yes >"$tmp/pending.txt" 2>&1
-grep -Eq "^replayed 1 transactions \(ending $applied..$applied\)" "$tmp/pending.txt" \
+just_before=$(sql -c "SELECT '0/0'::pg_lsn + ('$applied'::pg_lsn - '0/0'::pg_lsn - 1)")
+"$bin" replay --from "$just_before" --to "$just_before" --yes >"$tmp/pending.txt" 2>&1
+grep -q "^nothing to replay: no transaction the slot holds ends in $just_before..$just_before$" "$tmp/pending.txt" \
   && grep -q "^the slot also holds 2 transactions past the applied position $applied, not yet applied: the daemon applies those (dualwrite run)$" "$tmp/pending.txt" \
-  && [ "$(positions)" = "$before" ] && ok "replay names the transactions the daemon has yet to apply" \
-  || ko "replay up to the applied position: $(cat "$tmp/pending.txt")"
+  && [ "$(positions)" = "$before" ] && ok "replay of a range without transactions names what the daemon has yet to apply" \
+  || ko "replay of an empty range: $(cat "$tmp/pending.txt")"
 start_daemon
 wait_applied
 stop_daemon
