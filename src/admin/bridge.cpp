@@ -29,10 +29,6 @@ std::string source_conninfo(const config::Config& config) {
   return config.source.conninfo + " password=" + quoted + "'";
 }
 
-std::string target_conninfo(const config::Config& config) {
-  return config.effective_target_conninfo();
-}
-
 std::string source_password(const config::Config& config) {
   return password_of(config.source.password_file);
 }
@@ -44,6 +40,13 @@ apply::Connection connect_source(const config::Config& config) {
 std::string target_password(const config::Config& config) {
   return password_of(config.target.conninfo.empty() ? config.source.password_file
                                                     : config.target.password_file);
+}
+
+apply::ApplyOptions target_apply_options(const config::Config& config) {
+  apply::ApplyOptions options;
+  options.conninfo = config.effective_target_conninfo();
+  options.password = target_password(config);
+  return options;
 }
 
 apply::Connection connect_target(const config::Config& config) {

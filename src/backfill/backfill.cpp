@@ -363,10 +363,7 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk, 
 // keeps a resumed step from writing them twice.
 std::uint64_t Bootstrap::run_letters(const Step& step) {
   apply::ApplyStats stats;
-  apply::ApplyOptions options;
-  options.conninfo = config_.effective_target_conninfo();
-  options.password = admin::target_password(config_);
-  apply::Applier applier(options, stats);
+  apply::Applier applier(admin::target_apply_options(config_), stats);
   applier.connect();
   applier.set_careful(true);
   translate::SourcePosition position;

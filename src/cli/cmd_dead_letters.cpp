@@ -126,10 +126,7 @@ int retry(const Options& o) {
   }
   return with_target(o, [&](const config::Config& c, apply::Connection&) {
     apply::ApplyStats stats;
-    apply::ApplyOptions options;
-    options.conninfo = c.effective_target_conninfo();
-    options.password = admin::target_password(c);
-    apply::Applier applier(options, stats);
+    apply::Applier applier(admin::target_apply_options(c), stats);
     applier.connect();
     const std::string id = std::to_string(o.id);
     auto report = o.id != 0 ? applier.retry_dead_letters("id = $1::bigint", {id.c_str()})

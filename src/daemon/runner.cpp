@@ -1,12 +1,11 @@
 #include "dualwrite/daemon/runner.hpp"
 
-#include "dualwrite/admin/bridge.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <thread>
 
+#include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/consumer.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/progress/progress.hpp"
@@ -56,7 +55,8 @@ Status check_bootstrap_finished(const config::Config& config) {
     if (found) {
       return make_error(ErrorDomain::usage,
                         "the bootstrap of slot " + config.source.slot + " has not finished (" +
-                            done + " done): run `dualwrite bootstrap` again to resume it, then "
+                            done +
+                            " done): run `dualwrite bootstrap` again to resume it, then "
                             "start the daemon");
     }
   } catch (const apply::DbError& e) {
@@ -67,8 +67,7 @@ Status check_bootstrap_finished(const config::Config& config) {
 
 Status ensure_replication_setup(const config::Config& config) {
   if (auto s = check_bootstrap_finished(config); !s) return s;
-  const std::string source =
-      admin::source_conninfo(config);
+  const std::string source = admin::source_conninfo(config);
   try {
     auto conn = apply::Connection::open(source);
     bool found = false;
@@ -136,14 +135,11 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     spdlog::error("{}", s.error().message);
     return exit_code(s.error().domain);
   }
-  apply::ApplyOptions options;
-  options.conninfo = config.effective_target_conninfo();
-  options.password = admin::target_password(config);
+  apply::ApplyOptions options = admin::target_apply_options(config);
   options.origin = config.source.origin;
   apply::Applier applier(options, stats);
   stream::Backoff target_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
-  const std::string source =
-      admin::source_conninfo(config);
+  const std::string source = admin::source_conninfo(config);
 
   Lsn careful_until;  // careful mode while source commits are at or below this
   bool ready_sent = false;

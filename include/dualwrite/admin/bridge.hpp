@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 
+#include "dualwrite/apply/applier.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/config/config.hpp"
 #include "dualwrite/core/lsn.hpp"
@@ -44,8 +45,6 @@ inline constexpr std::array<const char*, 12> kTargetTables = {"accounts",
 // The source conninfo with the password of [source] password_file appended as a quoted
 // parameter (for connections that take only a conninfo, like the replication one); never log it.
 std::string source_conninfo(const config::Config& config);
-// The target's conninfo and password ([target], or the source's when [target] conninfo is empty).
-std::string target_conninfo(const config::Config& config);
 
 // The password of [source] password_file; empty when none is configured. Throws
 // config::ConfigError.
@@ -53,6 +52,10 @@ std::string source_password(const config::Config& config);
 // The password of the target's password file ([target], or [source] when the target is the
 // source database); empty when none is configured. Throws config::ConfigError.
 std::string target_password(const config::Config& config);
+
+// Options for an Applier on the configured target: its conninfo and password (no origin: the
+// daemon sets its own, the other writers apply without one). Throws config::ConfigError.
+apply::ApplyOptions target_apply_options(const config::Config& config);
 
 // Creates the configured publication over the configured legacy tables when it is missing;
 // returns whether it created it. Throws DbError.
