@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include "dualwrite/sql/apply.hpp"
+
 namespace dualwrite::apply {
 
 namespace {
@@ -558,14 +560,7 @@ std::string_view statement_sql(OpKind kind) {
 }
 
 std::string_view session_setup_sql() {
-  return R"SQL(
-CREATE TEMP TABLE IF NOT EXISTS dw_deleted_links (
-  supabase_user_id uuid NOT NULL,
-  account_id uuid NOT NULL
-) ON COMMIT DELETE ROWS;
-SET search_path = public, extensions, pg_temp;
-SET application_name = 'dualwrite';
-)SQL";
+  return sql::apply::session_setup;
 }
 
 std::string_view insert_dead_letter_sql() {
