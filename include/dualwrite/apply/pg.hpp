@@ -1,71 +1,13 @@
-// Small RAII helpers over libpq for the target side (and the commands that query it).
-//
-// For: owning PGconn/PGresult, running a statement and turning failures into exceptions that
-// carry the server's message and SQLSTATE. Not for: the replication connection (stream/).
-// Thread-safety: a Connection is used by one thread at a time.
+// Moved to the pg stage (dualwrite/pg/connection.hpp); these names keep the code that still
+// says apply::Connection compiling until it is carried over.
 #pragma once
 
-#include <libpq-fe.h>
-
-#include <memory>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <vector>
+#include "dualwrite/pg/connection.hpp"
 
 namespace dualwrite::apply {
-
-// A failure talking to a database. `connection_lost` tells the reconnect loop to retry.
-class DbError : public std::runtime_error {
- public:
-  DbError(std::string message, std::string sqlstate, bool connection_lost)
-      : std::runtime_error(std::move(message)),
-        sqlstate_(std::move(sqlstate)),
-        connection_lost_(connection_lost) {}
-  const std::string& sqlstate() const { return sqlstate_; }
-  bool connection_lost() const { return connection_lost_; }
-
- private:
-  std::string sqlstate_;
-  bool connection_lost_;
-};
-
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-
-class Connection {
- public:
-  // Connects; `password` (from a password_file) is passed beside the conninfo, never in it.
-  static Connection open(const std::string& conninfo, const std::string& password = "");
-  Connection() = default;
-  Connection(Connection&&) noexcept = default;
-  Connection& operator=(Connection&&) noexcept = default;
-
-  PGconn* get() const { return conn_.get(); }
-  bool ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
-
-  // Runs SQL (no parameters, several statements allowed); throws DbError.
-  void exec(std::string_view sql);
-  // Runs one statement with text parameters (nullptr = NULL); throws DbError.
-  ResultPtr query(std::string_view sql, const std::vector<const char*>& params = {});
-  // First column of the first row, or nullopt-like empty string with `found` false.
-  std::string scalar(std::string_view sql, const std::vector<const char*>& params = {},
-                     bool* found = nullptr);
-
-  // The error of a failed result as DbError (message, SQLSTATE, whether the link is gone).
-  DbError error_of(const PGresult* result) const;
-
- private:
-  struct ConnDeleter {
-    void operator()(PGconn* c) const { PQfinish(c); }
-  };
-  std::unique_ptr<PGconn, ConnDeleter> conn_;
-};
-
-// Appends `value` as an element of a PostgreSQL array literal ("{…}"): always double-quoted,
-// with backslash and double quote escaped.
-void append_array_element(std::string& literal, std::string_view value);
-
+using pg::append_array_element;
+using pg::Connection;
+using pg::DbError;
+using pg::ResultDeleter;
+using pg::ResultPtr;
 }  // namespace dualwrite::apply

@@ -11,7 +11,7 @@ namespace {
 // Records each op as "kind: p1 | p2 | …" (NULL shown as ∅).
 class RecordingSink : public OpSink {
  public:
-  void op(OpKind kind, std::span<const Param> params, std::string_view run_key) override {
+  void op(OpKind kind, std::span<const Param> params, std::span<const OpKey> op_keys) override {
     EXPECT_EQ(params.size(), info(kind).param_count) << info(kind).name;
     std::string line(info(kind).name);
     line += ":";
@@ -21,7 +21,13 @@ class RecordingSink : public OpSink {
       line += " |";
     }
     lines.push_back(line);
-    keys.emplace_back(run_key);
+    std::string key_list;
+    for (const auto& k : op_keys) {
+      if (!key_list.empty()) key_list += ' ';
+      key_list += std::to_string(static_cast<int>(k.space)) + "/" +
+                  std::to_string(static_cast<int>(k.access)) + ":" + std::string(k.text);
+    }
+    keys.push_back(key_list);
   }
   std::vector<std::string> lines;
   std::vector<std::string> keys;
@@ -86,7 +92,7 @@ TEST(Translator, FeedbackBecomesAnInteractionWithADerivedId) {
             "feedback_insert: 369f20a0-35e7-53ce-8348-7fd91b9e9391 | " + std::string(kUser) +
                 " | " + kAccount +
                 " | surf-lesson | like | ∅ | ∅ | 0.500 | {} | 2026-01-02 03:04:05+00 | like |");
-  EXPECT_EQ(sink.keys[0], "369f20a0-35e7-53ce-8348-7fd91b9e9391");
+  EXPECT_EQ(sink.keys[0], "3/1:369f20a0-35e7-53ce-8348-7fd91b9e9391");
 }
 
 TEST(Translator, FeedbackTypesMapToInteractionTypes) {

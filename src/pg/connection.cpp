@@ -1,6 +1,6 @@
-#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/pg/connection.hpp"
 
-namespace dualwrite::apply {
+namespace dualwrite::pg {
 
 Connection Connection::open(const std::string& conninfo, const std::string& password) {
   std::vector<const char*> keys{"dbname"};
@@ -64,4 +64,4 @@ void append_array_element(std::string& literal, std::string_view value) {
   literal += '"';
 }
 
-}  // namespace dualwrite::apply
+}  // namespace dualwrite::pg
