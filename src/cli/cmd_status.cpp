@@ -321,7 +321,7 @@ int status_command(const Options& o) {
 Command make_status_command() {
   return Command{"status",
                  "Where the bridge stands: slot, confirmed/applied LSN, lag, retained WAL, dead "
-                 "letters, last verification, bootstrap",
+                 "letters, last verification, bootstrap, accepted gaps",
                  [](CLI::App& app) -> std::function<int()> {
                    auto o = std::make_shared<Options>();
                    app.add_option("--config", o->config.path, "Configuration file")
