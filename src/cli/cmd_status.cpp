@@ -196,7 +196,13 @@ void render_text(const config::Config& cfg, const Status& s) {
   const auto& p = s.positions;
   const auto applied = applied_of(p);
   std::vector<std::pair<std::string, std::string>> lines;
-  if (!p.slot_exists) {
+  if (!p.slot_exists && p.origin_applied && p.origin_applied->is_valid()) {
+    // The state `run` refuses (exit 6): what was committed since the origin is in no slot.
+    lines.emplace_back("slot", cfg.source.slot + " does not exist, but origin " +
+                                   cfg.source.origin + " has applied up to " +
+                                   p.origin_applied->to_string() +
+                                   ": it was dropped (docs/cutover.md, \"Slot dropped\")");
+  } else if (!p.slot_exists) {
     lines.emplace_back("slot", cfg.source.slot +
                                    " does not exist (not bootstrapped, or decommissioned): "
                                    "`dualwrite bootstrap` creates it");

@@ -76,6 +76,9 @@ expect "run refuses: exit 6, one line saying what happened and both ways out" 6 
 [ "$(grep -c "does not exist, but" "$tmp/out")" = 1 ] && pass "the refusal is one line" \
   || fail "the refusal is not one line: $(cat "$tmp/out")"
 unchanged "the refusal"
+expect "status: the slot was dropped" 0 \
+  "^slot: +$slot does not exist, but origin $slot has applied up to $applied: it was dropped" \
+  -- "$bin" status
 expect "check: FAIL with exit 6 and the fix" 6 \
   "^FAIL origin: $slot has applied up to $applied but slot $slot does not exist" \
   "^FAIL origin: .*dualwrite run --accept-gap-from $applied" -- "$bin" check
