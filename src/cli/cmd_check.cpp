@@ -17,7 +17,8 @@
 //
 // Exit status: 0 when nothing FAILs (warnings allowed); otherwise the code of the first failing
 // check's domain: 2 config (e.g. a [source] table that does not exist, an unreadable password
-// file), 4 source, 5 target, 6 the slot is invalidated (as `run` exits for it).
+// file), 4 source, 5 target, 6 the slot is invalidated, or missing while the origin has progress
+// (as `run` exits for both).
 // A failing query fails its own check only; the others still run.
 #include <cstdio>
 #include <functional>
@@ -566,9 +567,31 @@ void check_target(const config::Config& cfg, apply::Connection& tgt, bool source
     const std::string& origin = cfg.source.origin;
     bool found = false;
     tgt.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin.c_str()}, &found);
+    // Progress recorded without a slot: the slot was dropped, and `run` refuses (exit 6) rather
+    // than lose what was committed since (daemon/setup.hpp). The bootstrap's consistent point
+    // counts as progress when the origin went too.
+    std::string at;
     if (found) {
-      const std::string at =
-          tgt.scalar("SELECT pg_replication_origin_progress($1, false)::text", {origin.c_str()});
+      at = tgt.scalar("SELECT pg_replication_origin_progress($1, true)::text", {origin.c_str()});
+    }
+    std::string lost_after = at;
+    std::string recorded = at.empty() ? "" : origin + " has applied up to " + at;
+    if (const auto b = admin::read_bootstrap(tgt, cfg.source.slot);
+        recorded.empty() && b && b->finished) {
+      lost_after = b->consistent_point.to_string();
+      recorded = "the bootstrap of slot " + cfg.source.slot + " started streaming at " + lost_after;
+    }
+    if (source_positions_known && !slot_exists && !recorded.empty()) {
+      report.fail(ErrorDomain::slot_lost, "origin",
+                  recorded + " but slot " + cfg.source.slot +
+                      " does not exist: it was dropped, and the legacy changes committed after " +
+                      lost_after +
+                      " are in no slot any more (`dualwrite run` refuses to start). Start over "
+                      "with `dualwrite bootstrap` (after emptying the new tables: "
+                      "docs/cutover.md, \"Slot dropped\"), or accept losing them: `dualwrite "
+                      "run --accept-gap-from " +
+                      lost_after + "`");
+    } else if (found) {
       report.ok("origin", origin + " at " + (at.empty() ? "0/0 (nothing applied yet)" : at));
     } else if (source_positions_known && slot_exists) {
       report.warn("origin", origin + " absent although slot " + cfg.source.slot +
