@@ -63,10 +63,9 @@ int run_command(const RunOptions& o) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto loaded = load_config(option);
+  auto loaded = load_config_logged(option, /*set_up_logging=*/true);
   if (!loaded) return exit_code(ErrorDomain::usage);
   const auto& cfg = loaded->config;
-  ops::setup_logging(cfg.log.level, cfg.log.format);
   spdlog::info("dualwrite {} starting", DUALWRITE_VERSION);
   for (const auto& v : loaded->values) {
     if (v.source == config::ValueSource::default_value) {
@@ -118,7 +117,7 @@ int run_command(const RunOptions& o) {
         notifier.stopping("finishing the open batch");
         stop.store(true);
       } else if (sig == SIGHUP) {
-        auto reloaded = load_config(option);
+        auto reloaded = load_config_logged(option, /*set_up_logging=*/false);
         if (!reloaded) {
           spdlog::warn("SIGHUP: the new configuration has problems; keeping the old one");
           continue;
