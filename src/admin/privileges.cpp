@@ -45,6 +45,10 @@ void add_target(std::vector<Requirement>& out) {
     out.push_back(need(T, ObjectKind::table, table, {"SELECT", "INSERT", "UPDATE"},
                        kBootstrap | kRun | kCheck | kStatus | kDecommission, privileges));
   }
+  // What `run` was told to leave behind (--accept-gap-from, --skip-backfill), which status and
+  // verify report.
+  out.push_back(need(T, ObjectKind::table, "dualwrite.stream_gaps", {"SELECT", "INSERT"},
+                     kRun | kStatus | kVerify, privileges));
   out.push_back(need(T, ObjectKind::table, "dualwrite.verify_runs", {"SELECT", "INSERT", "UPDATE"},
                      kVerify | kRun | kStatus | kDecommission, privileges));
   out.push_back(
