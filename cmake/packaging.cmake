@@ -47,7 +47,7 @@ if(DW_DPKG_SHLIBDEPS)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "libpq5, libspdlog1.10, libfmt9, libprometheus-cpp-core1.0, libprometheus-cpp-pull1.0, libcivetweb1, libtomlplusplus3, libsimdjson14, libsystemd0, libstdc++6, libc6, systemd")
+      "libpq5, libspdlog1.10, libfmt9, libprometheus-cpp-core1.0, libtomlplusplus3, libsimdjson14, libsystemd0, libstdc++6, libc6, systemd")
 endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "prometheus, grafana")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

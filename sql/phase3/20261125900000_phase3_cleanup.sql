@@ -46,6 +46,9 @@
 --     the only record of which legacy rows were deliberately left behind: an auditor's first
 --     question. Not copied elsewhere: it is already an append-only, self-describing table;
 --   * dualwrite.verify_runs: the evidence that old and new tables agreed before the switch;
+--   * dualwrite.stream_gaps: what an operator told the bridge to leave behind (a dropped slot
+--     accepted with `run --accept-gap-from`, a start without backfill), and when: with the dead
+--     letters, the record of which legacy changes never reached the new tables;
 --   * dualwrite.schema_migrations: which files ran, this one included.
 -- Replication origins are cluster-wide and `dualwrite decommission` drops the bridge's; one left
 -- over is reported (WARNING) and not touched, since another database's bridge may use the name.
@@ -215,7 +218,7 @@ DROP FUNCTION IF EXISTS dualwrite.put_unique_interaction(public.activity_interac
 DROP TABLE IF EXISTS dualwrite.merged_interactions, dualwrite.bootstrap_chunks, dualwrite.bootstrap;
 
 COMMENT ON SCHEMA dualwrite IS
-  'Archive of the legacy -> normalized migration (Phase 3 done): schema_migrations, dead_letters, verify_runs.';
+  'Archive of the legacy -> normalized migration (Phase 3 done): schema_migrations, dead_letters, verify_runs, stream_gaps.';
 
 -- The role: policies, privileges in this database, then the role if nothing else holds on to it.
 DO $role$

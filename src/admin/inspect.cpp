@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "dualwrite/admin/slot_reader.hpp"
+#include "dualwrite/sql/admin.hpp"
 
 namespace dualwrite::admin {
 
@@ -122,6 +123,29 @@ std::optional<BootstrapState> read_bootstrap(apply::Connection& target, const st
   b.chunks_done = int_at(r.get(), 0, 5);
   b.chunks_total = int_at(r.get(), 0, 6);
   return b;
+}
+
+std::vector<StreamGap> read_stream_gaps(apply::Connection& target, const std::string& slot) {
+  std::vector<StreamGap> gaps;
+  if (!relation_exists(target, "dualwrite.stream_gaps")) return gaps;
+  auto r = target.query(std::string(sql::admin::stream_gaps), {slot.c_str()});
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    StreamGap g;
+    g.id = int_at(r.get(), i, 0);
+    g.kind = PQgetvalue(r.get(), i, 1);
+    g.from_lsn = lsn_at(r.get(), i, 2);
+    g.to_lsn = lsn_at(r.get(), i, 3).value_or(Lsn::invalid());
+    g.recorded_at = PQgetvalue(r.get(), i, 4);
+    g.acknowledged_by = PQgetvalue(r.get(), i, 5);
+    g.repaired = *PQgetvalue(r.get(), i, 6) == 't';
+    gaps.push_back(std::move(g));
+  }
+  return gaps;
+}
+
+std::string describe_gap_range(const StreamGap& gap) {
+  if (!gap.from_lsn) return "rows before " + gap.to_lsn.to_string() + " not copied";
+  return gap.from_lsn->to_string() + " to " + gap.to_lsn.to_string();
 }
 
 std::optional<VerifyRun> latest_verify_run(apply::Connection& target) {

@@ -7,13 +7,17 @@
 #include <map>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "dualwrite/admin/bridge.hpp"
+#include "dualwrite/admin/inspect.hpp"
+#include "dualwrite/admin/privileges.hpp"
 #include "dualwrite/apply/applier.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/backfill/plan.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/sql/backfill.hpp"
 #include "dualwrite/stream/replication.hpp"
 #include "dualwrite/translate/json_change.hpp"
 
@@ -134,22 +138,23 @@ std::uint64_t copy_rows(Connection& reader, const std::string& select_sql, Conne
 }
 
 // copy_rows through a staging table (a temporary copy of the target's columns, emptied at
-// commit), inserting what does not collide with a row already there: what a resumed backfill
-// does, because rows read in its fresh snapshot may collide with rows an earlier snapshot wrote.
-// The stream re-applies the changes between the two snapshots, which settles those rows.
-std::uint64_t copy_rows_tolerant(Connection& reader, const std::string& select_sql,
-                                 Connection& writer, const std::string& target) {
+// commit), then INSERT … SELECT. Two reasons to take the detour:
+//   tolerant  insert what does not collide with a row already there: what a resumed backfill
+//             does, because rows read in its fresh snapshot may collide with rows an earlier
+//             snapshot wrote. The stream re-applies the changes between the two snapshots,
+//             which settles those rows.
+//   RLS       PostgreSQL refuses COPY FROM into a table whose row-level security applies to the
+//             writer ("COPY FROM not supported with row-level security"): the bridge's role
+//             `dualwrite` writes the new tables through its policies, not around them.
+std::uint64_t copy_rows_staged(Connection& reader, const std::string& select_sql,
+                               Connection& writer, const std::string& target, bool tolerant) {
   std::string stage = "dw_stage_" + target.substr(target.find('.') + 1);
   writer.exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + target +
               ") ON COMMIT DELETE ROWS");
   copy_rows(reader, select_sql, writer, stage);
-  auto r =
-      writer.query("INSERT INTO " + target + " SELECT * FROM " + stage + " ON CONFLICT DO NOTHING");
+  auto r = writer.query("INSERT INTO " + target + " SELECT * FROM " + stage +
+                        (tolerant ? " ON CONFLICT DO NOTHING" : ""));
   writer.exec("DELETE FROM " + stage);
-  return std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
-}
-
-std::uint64_t affected(const apply::ResultPtr& r) {
   return std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
 }
 
@@ -173,6 +178,17 @@ class Bootstrap {
   }
   const char* slot() const { return config_.source.slot.c_str(); }
 
+  std::string temp_slot_name() const {
+    return config_.source.slot + "_bootstrap_" + std::to_string(static_cast<long>(::getpid()));
+  }
+
+  void check_privileges();
+  void refuse_busy_tables();
+  void start(const admin::BridgePositions& positions);
+  void resume(const std::string& recorded_point, const admin::BridgePositions& positions);
+  void place_origin();
+  void abandon_created_slot();
+  int finish(Clock::time_point started);
   void open_snapshot_reader(const std::string& snapshot);
   void plan();
   void execute();
@@ -182,11 +198,19 @@ class Bootstrap {
   std::uint64_t run_letters(const Step& step);
   std::uint64_t estimate_rows(const Step& step);
   void mark_done(const PlannedChunk& chunk, std::uint64_t rows);
-  // Plain COPY in one snapshot; tolerant of collisions once the backfill was resumed.
+  void retire(const PlannedChunk& chunk);
+  // Plain COPY in one snapshot; tolerant of collisions once the backfill was resumed; staged
+  // when row-level security applies to the writer (copy_rows_staged).
   std::uint64_t copy(const std::string& select_sql, const std::string& target) {
-    return resumed_ ? copy_rows_tolerant(reader_, select_sql, target_, target)
-                    : copy_rows(reader_, select_sql, target_, target);
+    return copy_into(select_sql, target, resumed_);
   }
+  std::uint64_t copy_into(const std::string& select_sql, const std::string& target, bool tolerant) {
+    if (tolerant || under_rls(target)) {
+      return copy_rows_staged(reader_, select_sql, target_, target, tolerant);
+    }
+    return copy_rows(reader_, select_sql, target_, target);
+  }
+  bool under_rls(const std::string& table);
 
   const config::Config& config_;
   const BootstrapOptions& options_;
@@ -198,6 +222,9 @@ class Bootstrap {
   Lsn snapshot_lsn_;
   bool resumed_ = false;  // reading in a later snapshot than the consistent point
   bool merged_likes_ready_ = false;
+  bool created_slot_ = false;  // this run created the slot (not --reuse-slot, not a resume)
+  bool recorded_ = false;      // dualwrite.bootstrap has this bootstrap's row (resumable)
+  std::map<std::string, bool> under_rls_;  // by target table: whether RLS applies to the writer
 };
 
 void Bootstrap::open_snapshot_reader(const std::string& snapshot) {
@@ -280,6 +307,24 @@ void Bootstrap::plan() {
       std::to_string(steps().size()) + " steps");
 }
 
+bool Bootstrap::under_rls(const std::string& table) {
+  const auto known = under_rls_.find(table);
+  if (known != under_rls_.end()) return known->second;
+  const bool applies = target_.scalar(sql::backfill::row_security_applies, {table.c_str()}) == "t";
+  under_rls_.emplace(table, applies);
+  return applies;
+}
+
+// A step an earlier version planned and this one no longer runs: marked done with no rows, so
+// that a bootstrap planned by that version finishes and its counts stay whole.
+void Bootstrap::retire(const PlannedChunk& chunk) {
+  const std::string number = std::to_string(chunk.chunk);
+  target_.query(
+      "UPDATE dualwrite.bootstrap_chunks SET done_at = coalesce(done_at, now()), "
+      "rows_written = coalesce(rows_written, 0) WHERE slot = $1 AND step = $2 AND chunk = $3::int",
+      {slot(), chunk.step.c_str(), number.c_str()});
+}
+
 void Bootstrap::mark_done(const PlannedChunk& chunk, std::uint64_t rows) {
   const std::string rows_text = std::to_string(rows), number = std::to_string(chunk.chunk),
                     lsn = snapshot_lsn_.to_string();
@@ -294,17 +339,6 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk, 
   std::uint64_t rows = 0;
   target_.exec("BEGIN");
   switch (step.kind) {
-    case StepKind::catalog: {
-      // Phase 0 added activities.status; the legacy app still writes only is_published. The
-      // bootstrap brings them in line once, leaving any other status (archived) alone.
-      auto r = target_.query(
-          "UPDATE public.activities SET status = CASE WHEN is_published THEN 'published' "
-          "ELSE 'draft' END::public.activity_status "
-          "WHERE status IN ('draft', 'published') AND status IS DISTINCT FROM "
-          "CASE WHEN is_published THEN 'published' ELSE 'draft' END::public.activity_status");
-      rows = affected(r);
-      break;
-    }
     case StepKind::copy:
       if (step.hash_joins_only) reader_.exec("SET enable_nestloop = off");
       rows = copy(with_range(step.reader, range), step.target);
@@ -315,14 +349,12 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk, 
         // One snapshot: which likes/bookmarks are merged is known up front (computed once in
         // it), so each chunk's rows go straight to their table.
         compute_merged_likes();
-        rows = copy_rows(reader_,
-                         with_range(step.reader, range) +
+        rows = copy_into(with_range(step.reader, range) +
                              " AND f.legacy_id NOT IN (SELECT legacy_id FROM dw_merged_likes)",
-                         target_, step.target);
-        rows += copy_rows(reader_,
-                          with_range(step.reader, range) +
+                         step.target, false);
+        rows += copy_into(with_range(step.reader, range) +
                               " AND f.legacy_id IN (SELECT legacy_id FROM dw_merged_likes)",
-                          target_, "dualwrite.merged_interactions");
+                          "dualwrite.merged_interactions", false);
         break;
       }
       // Resumed: earlier chunks were read in another snapshot, whose kept likes may differ;
@@ -451,6 +483,10 @@ void Bootstrap::execute() {
     chunk.ordinal = std::atoi(PQgetvalue(pending.get(), i, 2));
     if (!PQgetisnull(pending.get(), i, 3)) chunk.range.lo = PQgetvalue(pending.get(), i, 3);
     if (!PQgetisnull(pending.get(), i, 4)) chunk.range.hi = PQgetvalue(pending.get(), i, 4);
+    if (is_retired_step(chunk.step)) {
+      retire(chunk);
+      continue;
+    }
     const auto it = by_name.find(chunk.step);
     if (it == by_name.end()) {
       throw Refusal(ErrorDomain::usage,
@@ -484,6 +520,175 @@ void Bootstrap::execute() {
   finish_step();
 }
 
+void Bootstrap::check_privileges() {
+  const auto all = admin::required_privileges(config_);
+  std::vector<admin::Requirement> mine;
+  for (const auto& r : all) {
+    if (r.commands & admin::kBootstrap) mine.push_back(r);
+  }
+  const std::string role = target_.scalar("SELECT current_user");
+  auto missing = admin::missing_privileges(source_, role, admin::Side::source, mine);
+  const ErrorDomain domain = missing.empty() ? ErrorDomain::target : ErrorDomain::source;
+  for (auto& s : admin::missing_privileges(target_, role, admin::Side::target, mine)) {
+    missing.push_back(std::move(s));
+  }
+  if (missing.empty()) return;
+  std::string more;
+  if (missing.size() > 1) {
+    more = "; and " + std::to_string(missing.size() - 1) + " more (`dualwrite check` lists them)";
+  }
+  throw Refusal(domain, missing.front().line(role) + more +
+                            ". Bootstrap changed nothing: grant, then run it again");
+}
+
+// The origin at the consistent point: created when absent, moved when elsewhere. Safe to redo
+// while the bootstrap is unfinished, since `run` refuses to move it until then.
+void Bootstrap::place_origin() {
+  const std::string point = consistent_point_.to_string();
+  const char* origin = config_.source.origin.c_str();
+  bool found = false;
+  target_.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin}, &found);
+  if (!found) target_.query("SELECT pg_replication_origin_create($1)", {origin});
+  target_.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)", {origin, point.c_str()});
+  say("replication origin " + config_.source.origin + " set to " + point);
+}
+
+void Bootstrap::resume(const std::string& recorded_point, const admin::BridgePositions& positions) {
+  consistent_point_ = Lsn::parse(recorded_point).value_or(Lsn{});
+  if (!positions.slot_exists || positions.wal_status == "lost") {
+    throw Refusal(ErrorDomain::slot_lost,
+                  "the unfinished bootstrap's slot " + config_.source.slot +
+                      " is gone or lost: streaming can no longer start at its consistent "
+                      "point. Start over: truncate the new tables, DELETE FROM "
+                      "dualwrite.bootstrap WHERE slot = '" +
+                      config_.source.slot + "', and bootstrap again");
+  }
+  auto temp = replication_->create_slot(temp_slot_name(), stream::SnapshotAction::export_snapshot,
+                                        /*temporary=*/true);
+  if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
+  snapshot_lsn_ = temp->consistent_point;
+  open_snapshot_reader(temp->snapshot_name);
+  target_.query("UPDATE dualwrite.bootstrap SET snapshots = snapshots + 1 WHERE slot = $1",
+                {slot()});
+  recorded_ = true;
+  say("resuming the bootstrap of slot " + config_.source.slot + " (streaming starts at " +
+      consistent_point_.to_string() + "); remaining chunks read in a fresh snapshot at " +
+      snapshot_lsn_.to_string());
+  // A first run that stopped between its record and its origin left no origin.
+  place_origin();
+}
+
+void Bootstrap::refuse_busy_tables() {
+  // The new tables and the merge table must all be empty on a first start.
+  std::vector<std::string> tables;
+  for (const char* t : admin::kTargetTables) tables.push_back(std::string("public.") + t);
+  tables.push_back("dualwrite.merged_interactions");
+  std::string busy;
+  for (const auto& t : tables) {
+    bool found = false;
+    target_.scalar("SELECT 1 FROM " + t + " LIMIT 1", {}, &found);
+    if (found) busy += (busy.empty() ? "" : ", ") + t;
+  }
+  if (!busy.empty()) {
+    throw Refusal(ErrorDomain::usage,
+                  "the new tables already hold rows (" + busy +
+                      "): bootstrap fills empty tables. Truncate them, or resume an "
+                      "interrupted bootstrap (dualwrite.bootstrap has no row for slot " +
+                      config_.source.slot + ")");
+  }
+}
+
+void Bootstrap::start(const admin::BridgePositions& positions) {
+  refuse_busy_tables();
+  if (positions.slot_exists && !options_.reuse_slot) {
+    throw Refusal(ErrorDomain::usage,
+                  "replication slot " + config_.source.slot +
+                      " already exists: bootstrap creates its own to take a snapshot. Drop "
+                      "it (SELECT pg_drop_replication_slot('" +
+                      config_.source.slot + "')) or pass --reuse-slot to stream from its position");
+  }
+  if (admin::ensure_publication(source_, config_)) {
+    say("created publication " + config_.source.publication);
+  }
+  std::string snapshot;
+  if (positions.slot_exists) {
+    if (!positions.confirmed_flush || positions.wal_status == "lost") {
+      throw Refusal(ErrorDomain::slot_lost,
+                    "slot " + config_.source.slot + " cannot stream (wal_status lost)");
+    }
+    // Reusing a slot: its position is where streaming resumes; the snapshot is a fresh one,
+    // later, and the stream re-applies the changes in between (idempotent).
+    consistent_point_ = *positions.confirmed_flush;
+    auto temp =
+        replication_->create_slot(temp_slot_name(), stream::SnapshotAction::export_snapshot, true);
+    if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
+    snapshot_lsn_ = temp->consistent_point;
+    snapshot = temp->snapshot_name;
+    say("reusing slot " + config_.source.slot + " at " + consistent_point_.to_string());
+  } else {
+    auto created =
+        replication_->create_slot(config_.source.slot, stream::SnapshotAction::export_snapshot);
+    if (!created) throw Refusal(created.error().domain, "source: " + created.error().message);
+    created_slot_ = true;
+    consistent_point_ = snapshot_lsn_ = created->consistent_point;
+    snapshot = created->snapshot_name;
+    say("created slot " + config_.source.slot + " at " + consistent_point_.to_string() +
+        " (snapshot " + snapshot + ")");
+  }
+  // Recorded first: from here on a failure leaves a bootstrap that the same command resumes.
+  const std::string point = consistent_point_.to_string();
+  target_.query(
+      "INSERT INTO dualwrite.bootstrap (slot, publication, origin, consistent_point) "
+      "VALUES ($1, $2, $3, $4::pg_lsn)",
+      {slot(), config_.source.publication.c_str(), config_.source.origin.c_str(), point.c_str()});
+  recorded_ = true;
+  open_snapshot_reader(snapshot);
+  place_origin();
+}
+
+// A first run that fails after creating its slot and before recording it would leave a slot
+// that the next run refuses ("already exists") and that retains WAL: drop it. Best effort: the
+// replication connection that created it is closed first, and its walsender may take a moment
+// to release it.
+void Bootstrap::abandon_created_slot() {
+  if (!created_slot_ || recorded_) return;
+  replication_.reset();
+  std::string why;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    try {
+      if (!source_.ok()) source_ = admin::connect_source(config_);
+      source_.query("SELECT pg_drop_replication_slot($1)", {slot()});
+      say("dropped slot " + config_.source.slot + ", created by this run before it failed");
+      return;
+    } catch (const DbError& e) {
+      why = admin::one_line(e);
+    } catch (const config::ConfigError& e) {
+      why = e.what();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  say("error: could not drop slot " + config_.source.slot + ", created by this run (" + why +
+      "): it retains WAL; drop it (SELECT pg_drop_replication_slot('" + config_.source.slot +
+      "')) before bootstrapping again");
+}
+
+int Bootstrap::finish(Clock::time_point started) {
+  reader_.exec("COMMIT");
+  target_.query("UPDATE dualwrite.bootstrap SET finished_at = now() WHERE slot = $1", {slot()});
+  auto total = target_.query(
+      "SELECT coalesce(sum(rows_written), 0) FROM dualwrite.bootstrap_chunks WHERE slot = $1",
+      {slot()});
+  const std::uint64_t total_rows = std::strtoull(PQgetvalue(total.get(), 0, 0), nullptr, 10);
+  char took[32];
+  std::snprintf(took, sizeof took, "%.1f s",
+                std::chrono::duration<double>(Clock::now() - started).count());
+  say("bootstrap finished: " + with_commas(total_rows) + " rows in " + took +
+      "; streaming starts at " + consistent_point_.to_string() +
+      ": start the daemon (systemctl start dualwrite, or dualwrite run)");
+  return 0;
+}
+
 int Bootstrap::run() {
   const auto started = Clock::now();
   try {
@@ -509,7 +714,8 @@ int Bootstrap::run() {
                     "the database lacks the bridge's migrations (dualwrite.bootstrap_chunks, "
                     "dualwrite_expected): apply sql/migrations first (scripts/migrate CONNINFO)");
     }
-    bool found = false;
+    // Before anything is created: a missing privilege would otherwise fail midway.
+    check_privileges();
     auto state = target_.query(
         "SELECT consistent_point::text, finished_at IS NOT NULL, finished_at::text "
         "FROM dualwrite.bootstrap WHERE slot = $1",
@@ -531,121 +737,31 @@ int Bootstrap::run() {
                                                        "dualwrite bootstrap");
     if (!repl) throw Refusal(repl.error().domain, "source: " + repl.error().message);
     replication_.emplace(std::move(*repl));
-    const std::string temp_slot =
-        config_.source.slot + "_bootstrap_" + std::to_string(static_cast<long>(::getpid()));
-
     if (PQntuples(state.get()) == 1) {
-      // Resume: the plan and the done chunks are in the target.
-      consistent_point_ = Lsn::parse(PQgetvalue(state.get(), 0, 0)).value_or(Lsn{});
-      if (!positions.slot_exists || positions.wal_status == "lost") {
-        throw Refusal(ErrorDomain::slot_lost,
-                      "the unfinished bootstrap's slot " + config_.source.slot +
-                          " is gone or lost: streaming can no longer start at its consistent "
-                          "point. Start over: truncate the new tables, DELETE FROM "
-                          "dualwrite.bootstrap WHERE slot = '" +
-                          config_.source.slot + "', and bootstrap again");
-      }
-      auto temp = replication_->create_slot(temp_slot, stream::SnapshotAction::export_snapshot,
-                                            /*temporary=*/true);
-      if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
-      snapshot_lsn_ = temp->consistent_point;
-      open_snapshot_reader(temp->snapshot_name);
-      target_.query("UPDATE dualwrite.bootstrap SET snapshots = snapshots + 1 WHERE slot = $1",
-                    {slot()});
-      say("resuming the bootstrap of slot " + config_.source.slot + " (streaming starts at " +
-          consistent_point_.to_string() + "); remaining chunks read in a fresh snapshot at " +
-          snapshot_lsn_.to_string());
+      resume(PQgetvalue(state.get(), 0, 0), positions);
     } else {
-      std::vector<std::string> busy;
-      // The new tables and the merge table must all be empty on a first start.
-      std::vector<std::string> tables;
-      for (const char* t : admin::kTargetTables) tables.push_back(std::string("public.") + t);
-      tables.push_back("dualwrite.merged_interactions");
-      for (const auto& t : tables) {
-        target_.scalar("SELECT 1 FROM " + t + " LIMIT 1", {}, &found);
-        if (found) busy.push_back(t);
-      }
-      if (!busy.empty()) {
-        std::string list;
-        for (const auto& t : busy) list += (list.empty() ? "" : ", ") + t;
-        throw Refusal(ErrorDomain::usage,
-                      "the new tables already hold rows (" + list +
-                          "): bootstrap fills empty tables. Truncate them, or resume an "
-                          "interrupted bootstrap (dualwrite.bootstrap has no row for slot " +
-                          config_.source.slot + ")");
-      }
-      if (positions.slot_exists && !options_.reuse_slot) {
-        throw Refusal(ErrorDomain::usage,
-                      "replication slot " + config_.source.slot +
-                          " already exists: bootstrap creates its own to take a snapshot. Drop "
-                          "it (SELECT pg_drop_replication_slot('" +
-                          config_.source.slot +
-                          "')) or pass --reuse-slot to stream from its position");
-      }
-      if (admin::ensure_publication(source_, config_)) {
-        say("created publication " + config_.source.publication);
-      }
-      if (positions.slot_exists) {
-        if (!positions.confirmed_flush || positions.wal_status == "lost") {
-          throw Refusal(ErrorDomain::slot_lost,
-                        "slot " + config_.source.slot + " cannot stream (wal_status lost)");
-        }
-        // Reusing a slot: its position is where streaming resumes; the snapshot is a fresh
-        // one, later, and the stream re-applies the changes in between (idempotent).
-        consistent_point_ = *positions.confirmed_flush;
-        auto temp = replication_->create_slot(temp_slot, stream::SnapshotAction::export_snapshot,
-                                              /*temporary=*/true);
-        if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
-        snapshot_lsn_ = temp->consistent_point;
-        open_snapshot_reader(temp->snapshot_name);
-        say("reusing slot " + config_.source.slot + " at " + consistent_point_.to_string());
-      } else {
-        auto created =
-            replication_->create_slot(config_.source.slot, stream::SnapshotAction::export_snapshot);
-        if (!created) throw Refusal(created.error().domain, "source: " + created.error().message);
-        consistent_point_ = snapshot_lsn_ = created->consistent_point;
-        open_snapshot_reader(created->snapshot_name);
-        say("created slot " + config_.source.slot + " at " + consistent_point_.to_string() +
-            " (snapshot " + created->snapshot_name + ")");
-      }
-      const std::string point = consistent_point_.to_string();
-      const char* origin = config_.source.origin.c_str();
-      target_.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin}, &found);
-      if (!found) target_.query("SELECT pg_replication_origin_create($1)", {origin});
-      target_.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)",
-                    {origin, point.c_str()});
-      target_.query(
-          "INSERT INTO dualwrite.bootstrap (slot, publication, origin, consistent_point) "
-          "VALUES ($1, $2, $3, $4::pg_lsn)",
-          {slot(), config_.source.publication.c_str(), origin, point.c_str()});
-      say("replication origin " + config_.source.origin + " set to " + point);
+      start(positions);
     }
-
     resumed_ = snapshot_lsn_ != consistent_point_;
     plan();
     execute();
-    reader_.exec("COMMIT");
-    target_.query("UPDATE dualwrite.bootstrap SET finished_at = now() WHERE slot = $1", {slot()});
-    auto total = target_.query(
-        "SELECT coalesce(sum(rows_written), 0) FROM dualwrite.bootstrap_chunks WHERE slot = $1",
-        {slot()});
-    const std::uint64_t total_rows = std::strtoull(PQgetvalue(total.get(), 0, 0), nullptr, 10);
-    char took[32];
-    std::snprintf(took, sizeof took, "%.1f s",
-                  std::chrono::duration<double>(Clock::now() - started).count());
-    say("bootstrap finished: " + with_commas(total_rows) + " rows in " + took +
-        "; streaming starts at " + consistent_point_.to_string() +
-        ": start the daemon (systemctl start dualwrite, or dualwrite run)");
-    return 0;
+    return finish(started);
   } catch (const Refusal& e) {
     say(std::string("error: ") + e.what());
+    abandon_created_slot();
     return exit_code(e.domain);
   } catch (const DbError& e) {
     say(std::string("error: ") + e.what() +
-        " (the chunks done so far are kept: run bootstrap again to resume)");
+        (recorded_ ? " (the chunks done so far are kept: run bootstrap again to resume)"
+                   : " (nothing was recorded: run bootstrap again)"));
+    if (e.sqlstate() == "42501") {
+      say("a privilege is missing: `dualwrite check` names it and the GRANT that fixes it");
+    }
+    abandon_created_slot();
     return exit_code(ErrorDomain::target);
   } catch (const config::ConfigError& e) {
     say(std::string("error: ") + e.what());
+    abandon_created_slot();
     return exit_code(ErrorDomain::usage);
   }
 }

@@ -7,18 +7,25 @@
 //
 // Source: reachable; PostgreSQL >= 15; wal_level = logical; a free replication slot (unless ours
 // exists) and a free WAL sender (unless the daemon holds one); the role may replicate and read
-// the [source] tables (privilege, and a policy where row-level security applies); the
-// publication covers exactly those tables; the slot, when it exists, is pgoutput in this
-// database and not invalidated; every legacy table has a usable replica identity.
-// Target: reachable; the role may write the tables the bridge writes (and dead letters) and run
-// the replication-origin functions; uuid-ossp and pgcrypto installed (vector optional); every
-// migration of sql/migrations/ recorded in dualwrite.schema_migrations; origin and bootstrap
-// state.
+// the [source] tables (privilege, and a policy where row-level security applies) and the
+// expected-state views; the publication covers exactly those tables; the slot, when it exists,
+// is pgoutput in this database and not invalidated; every legacy table has a usable replica
+// identity.
+// Target: reachable; the role has every privilege a command needs there (the tables the bridge
+// writes, dead letters and its bookkeeping, the catalog it reads, its functions, temporary
+// tables, the replication-origin functions); uuid-ossp and pgcrypto installed (vector optional);
+// every migration of sql/migrations/ recorded in dualwrite.schema_migrations; origin and
+// bootstrap state.
+// The privileges come from one list, admin::required_privileges() (admin/privileges.hpp), which
+// bootstrap also checks before it creates anything: a missing one is a FAIL line with the GRANT
+// (or CREATE POLICY) that fixes it and the commands that need it.
 //
 // Exit status: 0 when nothing FAILs (warnings allowed); otherwise the code of the first failing
 // check's domain: 2 config (e.g. a [source] table that does not exist, an unreadable password
-// file), 4 source, 5 target, 6 the slot is invalidated (as `run` exits for it).
+// file), 4 source, 5 target, 6 the slot is invalidated, or missing while the origin has progress
+// (as `run` exits for both).
 // A failing query fails its own check only; the others still run.
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <iterator>
@@ -30,6 +37,7 @@
 #include "common.hpp"
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/admin/inspect.hpp"
+#include "dualwrite/admin/privileges.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
@@ -38,18 +46,8 @@ namespace dualwrite::cli {
 
 namespace {
 
-// The tables the bridge writes, with dualwrite.dead_letters apart: letters are resolved, never
-// deleted, so the role has no DELETE there (migration 20261125001100).
+// The tables the bridge writes.
 constexpr const auto& written_tables = admin::kTargetTables;
-
-// The replication-origin functions the daemon calls; PostgreSQL revokes them from PUBLIC.
-constexpr const char* origin_functions[] = {
-    "pg_replication_origin_create(text)",
-    "pg_replication_origin_oid(text)",
-    "pg_replication_origin_advance(text, pg_lsn)",
-    "pg_replication_origin_session_setup(text)",
-    "pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone)",
-    "pg_replication_origin_progress(text, boolean)"};
 
 class Report {
  public:
@@ -114,20 +112,45 @@ bool is_true(const PGresult* r, int row, int col) {
   return *PQgetvalue(r, row, col) == 't';
 }
 
-// Whether row-level security filters what the current role sees of table `oid_column`, with no
-// permissive policy letting it through: it would read zero rows (or fail to write) silently.
-// Superusers and BYPASSRLS roles are exempt, and so is the owner unless FORCE is set.
-constexpr const char* rls_blocks_sql =
-    "(c.relrowsecurity"
-    " AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)"
-    " AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))"
-    " AND NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive"
-    "   AND p.polcmd IN ('r', '*') AND EXISTS (SELECT FROM unnest(p.polroles) pr"
-    "   WHERE CASE WHEN pr = 0 THEN true ELSE pg_has_role(pr, 'USAGE') END)))";
+// Reports what `role` lacks of the requirements of `check` (admin/privileges.hpp): one FAIL line
+// per object (what is missing, the statement that fixes it, the commands that need it), the
+// objects that do not exist at all on one line. Returns whether nothing is missing.
+bool report_requirements(Report& report, apply::Connection& conn, const std::string& role,
+                         admin::Side side, const std::vector<admin::Requirement>& requirements,
+                         const char* check, ErrorDomain domain) {
+  std::vector<admin::Requirement> mine;
+  for (const auto& r : requirements) {
+    if (r.check == check) mine.push_back(r);
+  }
+  std::vector<std::string> absent;
+  bool good = true;
+  for (const auto& shortfall : admin::missing_privileges(conn, role, side, mine)) {
+    good = false;
+    if (shortfall.object_missing) {
+      // The legacy tables line names the [source] tables that do not exist itself.
+      const auto kind = shortfall.requirement.kind;
+      const std::string name =
+          kind == admin::ObjectKind::schema || kind == admin::ObjectKind::tables_in_schema
+              ? "schema " + shortfall.object
+              : shortfall.object;
+      if (std::string(check) != admin::kLegacyTablesCheck &&
+          std::find(absent.begin(), absent.end(), name) == absent.end()) {
+        absent.push_back(name);
+      }
+    } else {
+      report.fail(domain, check, shortfall.line(role));
+    }
+  }
+  if (!absent.empty()) {
+    report.fail(domain, check,
+                "missing " + join(absent) + ": apply the migrations (scripts/migrate)");
+  }
+  return good;
+}
 
 void check_source(const config::Config& cfg, apply::Connection& src, Report& report) {
   const auto& tables = cfg.source.tables;
-  const std::string tables_array = text_array(tables);
+  const auto requirements = admin::required_privileges(cfg);
   std::string role;
   std::string database;
 
@@ -219,41 +242,34 @@ void check_source(const config::Config& cfg, apply::Connection& src, Report& rep
   // Which configured tables exist; the later checks only look at those.
   std::vector<std::string> existing;
   report.guard(ErrorDomain::source, "legacy tables", [&] {
-    auto r = src.query(std::string("SELECT u.t, c.oid IS NOT NULL, "
-                                   "c.oid IS NOT NULL AND has_table_privilege(c.oid, 'SELECT'), "
-                                   "c.oid IS NOT NULL AND ") +
-                           rls_blocks_sql +
-                           " FROM unnest($1::text[]) WITH ORDINALITY u(t, n) "
-                           "LEFT JOIN pg_class c ON c.oid = to_regclass('public.' || "
-                           "quote_ident(u.t)) ORDER BY u.n",
-                       {tables_array.c_str()});
-    bool all_good = true;
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-      const std::string name = public_table(PQgetvalue(r.get(), i, 0));
-      if (!is_true(r.get(), i, 1)) {
-        all_good = false;
-        report.fail(ErrorDomain::usage, "legacy tables",
-                    name + " does not exist in database " + database +
-                        ": fix [source] tables (or [source] conninfo)");
-        continue;
-      }
-      existing.push_back(PQgetvalue(r.get(), i, 0));
-      if (!is_true(r.get(), i, 2)) {
-        all_good = false;
-        report.fail(ErrorDomain::source, "legacy tables",
-                    "role " + role + " may not read " + name + ": GRANT SELECT ON " + name +
-                        " TO " + admin::quote_ident(role));
-      } else if (is_true(r.get(), i, 3)) {
-        all_good = false;
-        report.fail(ErrorDomain::source, "legacy tables",
-                    name + " has row-level security and no policy lets role " + role +
-                        " read it (it would read no rows): CREATE POLICY dualwrite_read ON " +
-                        name + " FOR SELECT TO " + admin::quote_ident(role) + " USING (true)");
+    std::vector<std::string> absent;
+    for (const auto& table : tables) {
+      if (admin::relation_exists(src, ("public." + table).c_str())) {
+        existing.push_back(table);
+      } else {
+        absent.push_back(public_table(table));
       }
     }
-    if (all_good) {
+    for (const auto& name : absent) {
+      report.fail(ErrorDomain::usage, "legacy tables",
+                  name + " does not exist in database " + database +
+                      ": fix [source] tables (or [source] conninfo)");
+    }
+    const bool good = report_requirements(report, src, role, admin::Side::source, requirements,
+                                          admin::kLegacyTablesCheck, ErrorDomain::source);
+    if (good && absent.empty()) {
       report.ok("legacy tables", "role " + role + " can read all " + std::to_string(tables.size()) +
                                      " [source] tables");
+    }
+  });
+
+  report.guard(ErrorDomain::source, admin::kSourcePrivilegesCheck, [&] {
+    if (report_requirements(report, src, role, admin::Side::source, requirements,
+                            admin::kSourcePrivilegesCheck, ErrorDomain::source)) {
+      report.ok(admin::kSourcePrivilegesCheck,
+                "role " + role +
+                    " may read the expected-state views (dualwrite_expected) that bootstrap "
+                    "copies and verify compares");
     }
   });
 
@@ -433,79 +449,26 @@ void check_source(const config::Config& cfg, apply::Connection& src, Report& rep
 
 void check_target(const config::Config& cfg, apply::Connection& tgt, bool source_positions_known,
                   bool slot_exists, Report& report) {
+  const auto requirements = admin::required_privileges(cfg);
   std::string role;
-  report.guard(ErrorDomain::target, "target privileges", [&] {
+  report.guard(ErrorDomain::target, admin::kTargetPrivilegesCheck, [&] {
     role = tgt.scalar("SELECT current_user");
-    std::vector<std::string> names;
-    std::vector<std::string> privileges;
-    for (const char* t : written_tables) {
-      names.push_back(std::string("public.") + t);
-      privileges.emplace_back("SELECT,INSERT,UPDATE,DELETE");
-    }
-    names.emplace_back("dualwrite.dead_letters");
-    privileges.emplace_back("SELECT,INSERT,UPDATE");
-    const std::string names_array = text_array(names);
-    const std::string privileges_array = text_array(privileges);
-    auto r = tgt.query(std::string("SELECT u.t, c.oid IS NOT NULL, "
-                                   "CASE WHEN c.oid IS NULL THEN '' ELSE array_to_string(ARRAY("
-                                   "  SELECT p FROM unnest(string_to_array(u.privs, ',')) p"
-                                   "  WHERE NOT has_table_privilege(c.oid, p)), ', ') END, "
-                                   "c.oid IS NOT NULL AND ") +
-                           rls_blocks_sql +
-                           " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY u(t, privs, n) "
-                           "LEFT JOIN pg_class c ON c.oid = to_regclass(u.t) ORDER BY u.n",
-                       {names_array.c_str(), privileges_array.c_str()});
-    std::vector<std::string> absent;
-    bool all_good = true;
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-      const std::string name = PQgetvalue(r.get(), i, 0);
-      const std::string lacking = PQgetvalue(r.get(), i, 2);
-      if (!is_true(r.get(), i, 1)) {
-        absent.push_back(name);
-      } else if (!lacking.empty()) {
-        all_good = false;
-        report.fail(ErrorDomain::target, "target privileges",
-                    "role " + role + " lacks " + lacking + " on " + name + ": GRANT " + lacking +
-                        " ON " + name + " TO " + admin::quote_ident(role));
-      } else if (is_true(r.get(), i, 3)) {
-        all_good = false;
-        report.fail(ErrorDomain::target, "target privileges",
-                    name + " has row-level security and no policy for role " + role +
-                        ": CREATE POLICY dualwrite_all ON " + name + " FOR ALL TO " +
-                        admin::quote_ident(role) + " USING (true) WITH CHECK (true)");
-      }
-    }
-    if (!absent.empty()) {
-      all_good = false;
-      report.fail(ErrorDomain::target, "target privileges",
-                  "missing tables " + join(absent) + ": apply the migrations (scripts/migrate)");
-    }
-    if (all_good) {
-      report.ok("target privileges", "role " + role + " may write the " +
-                                         std::to_string(std::size(written_tables)) +
-                                         " new tables and dualwrite.dead_letters");
+    if (report_requirements(report, tgt, role, admin::Side::target, requirements,
+                            admin::kTargetPrivilegesCheck, ErrorDomain::target)) {
+      report.ok(admin::kTargetPrivilegesCheck,
+                "role " + role + " may write the " + std::to_string(std::size(written_tables)) +
+                    " new tables and dualwrite.dead_letters, and has every other privilege its "
+                    "commands need there");
     }
   });
 
-  report.guard(ErrorDomain::target, "replication origin functions", [&] {
-    std::vector<std::string> functions;
-    for (const char* f : origin_functions) functions.push_back(std::string("pg_catalog.") + f);
-    const std::string array = text_array(functions);
-    auto r = tgt.query(
-        "SELECT f FROM unnest($1::text[]) f WHERE NOT has_function_privilege(f, 'EXECUTE')",
-        {array.c_str()});
-    std::vector<std::string> lacking;
-    for (int i = 0; i < PQntuples(r.get()); ++i) lacking.push_back(PQgetvalue(r.get(), i, 0));
-    if (lacking.empty()) {
-      report.ok("replication origin functions",
+  report.guard(ErrorDomain::target, admin::kOriginFunctionsCheck, [&] {
+    if (report_requirements(report, tgt, role, admin::Side::target, requirements,
+                            admin::kOriginFunctionsCheck, ErrorDomain::target)) {
+      report.ok(admin::kOriginFunctionsCheck,
                 "role " + role +
-                    " may execute pg_replication_origin_create/oid/advance/"
-                    "session_setup/xact_setup/progress");
-    } else {
-      report.fail(ErrorDomain::target, "replication origin functions",
-                  "role " + role + " may not execute " + join(lacking) +
-                      ": as a superuser, GRANT EXECUTE ON FUNCTION <each> TO " +
-                      admin::quote_ident(role) + " (sql/README.md)");
+                    " may execute pg_replication_origin_create/oid/advance/session_setup/"
+                    "xact_setup/progress/drop");
     }
   });
 
@@ -566,9 +529,31 @@ void check_target(const config::Config& cfg, apply::Connection& tgt, bool source
     const std::string& origin = cfg.source.origin;
     bool found = false;
     tgt.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin.c_str()}, &found);
+    // Progress recorded without a slot: the slot was dropped, and `run` refuses (exit 6) rather
+    // than lose what was committed since (daemon/setup.hpp). The bootstrap's consistent point
+    // counts as progress when the origin went too.
+    std::string at;
     if (found) {
-      const std::string at =
-          tgt.scalar("SELECT pg_replication_origin_progress($1, false)::text", {origin.c_str()});
+      at = tgt.scalar("SELECT pg_replication_origin_progress($1, true)::text", {origin.c_str()});
+    }
+    std::string lost_after = at;
+    std::string recorded = at.empty() ? "" : origin + " has applied up to " + at;
+    if (const auto b = admin::read_bootstrap(tgt, cfg.source.slot);
+        recorded.empty() && b && b->finished) {
+      lost_after = b->consistent_point.to_string();
+      recorded = "the bootstrap of slot " + cfg.source.slot + " started streaming at " + lost_after;
+    }
+    if (source_positions_known && !slot_exists && !recorded.empty()) {
+      report.fail(ErrorDomain::slot_lost, "origin",
+                  recorded + " but slot " + cfg.source.slot +
+                      " does not exist: it was dropped, and the legacy changes committed after " +
+                      lost_after +
+                      " are in no slot any more (`dualwrite run` refuses to start). Start over "
+                      "with `dualwrite bootstrap` (after emptying the new tables: "
+                      "docs/cutover.md, \"Slot dropped\"), or accept losing them: `dualwrite "
+                      "run --accept-gap-from " +
+                      lost_after + "`");
+    } else if (found) {
       report.ok("origin", origin + " at " + (at.empty() ? "0/0 (nothing applied yet)" : at));
     } else if (source_positions_known && slot_exists) {
       report.warn("origin", origin + " absent although slot " + cfg.source.slot +

@@ -1,7 +1,8 @@
 // `dualwrite dead-letters list | show ID | retry [ID | --reason R] | resolve ID`: inspect and
 // retry the changes the bridge could not translate (mapping.md rule 6). Retried letters are
 // marked resolved, never deleted. Works while the daemon runs: it uses its own connection and
-// no replication origin.
+// no replication origin. A truncate letter is not retried (there is nothing to apply): retry
+// says what to do and that `resolve` closes it (exit 2).
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -118,13 +119,53 @@ int show(const Options& o) {
   });
 }
 
+// The runbook's section on truncate letters, which both refusals below point at.
+constexpr const char* kTruncateWhatToDo =
+    "run `dualwrite verify` (the rows the TRUNCATE removed from the legacy table show as extra in "
+    "the new tables it fed), bring the new tables to what you decide (empty those rows by hand, "
+    "or restore the legacy rows and let the bridge carry them again)";
+constexpr const char* kTruncateRunbook = "(docs/cutover.md, Failure modes: a truncate dead letter)";
+
+// A truncate letter records a TRUNCATE of a legacy table, which the bridge never mirrors
+// (mapping.md rule 7): there is nothing to apply, so a retry would fail forever. Says what to do
+// instead and returns the exit code, or -1 when the retry asked for involves no such letter.
+int refuse_truncate_retry(const Options& o, apply::Connection& conn) {
+  if (o.id != 0) {
+    const std::string id = std::to_string(o.id);
+    bool found = false;
+    const std::string table = conn.scalar(
+        "SELECT source_table FROM dualwrite.dead_letters WHERE id = $1::bigint "
+        "AND reason = 'truncate' AND resolved_at IS NULL",
+        {id.c_str()}, &found);
+    if (!found) return -1;
+    std::fprintf(stderr,
+                 "dualwrite: dead letter %s records a TRUNCATE of public.%s, which the bridge "
+                 "never mirrors: retrying cannot apply it. %s; then `dualwrite dead-letters "
+                 "resolve %s` %s\n",
+                 id.c_str(), table.c_str(), kTruncateWhatToDo, id.c_str(), kTruncateRunbook);
+    return exit_code(ErrorDomain::usage);
+  }
+  if (o.reason != "truncate") return -1;
+  const std::string ids = conn.scalar(
+      "SELECT string_agg(id::text, ', ' ORDER BY id) FROM dualwrite.dead_letters "
+      "WHERE reason = 'truncate' AND resolved_at IS NULL");
+  if (ids.empty()) return -1;
+  std::fprintf(stderr,
+               "dualwrite: truncate letters are never retried (a TRUNCATE of a legacy table is "
+               "never mirrored): %s; then `dualwrite dead-letters resolve ID` %s; resolve each: "
+               "%s\n",
+               kTruncateWhatToDo, kTruncateRunbook, ids.c_str());
+  return exit_code(ErrorDomain::usage);
+}
+
 int retry(const Options& o) {
   if (o.id == 0 && o.reason.empty()) {
     std::fprintf(stderr,
                  "dualwrite: retry needs an ID or --reason R (e.g. --reason unlinked_user)\n");
     return exit_code(ErrorDomain::usage);
   }
-  return with_target(o, [&](const config::Config& c, apply::Connection&) {
+  return with_target(o, [&](const config::Config& c, apply::Connection& conn) {
+    if (const int code = refuse_truncate_retry(o, conn); code >= 0) return code;
     apply::ApplyStats stats;
     apply::Applier applier(admin::target_apply_options(c), stats);
     applier.connect();

@@ -1,7 +1,10 @@
 // `dualwrite decommission [--wait DURATION] [--max-verify-age DURATION] [--dry-run]`: Phase 3.
 // Drops the slot (source), the publication (source) and the replication origin (target), in
 // that order, once every gate holds; prints one line per gate and per step. Idempotent: what is
-// already gone is said so and skipped; with nothing left it says so and exits 0.
+// already gone is said so and skipped; with nothing left it says so and exits 0. The
+// publication is dropped only by a role that owns it: the Phase 0 migration creates it as the
+// tables' owner, so run as the bridge's role `dualwrite` (the runbook's way) it is kept, with a
+// line saying so, for the Phase 3 cleanup.
 //
 // The gates (each `ok` or `FAIL <how to meet it>`); any FAIL refuses and drops nothing:
 //   daemon stopped  the slot is not active. Dropping an active slot fails anyway, and a running
@@ -148,6 +151,9 @@ struct Steps {
     std::fflush(stdout);
   }
   void gone(const std::string& what) { std::printf("%s: already gone\n", what.c_str()); }
+  void kept(const std::string& what, const std::string& why) {
+    std::printf("%s %s: %s\n", dry_run ? "would keep" : "kept", what.c_str(), why.c_str());
+  }
   void failed(ErrorDomain domain, const std::string& what, const std::string& why) {
     std::fflush(stdout);
     std::fprintf(stderr, "dualwrite: cannot drop %s: %s\n", what.c_str(), why.c_str());
@@ -179,16 +185,30 @@ int decommission_command(const Options& o) {
   Gates gates;
   admin::BridgePositions p;
   bool publication_exists = false;
+  // The publication is its owner's to drop (CREATE PUBLICATION … FOR TABLE needs the tables'
+  // owner, so the Phase 0 migration made it): a bridge role that does not own it leaves it to
+  // the Phase 3 cleanup rather than fail.
+  bool publication_ours = false;
+  std::string publication_owner;
   try {
     side = ErrorDomain::source;
     const Lsn start = admin::current_wal_lsn(*src);
-    src->scalar("SELECT 1 FROM pg_publication WHERE pubname = $1", {cfg.source.publication.c_str()},
-                &publication_exists);
+    auto pub = src->query(
+        "SELECT pg_has_role(pubowner, 'USAGE'), pubowner::regrole::text FROM pg_publication "
+        "WHERE pubname = $1",
+        {cfg.source.publication.c_str()});
+    publication_exists = PQntuples(pub.get()) == 1;
+    publication_ours = publication_exists && *PQgetvalue(pub.get(), 0, 0) == 't';
+    if (publication_exists) publication_owner = PQgetvalue(pub.get(), 0, 1);
     side = ErrorDomain::target;
     p = admin::read_positions(*src, *tgt, cfg);
-    if (!p.slot_exists && !publication_exists && !p.origin_exists) {
-      std::printf("nothing left to decommission: %s, %s and %s are gone\n", slot_name.c_str(),
-                  pub_name.c_str(), origin_name.c_str());
+    if (!p.slot_exists && !publication_ours && !p.origin_exists) {
+      const std::string publication =
+          publication_exists
+              ? pub_name + " is " + publication_owner + "'s to drop (the Phase 3 cleanup does)"
+              : pub_name + " is gone too";
+      std::printf("nothing left to decommission: %s and %s are gone; %s\n", slot_name.c_str(),
+                  origin_name.c_str(), publication.c_str());
       return 0;
     }
 
@@ -305,6 +325,11 @@ int decommission_command(const Options& o) {
   }
   if (!publication_exists) {
     steps.gone(pub_name);
+  } else if (!publication_ours) {
+    steps.kept(pub_name, "owned by " + publication_owner + ", not by this role: the Phase 3 " +
+                             "cleanup drops it (or DROP PUBLICATION " +
+                             admin::quote_ident(cfg.source.publication) + " as " +
+                             publication_owner + ")");
   } else if (o.dry_run) {
     steps.done(pub_name);
   } else {
@@ -332,9 +357,13 @@ int decommission_command(const Options& o) {
       steps.failed(ErrorDomain::target, origin_name, admin::one_line(e));
     }
   }
-  if (steps.code == 0) {
-    std::printf(o.dry_run ? "dry run: every gate is met; nothing was dropped\n"
-                          : "decommissioned: the bridge has left no slot, publication or origin\n");
+  if (steps.code == 0 && o.dry_run) {
+    std::printf("dry run: every gate is met; nothing was dropped\n");
+  } else if (steps.code == 0) {
+    std::printf(publication_exists && !publication_ours
+                    ? "decommissioned: the bridge has left no slot or origin; its publication "
+                      "goes with the Phase 3 cleanup\n"
+                    : "decommissioned: the bridge has left no slot, publication or origin\n");
   }
   return steps.code;
 }

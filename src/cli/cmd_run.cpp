@@ -1,10 +1,14 @@
-// `dualwrite run`: the daemon. Streams, translates and applies until SIGTERM/SIGINT (exit 0);
-// SIGHUP reloads what can change at run time and logs what needs a restart.
+// `dualwrite run [--accept-gap-from LSN] [--skip-backfill]`: the daemon. Streams, translates and
+// applies until SIGTERM/SIGINT (exit 0); SIGHUP reloads what can change at run time and logs
+// what needs a restart. The two flags are the operator's explicit decisions when `run` would
+// create the slot (daemon/setup.hpp): accept the gap a dropped slot left, naming where it starts;
+// start a fresh bridge on populated legacy tables without a bootstrap.
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdio>
 #include <optional>
 #include <thread>
 
@@ -12,6 +16,7 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/core/lsn.hpp"
 #include "dualwrite/daemon/runner.hpp"
 #include "dualwrite/ops/health.hpp"
 #include "dualwrite/ops/http_server.hpp"
@@ -29,7 +34,26 @@ namespace dualwrite::cli {
 
 namespace {
 
-int run_command(const ConfigOption& option) {
+struct RunOptions {
+  ConfigOption config;
+  std::string accept_gap_from;  // empty: not given
+  bool skip_backfill = false;
+};
+
+int run_command(const RunOptions& o) {
+  const ConfigOption& option = o.config;
+  daemon::SetupOptions setup;
+  setup.skip_backfill = o.skip_backfill;
+  if (!o.accept_gap_from.empty()) {
+    setup.accept_gap_from = Lsn::parse(o.accept_gap_from);
+    if (!setup.accept_gap_from || !setup.accept_gap_from->is_valid()) {
+      std::fprintf(stderr,
+                   "dualwrite: --accept-gap-from takes the LSN the refusal printed (such as "
+                   "0/16B3748); got '%s'\n",
+                   o.accept_gap_from.c_str());
+      return exit_code(ErrorDomain::usage);
+    }
+  }
   // Signals are taken by one thread with sigwait, so no handler runs inside libpq or Asio. They
   // are blocked before any thread starts (the HTTP server's, the slot poller's), which inherit
   // the mask: otherwise SIGTERM could land on one of those and kill the process uncleanly.
@@ -39,10 +63,9 @@ int run_command(const ConfigOption& option) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto loaded = load_config(option);
+  auto loaded = load_config_logged(option, /*set_up_logging=*/true);
   if (!loaded) return exit_code(ErrorDomain::usage);
   const auto& cfg = loaded->config;
-  ops::setup_logging(cfg.log.level, cfg.log.format);
   spdlog::info("dualwrite {} starting", DUALWRITE_VERSION);
   for (const auto& v : loaded->values) {
     if (v.source == config::ValueSource::default_value) {
@@ -94,7 +117,7 @@ int run_command(const ConfigOption& option) {
         notifier.stopping("finishing the open batch");
         stop.store(true);
       } else if (sig == SIGHUP) {
-        auto reloaded = load_config(option);
+        auto reloaded = load_config_logged(option, /*set_up_logging=*/false);
         if (!reloaded) {
           spdlog::warn("SIGHUP: the new configuration has problems; keeping the old one");
           continue;
@@ -114,7 +137,8 @@ int run_command(const ConfigOption& option) {
   apply::ApplyStats stats;
   int code = 0;
   try {
-    code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier}, &limits);
+    code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier}, &limits,
+                       setup);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     code = exit_code(ErrorDomain::internal);
@@ -131,10 +155,18 @@ int run_command(const ConfigOption& option) {
 Command make_run_command() {
   return Command{"run", "Stream, translate and apply legacy changes until SIGTERM (the daemon)",
                  [](CLI::App& app) -> std::function<int()> {
-                   auto option = std::make_shared<ConfigOption>();
-                   app.add_option("--config", option->path, "Configuration file")
-                       ->each([option](const std::string&) { option->given = true; });
-                   return [option] { return run_command(*option); };
+                   auto o = std::make_shared<RunOptions>();
+                   app.add_option("--config", o->config.path, "Configuration file")
+                       ->each([o](const std::string&) { o->config.given = true; });
+                   app.add_option("--accept-gap-from", o->accept_gap_from,
+                                  "The slot was dropped: create it again and accept losing the "
+                                  "legacy changes committed after LSN, the position the "
+                                  "refusal printed (recorded in dualwrite.stream_gaps)");
+                   app.add_flag("--skip-backfill", o->skip_backfill,
+                                "A fresh bridge on legacy tables that hold rows: stream from now "
+                                "without `dualwrite bootstrap`, leaving those rows uncopied "
+                                "(recorded in dualwrite.stream_gaps)");
+                   return [o] { return run_command(*o); };
                  }};
 }
 

@@ -1,6 +1,7 @@
 // `dualwrite status [--json]`: where the bridge stands, read from outside the daemon (it may or
 // may not be running): the slot, the confirmed and applied positions, the lag, the WAL the slot
-// retains, unresolved dead letters, the last verification and the bootstrap.
+// retains, unresolved dead letters, the last verification, the bootstrap and the gaps an
+// operator accepted.
 //
 // Text: one aligned `key: value` line each. --json: one object, whose field names are a
 // contract (scripts and runbooks read them):
@@ -25,6 +26,11 @@
 //                        (null while running), mismatches (null), applied_lsn (null)}
 //   bootstrap            null (never bootstrapped), or {finished, consistent_point, started_at,
 //                        finished_at (null), chunks_done, chunks_total, snapshots}
+//   gaps                 what the bridge was told to leave behind (dualwrite.stream_gaps),
+//                        oldest first; [] when none: [{kind ("slot_recreated" |
+//                        "not_backfilled"), from_lsn (null for not_backfilled), to_lsn,
+//                        recorded_at, acknowledged_by (the flag as given), repaired (a later
+//                        bootstrap copied everything again)}]
 //
 // LSNs are "X/X" strings, timestamps ISO 8601 UTC strings, byte counts integers.
 // Exit status: 0 when it could report (also without a slot: it says so), 4 when the source
@@ -60,6 +66,7 @@ struct Status {
   admin::DeadLetterSummary dead_letters;
   std::optional<admin::VerifyRun> verification;
   std::optional<admin::BootstrapState> bootstrap;
+  std::vector<admin::StreamGap> gaps;
 };
 
 std::string json_string(std::string_view s) {
@@ -141,7 +148,30 @@ std::string render_json(const config::Config& cfg, const Status& s) {
   } else {
     o += "null";
   }
-  return o + "}";
+  o += ",\"gaps\":[";
+  for (std::size_t i = 0; i < s.gaps.size(); ++i) {
+    const auto& g = s.gaps[i];
+    if (i > 0) o += ",";
+    o += "{\"kind\":" + json_string(g.kind) + ",\"from_lsn\":" + json_lsn(g.from_lsn) +
+         ",\"to_lsn\":" + json_lsn(g.to_lsn) + ",\"recorded_at\":" + json_text(g.recorded_at) +
+         ",\"acknowledged_by\":" + json_string(g.acknowledged_by) +
+         ",\"repaired\":" + json_bool(g.repaired) + "}";
+  }
+  return o + "]}";
+}
+
+// "none recorded", or "2 recorded, 1 open; last: 0/A to 0/B (slot recreated, <when>, by <flag>)".
+std::string gaps_text(const std::vector<admin::StreamGap>& gaps) {
+  if (gaps.empty()) return "none recorded";
+  std::size_t open = 0;
+  for (const auto& g : gaps) open += g.repaired ? 0 : 1;
+  const auto& last = gaps.back();
+  std::string kind = last.kind;
+  for (auto& c : kind) c = c == '_' ? ' ' : c;
+  return std::to_string(gaps.size()) + " recorded, " + std::to_string(open) +
+         " open; last: " + admin::describe_gap_range(last) + " (" + kind + ", " + last.recorded_at +
+         ", by " + last.acknowledged_by + (last.repaired ? ", repaired by a later bootstrap" : "") +
+         ")";
 }
 
 // "123456 bytes (120.6 KiB)"
@@ -166,7 +196,13 @@ void render_text(const config::Config& cfg, const Status& s) {
   const auto& p = s.positions;
   const auto applied = applied_of(p);
   std::vector<std::pair<std::string, std::string>> lines;
-  if (!p.slot_exists) {
+  if (!p.slot_exists && p.origin_applied && p.origin_applied->is_valid()) {
+    // The state `run` refuses (exit 6): what was committed since the origin is in no slot.
+    lines.emplace_back("slot", cfg.source.slot + " does not exist, but origin " +
+                                   cfg.source.origin + " has applied up to " +
+                                   p.origin_applied->to_string() +
+                                   ": it was dropped (docs/cutover.md, \"Slot dropped\")");
+  } else if (!p.slot_exists) {
     lines.emplace_back("slot", cfg.source.slot +
                                    " does not exist (not bootstrapped, or decommissioned): "
                                    "`dualwrite bootstrap` creates it");
@@ -236,6 +272,7 @@ void render_text(const config::Config& cfg, const Status& s) {
   } else {
     lines.emplace_back("bootstrap", "none recorded for slot " + cfg.source.slot);
   }
+  lines.emplace_back("gaps", gaps_text(s.gaps));
   std::size_t width = 0;
   for (const auto& [key, value] : lines) width = std::max(width, key.size() + 1);
   for (const auto& [key, value] : lines) {
@@ -272,6 +309,7 @@ int status_command(const Options& o) {
     s.dead_letters = admin::dead_letter_summary(*tgt);
     s.verification = admin::latest_verify_run(*tgt);
     s.bootstrap = admin::read_bootstrap(*tgt, cfg.source.slot);
+    s.gaps = admin::read_stream_gaps(*tgt, cfg.source.slot);
   } catch (const apply::DbError& e) {
     std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(side), admin::one_line(e).c_str());
     return exit_code(side);
@@ -289,7 +327,7 @@ int status_command(const Options& o) {
 Command make_status_command() {
   return Command{"status",
                  "Where the bridge stands: slot, confirmed/applied LSN, lag, retained WAL, dead "
-                 "letters, last verification, bootstrap",
+                 "letters, last verification, bootstrap, accepted gaps",
                  [](CLI::App& app) -> std::function<int()> {
                    auto o = std::make_shared<Options>();
                    app.add_option("--config", o->config.path, "Configuration file")

@@ -2,13 +2,17 @@
 // the new tables with what mapping.md computes from the legacy ones (verify/verify.hpp) and
 // prints one line per table, the mismatches found (at most N per table listed, all counted) and
 // a closing line. Exit 0 when clean, 8 on drift, 2 on bad arguments or config, 4 / 5 when the
-// source / target fails.
+// source / target fails. On drift, each open gap recorded in dualwrite.stream_gaps (what `run`
+// was told to leave behind) is named in a note (JSON: in "warnings"), since it may explain it.
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "common.hpp"
+#include "dualwrite/admin/bridge.hpp"
+#include "dualwrite/admin/inspect.hpp"
+#include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/verify/verify.hpp"
@@ -74,6 +78,29 @@ std::string json_document(const verify::RunResult& r) {
   return out + "]}";
 }
 
+// One note per open gap of the configured slot, said so that drift can be traced to it; a
+// warning instead when the gaps cannot be read (verify's result stands either way).
+std::vector<std::string> gap_notes(const config::Config& config) {
+  std::vector<std::string> notes;
+  try {
+    auto target = admin::connect_target(config);
+    for (const auto& g : admin::read_stream_gaps(target, config.source.slot)) {
+      if (g.repaired) continue;
+      notes.push_back("gap #" + std::to_string(g.id) + " (" + admin::describe_gap_range(g) +
+                      ", accepted " + g.recorded_at + " by `dualwrite run " + g.acknowledged_by +
+                      "`): " +
+                      (g.from_lsn ? "legacy changes committed in that range were never applied"
+                                  : "the legacy rows that existed then were never copied") +
+                      ", so the drift may come from it; `dualwrite bootstrap` again repairs it "
+                      "(docs/cutover.md, \"Slot dropped\")");
+    }
+  } catch (const std::exception& e) {
+    notes.push_back("cannot read dualwrite.stream_gaps (" + admin::one_line(e) +
+                    "): a recorded gap may explain the drift");
+  }
+  return notes;
+}
+
 int verify_command(const Options& o) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
@@ -117,9 +144,11 @@ int verify_command(const Options& o) {
     std::fprintf(stderr, "dualwrite: %s\n", one_line(result.error().message).c_str());
     return exit_code(result.error().domain);
   }
-  const auto& r = *result;
+  auto& r = *result;
   for (const auto& w : r.warnings) std::fprintf(stderr, "dualwrite: warning: %s\n", w.c_str());
+  const auto notes = r.clean() ? std::vector<std::string>() : gap_notes(loaded->config);
   if (o.json) {
+    r.warnings.insert(r.warnings.end(), notes.begin(), notes.end());
     std::printf("%s\n", json_document(r).c_str());
   } else {
     for (const auto& t : r.tables) {
@@ -135,6 +164,7 @@ int verify_command(const Options& o) {
     for (const auto& t : r.tables) {
       if (t.note) std::printf("note: %s: %s\n", t.table.c_str(), t.note->c_str());
     }
+    for (const auto& n : notes) std::printf("note: %s\n", n.c_str());
     const double compare = r.compare_seconds();
     std::printf(
         "total: %zu tables, %lld rows compared in %.2f s (%.0f rows/s; %.2f s in all), "

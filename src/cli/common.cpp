@@ -1,18 +1,69 @@
 #include "common.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/admin/inspect.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/ops/logging.hpp"
 
 namespace dualwrite::cli {
 
+namespace {
+
+config::LoadResult load(const ConfigOption& option) {
+  return config::load_file(option.path, config::process_environment(), option.given,
+                           config::process_environment_names());
+}
+
+void print_plain(const std::vector<std::string>& warnings,
+                 const std::vector<std::string>& problems) {
+  for (const auto& w : warnings)
+    std::fprintf(stderr, "dualwrite: config: warning: %s\n", w.c_str());
+  for (const auto& p : problems) std::fprintf(stderr, "dualwrite: config: %s\n", p.c_str());
+}
+
+}  // namespace
+
 std::optional<config::LoadResult> load_config(const ConfigOption& option) {
   try {
-    return config::load_file(option.path, config::process_environment(), option.given);
+    auto loaded = load(option);
+    print_plain(loaded.warnings, {});
+    return loaded;
   } catch (const config::ConfigError& e) {
-    for (const auto& p : e.problems()) std::fprintf(stderr, "dualwrite: config: %s\n", p.c_str());
+    print_plain(e.warnings(), e.problems());
+    return std::nullopt;
+  }
+}
+
+std::optional<config::LoadResult> load_config_logged(const ConfigOption& option,
+                                                     bool set_up_logging) {
+  try {
+    auto loaded = load(option);
+    if (set_up_logging) ops::setup_logging(loaded.config.log.level, loaded.config.log.format);
+    for (const auto& w : loaded.warnings) spdlog::warn("config: {}", w);
+    return loaded;
+  } catch (const config::ConfigError& e) {
+    if (set_up_logging) {
+      // Not set up yet: in the format the configuration names, if that much could be read.
+      // Text stays the plain lines every command prints (a person reads them on a terminal).
+      if (e.log_format().empty() ||
+          ops::resolve_log_format(e.log_format()) == ops::LogFormat::text) {
+        print_plain(e.warnings(), e.problems());
+        return std::nullopt;
+      }
+      ops::setup_logging("info", e.log_format());
+    }
+    for (const auto& w : e.warnings()) spdlog::warn("config: {}", w);
+    for (const auto& p : e.problems()) {
+      if (set_up_logging) {
+        spdlog::critical("config: {}", p);
+      } else {
+        spdlog::error("config: {}", p);
+      }
+    }
     return std::nullopt;
   }
 }

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <type_traits>
 
+extern char** environ;  // POSIX: the process environment
+
 namespace dualwrite::config {
 
 namespace {
@@ -329,11 +331,69 @@ std::string env_name(const KeyDef& k) {
   return name;
 }
 
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+// libpq's URI query keys are percent-decoded ("pass%77ord" is "password").
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Whether the URI starting at `uri` carries a password: in its user info (user:password@host)
+// or as a query parameter (?password=…, the key percent-decoded as libpq does).
+bool uri_has_password(std::string_view uri) {
+  uri = uri.substr(0, uri.find_first_of(" \t\n'\""));
+  std::string_view rest = uri.substr(uri.find("://") + 3);
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  const auto at = authority.rfind('@');
+  if (at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos) {
+    return true;
+  }
+  const auto question = rest.find('?');
+  if (question == std::string_view::npos) return false;
+  std::string_view query = rest.substr(question + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    std::string key = percent_decoded(param.substr(0, param.find('=')));
+    for (auto& c : key) c = lower(c);
+    if (key == "password") return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+// libpq takes a password as the keyword password=…, or in a URI (the user info, or a query
+// parameter whose key it percent-decodes); a URI may also stand in for dbname (libpq expands
+// it). Every one of those is looked for; a false positive (the word inside a quoted value) only
+// costs moving that value to the environment.
 bool contains_password(std::string_view conninfo) {
-  static const std::regex keyword(R"((^|\s)password\s*=)", std::regex::icase);
-  static const std::regex uri(R"(^postgres(ql)?://[^/@]*:[^/@]*@)", std::regex::icase);
+  static const std::regex keyword(R"((^|\s|')password\s*=)", std::regex::icase);
   const std::string s(conninfo);
-  return std::regex_search(s, keyword) || std::regex_search(s, uri);
+  if (std::regex_search(s, keyword)) return true;
+  std::string folded = s;
+  for (auto& c : folded) c = lower(c);
+  for (const std::string_view scheme : {"postgresql://", "postgres://"}) {
+    for (auto at = folded.find(scheme); at != std::string::npos;
+         at = folded.find(scheme, at + scheme.size())) {
+      if (uri_has_password(std::string_view(s).substr(at))) return true;
+    }
+  }
+  return false;
 }
 
 // The TOML value of a key as text, or an error message when its TOML type is wrong.
@@ -373,14 +433,103 @@ std::optional<std::string> toml_as_text(const toml::node& node, Kind kind, std::
   return std::nullopt;
 }
 
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The warning for `name`, a DUALWRITE_ variable that no key has, when it looks like one of
+// ours: a section's prefix, within two typos of a key's variable, or a key's name without its
+// section. nullopt for the others (other tools' variables, such as the test scripts').
+std::optional<std::string> unknown_variable_warning(const std::string& name) {
+  constexpr std::string_view prefix = "DUALWRITE_";
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  const std::string rest = name.substr(prefix.size());
+  std::size_t best = SIZE_MAX;
+  std::vector<const KeyDef*> nearest;
+  bool known_section = false;
+  for (const auto& k : key_table()) {
+    const std::string var = env_name(k);
+    if (var == name) return std::nullopt;
+    if (rest.rfind(upper(k.section) + "_", 0) == 0) known_section = true;
+    const std::size_t d = std::min(edit_distance(name, var), edit_distance(rest, upper(k.key)));
+    if (d < best) nearest.clear();
+    if (d <= best) {
+      best = d;
+      nearest.push_back(&k);
+    }
+  }
+  if (!known_section && best > 2) return std::nullopt;
+  std::vector<std::string> meant;
+  for (const auto* k : nearest) meant.push_back(env_name(*k));
+  std::vector<std::string> section_keys;
+  for (const auto& k : key_table()) {
+    if (std::string_view(k.section) == nearest.front()->section)
+      section_keys.push_back(env_name(k));
+  }
+  return "environment variable " + name +
+         " is not a configuration key and is ignored: did you mean " + join(meant, " or ") +
+         "? (keys of [" + nearest.front()->section + "]: " + join(section_keys, ", ") + ")";
+}
+
+std::vector<std::string> unknown_variable_warnings(const EnvNames& names) {
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    if (auto w = unknown_variable_warning(name)) out.push_back(std::move(*w));
+  }
+  return out;
+}
+
+// [log] format from the environment alone, when it names a valid one (the file could not be
+// read): how a failed start-up reports.
+std::string log_format_from(const EnvLookup& env) {
+  const char* value = env("DUALWRITE_LOG_FORMAT");
+  if (value == nullptr) return {};
+  for (const auto& k : key_table()) {
+    if (std::string_view(k.section) == "log" && std::string_view(k.key) == "format") {
+      Config scratch;
+      return k.assign(scratch, value) ? std::string() : std::string(value);
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
-ConfigError::ConfigError(std::vector<std::string> problems)
+ConfigError::ConfigError(std::vector<std::string> problems, std::vector<std::string> warnings,
+                         std::string log_format)
     : std::runtime_error(problems.empty() ? "invalid configuration" : problems.front()),
-      problems_(std::move(problems)) {}
+      problems_(std::move(problems)),
+      warnings_(std::move(warnings)),
+      log_format_(std::move(log_format)) {}
 
 EnvLookup process_environment() {
   return [](const char* name) -> const char* { return std::getenv(name); };
+}
+
+EnvNames process_environment_names() {
+  EnvNames names;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    names.emplace_back(text.substr(0, text.find('=')));
+  }
+  return names;
 }
 
 std::optional<Milliseconds> parse_duration(std::string_view text) {
@@ -430,15 +579,17 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 }
 
 LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
-                            const EnvLookup& env) {
+                            const EnvLookup& env, const EnvNames& env_names) {
   std::vector<std::string> problems;
+  std::vector<std::string> warnings = unknown_variable_warnings(env_names);
   toml::table doc;
   try {
     doc = toml::parse(toml_text, origin);
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
     throw ConfigError({std::string(origin) + ":" + std::to_string(where.line) + ":" +
-                       std::to_string(where.column) + ": " + std::string(e.description())});
+                       std::to_string(where.column) + ": " + std::string(e.description())},
+                      std::move(warnings), log_format_from(env));
   }
 
   // Unknown sections and keys are errors: a typo must not silently fall back to a default.
@@ -468,6 +619,7 @@ LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
   }
 
   LoadResult result;
+  std::string log_format;  // as far as it could be read, for ConfigError
   for (const auto& k : key_table()) {
     std::string text = k.default_text;
     ValueSource source = ValueSource::default_value;
@@ -499,6 +651,9 @@ LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
       problems.push_back(where + ": [" + k.section + "] " + k.key + " " + *err);
       continue;
     }
+    if (std::string_view(k.section) == "log" && std::string_view(k.key) == "format") {
+      log_format = result.config.log.format;
+    }
     std::string shown = k.render(result.config);
     if (k.secret_in_file_forbidden && contains_password(shown)) shown = "<redacted>";
     result.values.push_back(AppliedValue{k.section, k.key, shown, source});
@@ -517,21 +672,26 @@ LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
         "[source] conninfo must not be empty (set it in the file or "
         "DUALWRITE_SOURCE_CONNINFO)");
   }
-  if (!problems.empty()) throw ConfigError(std::move(problems));
+  if (!problems.empty()) {
+    throw ConfigError(std::move(problems), std::move(warnings), std::move(log_format));
+  }
+  result.warnings = std::move(warnings);
   return result;
 }
 
-LoadResult load_file(const std::string& path, const EnvLookup& env, bool path_was_given) {
+LoadResult load_file(const std::string& path, const EnvLookup& env, bool path_was_given,
+                     const EnvNames& env_names) {
   std::ifstream in(path);
   if (!in) {
-    if (!path_was_given) return load_from_string("", "defaults", env);
+    if (!path_was_given) return load_from_string("", "defaults", env, env_names);
     throw ConfigError({"cannot read config file " + path +
                        " (pass an existing file with --config, or omit --config to use " +
-                       std::string(default_config_path) + ")"});
+                       std::string(default_config_path) + ")"},
+                      unknown_variable_warnings(env_names), log_format_from(env));
   }
   std::stringstream buf;
   buf << in.rdbuf();
-  return load_from_string(buf.str(), path, env);
+  return load_from_string(buf.str(), path, env, env_names);
 }
 
 std::string render_defaults() {

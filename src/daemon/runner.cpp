@@ -11,7 +11,6 @@
 #include "dualwrite/progress/progress.hpp"
 #include "dualwrite/stream/backoff.hpp"
 #include "dualwrite/stream/driver.hpp"
-#include "dualwrite/stream/replication.hpp"
 
 namespace dualwrite::daemon {
 
@@ -40,79 +39,8 @@ Lsn slot_confirmed_flush(const std::string& source, const std::string& slot) {
 
 }  // namespace
 
-// A bootstrap that has not finished owns the new tables: a streamed change to a row its backfill
-// has not reached yet would collide with the backfill when it resumes.
-Status check_bootstrap_finished(const config::Config& config) {
-  try {
-    auto target = admin::connect_target(config);
-    bool found = false;
-    if (target.scalar("SELECT to_regclass('dualwrite.bootstrap') IS NOT NULL") != "t") return Ok{};
-    const std::string done = target.scalar(
-        "SELECT format('%s of %s chunks', count(c.done_at), count(c.*)) "
-        "FROM dualwrite.bootstrap b LEFT JOIN dualwrite.bootstrap_chunks c ON c.slot = b.slot "
-        "WHERE b.slot = $1 AND b.finished_at IS NULL GROUP BY b.slot",
-        {config.source.slot.c_str()}, &found);
-    if (found) {
-      return make_error(ErrorDomain::usage,
-                        "the bootstrap of slot " + config.source.slot + " has not finished (" +
-                            done +
-                            " done): run `dualwrite bootstrap` again to resume it, then "
-                            "start the daemon");
-    }
-  } catch (const apply::DbError& e) {
-    return make_error(ErrorDomain::target, std::string("target: ") + e.what());
-  }
-  return Ok{};
-}
-
-Status ensure_replication_setup(const config::Config& config) {
-  if (auto s = check_bootstrap_finished(config); !s) return s;
-  const std::string source = admin::source_conninfo(config);
-  try {
-    auto conn = apply::Connection::open(source);
-    bool found = false;
-    if (admin::ensure_publication(conn, config)) {
-      spdlog::info("created publication {} for {} legacy tables", config.source.publication,
-                   config.source.tables.size());
-    }
-    const char* slot = config.source.slot.c_str();
-    const std::string wal_status = conn.scalar(
-        "SELECT coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1", {slot},
-        &found);
-    if (found) {
-      if (wal_status == "lost") {
-        return make_error(ErrorDomain::slot_lost,
-                          "replication slot " + config.source.slot +
-                              " is invalidated (wal_status = lost): WAL it needed was removed; "
-                              "drop it and bootstrap again");
-      }
-      return Ok{};
-    }
-  } catch (const apply::DbError& e) {
-    return make_error(ErrorDomain::source, std::string("source: ") + e.what());
-  }
-  auto repl = stream::ReplicationConnection::connect(source);
-  if (!repl) return repl.error();
-  auto created = repl->create_slot(config.source.slot, stream::SnapshotAction::nothing);
-  if (!created) return created.error();
-  spdlog::info("created replication slot {} at {}", created->slot_name,
-               created->consistent_point.to_string());
-  try {
-    auto target = admin::connect_target(config);
-    const char* origin = config.source.origin.c_str();
-    const std::string point = created->consistent_point.to_string();
-    bool found = false;
-    target.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
-    if (!found) target.query("SELECT pg_replication_origin_create($1)", {origin});
-    target.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)", {origin, point.c_str()});
-  } catch (const apply::DbError& e) {
-    return make_error(ErrorDomain::target, std::string("target: ") + e.what());
-  }
-  return Ok{};
-}
-
 int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
-        const Observers& observers, BatchLimits* limits) {
+        const Observers& observers, BatchLimits* limits, const SetupOptions& setup) {
   BatchLimits own_limits;
   if (limits == nullptr) {
     own_limits.set(config.apply);
@@ -131,7 +59,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
       observers.notifier->status(status);
     }
   };
-  if (auto s = ensure_replication_setup(config); !s) {
+  if (auto s = ensure_replication_setup(config, setup); !s) {
     spdlog::error("{}", s.error().message);
     return exit_code(s.error().domain);
   }

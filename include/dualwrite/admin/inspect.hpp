@@ -1,7 +1,7 @@
-// Read-only looks at the bridge's bookkeeping, shared by `check`, `status` and `decommission`:
-// which migrations the target has, how far a bootstrap got, the last verification, the dead
-// letters waiting, the daemon's replay lag, and whether the slot still holds transactions the
-// bridge has not applied.
+// Read-only looks at the bridge's bookkeeping, shared by `check`, `status`, `verify` and
+// `decommission`: which migrations the target has, how far a bootstrap got, the last
+// verification, the dead letters waiting, the gaps an operator accepted, the daemon's replay lag,
+// and whether the slot still holds transactions the bridge has not applied.
 //
 // For: answering "where do things stand" from outside the daemon, on connections the caller
 // owns (admin::connect_source / connect_target). Every function only reads; none of them
@@ -67,6 +67,24 @@ struct BootstrapState {
 };
 // nullopt when the slot was never bootstrapped (or the table does not exist). Throws DbError.
 std::optional<BootstrapState> read_bootstrap(apply::Connection& target, const std::string& slot);
+
+// One row of dualwrite.stream_gaps (migration 20261204000100): legacy changes the bridge was
+// told to leave behind.
+struct StreamGap {
+  std::int64_t id = 0;
+  std::string kind;             // slot_recreated | not_backfilled
+  std::optional<Lsn> from_lsn;  // nullopt for not_backfilled (everything before to_lsn)
+  Lsn to_lsn;
+  std::string recorded_at;      // ISO 8601 UTC
+  std::string acknowledged_by;  // the flag as given: "--accept-gap-from 0/16B3748"
+  bool repaired = false;        // a finished bootstrap of the slot started at or after to_lsn
+};
+// The gaps of `slot`, oldest first; empty when none (or no table: migrations not applied).
+// Throws DbError.
+std::vector<StreamGap> read_stream_gaps(apply::Connection& target, const std::string& slot);
+
+// "0/16B3748 to 0/16C0000" or "rows before 0/16C0000 not copied": what a gap left out.
+std::string describe_gap_range(const StreamGap& gap);
 
 // The latest dualwrite.verify_runs row (highest id: runs are numbered as they start).
 struct VerifyRun {

@@ -14,12 +14,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dualwrite::backfill {
 
 enum class StepKind {
-  catalog,       // one UPDATE on the target (activities.status from is_published)
   copy,          // COPY (reader query) → COPY target table
   interactions,  // activity_feedback: plain types copied, likes/bookmarks merged (see runner)
   outcomes,      // item outcomes computed in one pass, then set on the copied items
@@ -45,6 +45,9 @@ struct Step {
 
 // Every step, in the order they run.
 const std::vector<Step>& steps();
+// A step an earlier version planned and this one no longer runs: a bootstrap planned then is
+// resumed with it marked done.
+bool is_retired_step(std::string_view name);
 
 struct Chunk {
   int number = 0;

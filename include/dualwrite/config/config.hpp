@@ -93,32 +93,55 @@ struct AppliedValue {
 struct LoadResult {
   Config config;
   std::vector<AppliedValue> values;
+  // One line each: things that do not stop loading but are probably mistakes (see
+  // load_from_string's environment names).
+  std::vector<std::string> warnings;
 };
 
 // All problems found while loading, one line each ("[apply] batch_max_changes: must be at least
 // 1, got 0"). Thrown as one exception so the user sees every problem at once.
 class ConfigError : public std::runtime_error {
  public:
-  explicit ConfigError(std::vector<std::string> problems);
+  explicit ConfigError(std::vector<std::string> problems, std::vector<std::string> warnings = {},
+                       std::string log_format = {});
   const std::vector<std::string>& problems() const { return problems_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  // [log] format as far as it could be read despite the problems (from the file, the
+  // environment or the default, and itself valid), so that the daemon can report them the way
+  // its logs go; empty when it could not be (a syntax error in the file and nothing in the
+  // environment, or the format itself wrong).
+  const std::string& log_format() const { return log_format_; }
 
  private:
   std::vector<std::string> problems_;
+  std::vector<std::string> warnings_;
+  std::string log_format_;
 };
 
 // Looks up an environment variable; nullptr when unset. Injected so tests need no setenv.
 using EnvLookup = std::function<const char*(const char*)>;
 EnvLookup process_environment();
+// The names of the variables in the environment (for the warning about misspelt DUALWRITE_
+// ones). Injected like EnvLookup.
+using EnvNames = std::vector<std::string>;
+EnvNames process_environment_names();
 
 // Loads `toml_text` (the file's content; `origin` names it in messages), applies environment
 // overrides and defaults, validates. Throws ConfigError.
+// `env_names`: a variable among them that looks like a key and is none (DUALWRITE_ followed by a
+// section's name, or within two typos of a key's variable, or naming a key without its section)
+// gets a warning naming the nearest key(s) and the keys of that section. A warning, not an
+// error: the file is ours, so an unknown key there is an error, but the environment is shared
+// with everything else in the unit or the shell (our own test scripts set DUALWRITE_TEST_*), and
+// refusing to start over a variable meant for something else would stop a daemon for nothing.
 LoadResult load_from_string(std::string_view toml_text, std::string_view origin,
-                            const EnvLookup& env);
+                            const EnvLookup& env, const EnvNames& env_names = {});
 
 // Loads the file at `path`. When `path` is the default path and the file does not exist, the
 // defaults and environment alone are used (so `DUALWRITE_SOURCE_CONNINFO=… dualwrite run`
 // works); any other missing file is an error.
-LoadResult load_file(const std::string& path, const EnvLookup& env, bool path_was_given);
+LoadResult load_file(const std::string& path, const EnvLookup& env, bool path_was_given,
+                     const EnvNames& env_names = {});
 
 inline constexpr std::string_view default_config_path = "/etc/dualwrite/dualwrite.toml";
 

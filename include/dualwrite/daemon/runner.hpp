@@ -26,6 +26,7 @@
 #include "dualwrite/apply/applier.hpp"
 #include "dualwrite/config/config.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/daemon/setup.hpp"
 #include "dualwrite/ops/health.hpp"
 #include "dualwrite/ops/metrics.hpp"
 #include "dualwrite/ops/notifier.hpp"
@@ -53,15 +54,11 @@ struct BatchLimits {
   }
 };
 
-// Creates the publication (when missing and the role may) and the slot (when missing). When it
-// created the slot, the origin (created when missing) is set to the slot's consistent point:
-// the stream starts there, and progress left by an older slot of the same name must not make
-// the consumer skip transactions of the new one.
-Status ensure_replication_setup(const config::Config& config);
-
 // Runs until `stop` becomes true (exit 0) or a fatal error. Returns the exit status.
 // `limits` (optional) overrides config.apply's batch limits and may change while running.
+// First sets up publication, slot and origin (setup.hpp), with the operator's `setup` decisions.
 int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
-        const Observers& observers = {}, BatchLimits* limits = nullptr);
+        const Observers& observers = {}, BatchLimits* limits = nullptr,
+        const SetupOptions& setup = {});
 
 }  // namespace dualwrite::daemon

@@ -81,8 +81,8 @@ SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'dualwrite
 SELECT hasnt_table('dualwrite', 'merged_interactions', 'merged_interactions is gone');
 SELECT hasnt_table('dualwrite', 'bootstrap', 'bootstrap is gone');
 SELECT hasnt_table('dualwrite', 'bootstrap_chunks', 'bootstrap_chunks is gone');
-SELECT tables_are('dualwrite', ARRAY['dead_letters', 'verify_runs', 'schema_migrations'],
-                  'the archive stays: dead letters, verify runs, migrations');
+SELECT tables_are('dualwrite', ARRAY['dead_letters', 'verify_runs', 'stream_gaps', 'schema_migrations'],
+                  'the archive stays: dead letters, verify runs, accepted gaps, migrations');
 SELECT is((SELECT count(*)::int FROM dualwrite.dead_letters WHERE resolved_at IS NOT NULL), 1, 'with its resolved letters');
 SELECT is((SELECT count(*)::int FROM pg_publication), 0, 'the publication is gone');
 SELECT is((SELECT count(*)::int FROM pg_policies WHERE 'dualwrite' = ANY (roles)), 0, 'no policy for role dualwrite is left');

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The command line as a user meets it: bad arguments and configuration get one line and a
-# non-zero exit code (2), never a stack dump; `dead-letters list/show/retry/resolve` work on a
-# real database (a fresh one cloned from the test server's template).
+# non-zero exit code (2), never a stack dump (a password anywhere in a conninfo of the file, a
+# misspelt DUALWRITE_ variable warned about, the daemon's configuration errors in its configured
+# log format); `dead-letters list/show/retry/resolve` work on a real database (a fresh one
+# cloned from the test server's template), and a truncate letter's retry says what to do.
 #
 #   tests/shell/cli/commands.sh BUILD_DIR      (needs DUALWRITE_TEST_CONNINFO, as scripts/test sets)
 set -euo pipefail
@@ -36,6 +38,35 @@ printf '[source]\nslot = "Bad Slot"\n[apply]\nbatch_max_changes = 0\n' >"$tmp/ba
 check "bad config values" 2 "\[source\] slot must be" -- "$bin" run --config "$tmp/bad.toml"
 printf '[source]\nconninfo = "host=x password=secret"\n' >"$tmp/pw.toml"
 check "password in the file" 2 "contains a password" -- "$bin" run --config "$tmp/pw.toml"
+printf '[source]\nconninfo = "postgresql://u@x/db?sslmode=disable&password=secret"\n' >"$tmp/uri.toml"
+check "password in a URI's query" 2 "^dualwrite: config: $tmp/uri.toml: \[source\] conninfo contains a password; keep it out of the config file" \
+  -- "$bin" run --config "$tmp/uri.toml"
+grep -q secret <(env DUALWRITE_SOURCE_CONNINFO= "$bin" run --config "$tmp/uri.toml" 2>&1) \
+  && { echo "FAIL the password is echoed"; failures=$((failures + 1)); } || ok "the password is not echoed"
+
+# A misspelt environment variable: one warning line naming the key meant; the command runs.
+check "a misspelt DUALWRITE_ variable is named, with the key meant" 2 \
+  "^dualwrite: config: warning: environment variable DUALWRITE_SOURCE_SLOTT is not a configuration key and is ignored: did you mean DUALWRITE_SOURCE_SLOT\? \(keys of \[source\]: DUALWRITE_SOURCE_CONNINFO, " \
+  -- env DUALWRITE_SOURCE_SLOTT=bridge "$bin" run --config "$tmp/bad.toml"
+
+# With [log] format = "json", the daemon's configuration errors are JSON log lines too; when not
+# even the format can be read (a syntax error), they stay plain.
+printf '[log]\nformat = "json"\n[apply]\nbatch_max_changes = 0\n' >"$tmp/json.toml"
+status=0; "$bin" run --config "$tmp/json.toml" 2>"$tmp/json.err" >/dev/null || status=$?
+python3 - "$tmp/json.err" <<'PY' && [ "$status" = 2 ] && ok "config errors in the configured JSON format" \
+  || { echo "FAIL config errors as JSON (exit $status): $(cat "$tmp/json.err")"; failures=$((failures + 1)); }
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert lines and all(l["level"] == "critical" for l in lines), lines
+assert any("[apply] batch_max_changes must be between 1 and" in l["msg"] for l in lines), lines
+PY
+printf '[log\nformat = "json"\n' >"$tmp/syntax.toml"
+check "a syntax error: plain, the format unknown" 2 "^dualwrite: config: $tmp/syntax.toml:1:" \
+  -- "$bin" run --config "$tmp/syntax.toml"
+status=0; env DUALWRITE_LOG_FORMAT=json "$bin" run --config "$tmp/syntax.toml" 2>"$tmp/env.err" >/dev/null || status=$?
+python3 -c 'import json, sys; l = json.loads(open(sys.argv[1]).readline()); assert "syntax.toml:1:" in l["msg"]' "$tmp/env.err" \
+  && [ "$status" = 2 ] && ok "a syntax error, the format from the environment: JSON" \
+  || { echo "FAIL syntax error with DUALWRITE_LOG_FORMAT=json: $(cat "$tmp/env.err")"; failures=$((failures + 1)); }
 check "bad reason" 2 "--reason must be one of" -- env DUALWRITE_SOURCE_CONNINFO="$conn" "$bin" dead-letters list --reason nope
 check "unreachable target" 5 "target: cannot connect" -- env DUALWRITE_SOURCE_CONNINFO="host=/nonexistent dbname=x" "$bin" dead-letters list
 check "a letter id that is not a number" 2 "a dead letter id is a positive whole number.*got 'abc'" \
@@ -73,7 +104,16 @@ psql -X -q "$conn" -c "INSERT INTO public.accounts (id) VALUES ('b0000000-0000-4
   && ok "retried letter applied" || { echo "FAIL retried letter not applied"; failures=$((failures + 1)); }
 [ "$(psql -X -qtA "$conn" -c "SELECT attempts || ' ' || (resolved_at IS NOT NULL) FROM dualwrite.dead_letters WHERE id = 1")" = "2 true" ] \
   && ok "resolved, not deleted, attempts counted" || { echo "FAIL letter bookkeeping"; failures=$((failures + 1)); }
-"$bin" dead-letters resolve 2 | grep -q "2 resolved (not applied)" && ok "resolve" \
+# A truncate letter is never mirrored, so retrying cannot apply it: retry says what to do instead
+# (the runbook's section, and resolve), changes nothing, and resolve takes it.
+check "retry of a truncate letter says what to do instead" 2 \
+  "^dualwrite: dead letter 2 records a TRUNCATE of public.offline_likes, which the bridge never mirrors: retrying cannot apply it\..*dualwrite verify.*then .dualwrite dead-letters resolve 2. \(docs/cutover.md, Failure modes: a truncate dead letter\)$" \
+  -- "$bin" dead-letters retry 2
+check "retry --reason truncate likewise" 2 \
+  "^dualwrite: truncate letters are never retried .*resolve each: 2$" -- "$bin" dead-letters retry --reason truncate
+[ "$(psql -X -qtA "$conn" -c "SELECT attempts || ' ' || (resolved_at IS NULL) FROM dualwrite.dead_letters WHERE id = 2")" = "0 true" ] \
+  && ok "the truncate letter untouched by retry" || { echo "FAIL truncate letter changed by retry"; failures=$((failures + 1)); }
+"$bin" dead-letters resolve 2 | grep -q "2 resolved (not applied)" && ok "resolve (the truncate letter)" \
   || { echo "FAIL resolve"; failures=$((failures + 1)); }
 check "resolve twice" 2 "already resolved" -- "$bin" dead-letters resolve 2
 "$bin" dead-letters list --all --json | python3 -c 'import json,sys; rows=[json.loads(l) for l in sys.stdin]; assert len(rows) == 2 and all(r["resolved"] for r in rows)' \

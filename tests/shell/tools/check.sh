@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `dualwrite check` on a real database: it passes on a good one (publication and slot present),
 # as the superuser and as the least-privileged `dualwrite` role; each broken precondition is one
-# FAIL line saying how to fix it, with the exit code of its domain (4 source, 5 target).
+# FAIL line saying how to fix it, with the exit code of its domain (4 source, 5 target); every
+# privilege some command needs is checked (the GRANT that fixes it, and who needs it).
 #
 #   tests/shell/tools/check.sh BUILD_DIR      (needs DUALWRITE_TEST_CONNINFO, as scripts/test sets)
 source "$(dirname "$0")/lib.sh"
@@ -40,6 +41,46 @@ expect "a missing target privilege fails, with the GRANT" 5 \
   "^FAIL target privileges: role dualwrite lacks DELETE on public.chat_messages: GRANT DELETE ON public.chat_messages TO dualwrite" \
   -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
 sql -c "GRANT DELETE ON public.chat_messages TO dualwrite"
+
+# Every privilege a command needs, from the one list (admin/privileges.hpp): bootstrap's and
+# verify's reads, the apply's catalog lookup, the bookkeeping, decommission's origin drop,
+# temporary tables, and a write policy where row-level security applies.
+sql -c "REVOKE SELECT ON public.activities FROM dualwrite"
+expect "the catalog the apply reads" 5 \
+  "^FAIL target privileges: role dualwrite lacks SELECT on public.activities: GRANT SELECT ON public.activities TO dualwrite \(needed by bootstrap, run, replay, dead-letters\)" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
+sql -c "GRANT SELECT ON public.activities TO dualwrite"
+sql -c "REVOKE INSERT ON dualwrite.bootstrap FROM dualwrite"
+expect "bootstrap's record" 5 \
+  "^FAIL target privileges: role dualwrite lacks INSERT on dualwrite.bootstrap: GRANT INSERT ON dualwrite.bootstrap TO dualwrite \(needed by check, bootstrap, run, status, decommission\)" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
+sql -c "GRANT INSERT ON dualwrite.bootstrap TO dualwrite"
+sql -c "REVOKE EXECUTE ON FUNCTION pg_replication_origin_drop(text) FROM dualwrite"
+expect "the origin function only decommission calls" 5 \
+  "^FAIL replication origin functions: role dualwrite lacks EXECUTE on pg_catalog.pg_replication_origin_drop\(text\): GRANT EXECUTE ON FUNCTION pg_catalog.pg_replication_origin_drop\(text\) TO dualwrite \(as a superuser\) \(needed by decommission\)" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
+sql -c "GRANT EXECUTE ON FUNCTION pg_replication_origin_drop(text) TO dualwrite"
+sql -c "REVOKE SELECT ON dualwrite_expected._items FROM dualwrite"
+expect "the expected-state views bootstrap and verify read" 4 \
+  "^FAIL source privileges: role dualwrite lacks SELECT on the tables of schema dualwrite_expected: GRANT SELECT ON ALL TABLES IN SCHEMA dualwrite_expected TO dualwrite \(needed by bootstrap, verify\)" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
+sql -c "GRANT SELECT ON dualwrite_expected._items TO dualwrite"
+sql -c "REVOKE TEMPORARY ON DATABASE $db FROM PUBLIC"
+expect "temporary tables" 5 \
+  "^FAIL target privileges: role dualwrite lacks TEMPORARY on database $db: GRANT TEMPORARY ON DATABASE $db TO dualwrite" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
+sql -c "GRANT TEMPORARY ON DATABASE $db TO PUBLIC"
+sql -c "ALTER POLICY dualwrite_all ON public.chat_messages RENAME TO dualwrite_was_all;
+        ALTER POLICY dualwrite_was_all ON public.chat_messages TO authenticated;
+        CREATE POLICY dualwrite_read ON public.chat_messages FOR SELECT TO dualwrite USING (true)"
+expect "row-level security that lets the role read but not write" 5 \
+  "^FAIL target privileges: public.chat_messages has row-level security and no policy lets role dualwrite INSERT/UPDATE/DELETE it .*CREATE POLICY dualwrite_insert ON public.chat_messages FOR INSERT TO dualwrite WITH CHECK \(true\)" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
+sql -c "DROP POLICY dualwrite_read ON public.chat_messages;
+        ALTER POLICY dualwrite_was_all ON public.chat_messages TO dualwrite;
+        ALTER POLICY dualwrite_was_all ON public.chat_messages RENAME TO dualwrite_all"
+expect "every privilege back: passes as the dualwrite role" 0 "^[0-9]+ checks: 0 failed" \
+  -- env DUALWRITE_SOURCE_CONNINFO="$as_bridge" "$bin" check
 
 sql -c "ALTER TABLE public.account_linkages ENABLE ROW LEVEL SECURITY; DROP POLICY dualwrite_read ON public.account_linkages"
 expect "row-level security without a policy for the role fails" 4 \

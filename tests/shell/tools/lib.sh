@@ -65,9 +65,9 @@ expect() {
   fi
 }
 
-# start_daemon: `dualwrite run` in the background, until it streams from its slot.
+# start_daemon [ARGS...]: `dualwrite run ARGS` in the background, until it streams from its slot.
 start_daemon() {
-  "$bin" run >>"$tmp/daemon.log" 2>&1 &
+  "$bin" run "$@" >>"$tmp/daemon.log" 2>&1 &
   daemon_pid=$!
   wait_streaming "$conn" "$DUALWRITE_SOURCE_SLOT" && return 0
   echo "the daemon did not take its slot; its log:"; cat "$tmp/daemon.log"

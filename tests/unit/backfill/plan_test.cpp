@@ -95,6 +95,17 @@ TEST(Steps, FillParentsBeforeChildrenAndEveryTargetTableOnce) {
   }
 }
 
+// The bridge's role only reads the application's catalog (activities.status is Phase 0's): no
+// step touches it, and a plan recorded by a version that did is resumed with that step retired.
+TEST(Steps, NoneWritesTheCatalog) {
+  for (const auto& s : steps()) {
+    EXPECT_NE(s.name, "activities.status");
+    EXPECT_NE(s.target, "public.activities") << s.name;
+    EXPECT_FALSE(is_retired_step(s.name)) << s.name;
+  }
+  EXPECT_TRUE(is_retired_step("activities.status"));
+}
+
 TEST(WithCommas, GroupsThousands) {
   EXPECT_EQ(with_commas(0), "0");
   EXPECT_EQ(with_commas(999), "999");

@@ -157,6 +157,109 @@ TEST(Config, PasswordsInTheFileAreRefusedButNotInTheEnvironment) {
   }
 }
 
+// libpq also takes a password as a URI's query parameter, whose key it percent-decodes, and
+// reads a URI given as dbname: the file refuses those as it refuses password=.
+TEST(Config, PasswordsInAUriAreRefusedToo) {
+  for (const std::string conninfo :
+       {"postgresql://u@db/app?password=secret",
+        "postgres://u@db/app?sslmode=require&password=secret",
+        "POSTGRESQL://u@db/app?PASSWORD=secret", "postgresql://u@db/app?pass%77ord=secret",
+        "postgresql://u@db/app?%70%61%73%73%77%6F%72%64=secret",
+        "postgresql:///app?host=/run&password=secret", "postgres://u:secret@db1:5432,db2:5433/app",
+        "dbname='postgresql://u@db/app?password=secret'",
+        "host=db dbname=postgresql://u@db/app?password=secret"}) {
+    const auto problems = problems_of("[source]\nconninfo = \"" + conninfo + "\"\n");
+    ASSERT_EQ(problems.size(), 1u) << conninfo;
+    EXPECT_EQ(problems[0],
+              "test.toml: [source] conninfo contains a password; keep it out of the config file: "
+              "use a libpq passfile, PGPASSWORD, or [source] password_file")
+        << conninfo;
+  }
+  for (const std::string conninfo :
+       {"postgresql://u@db/app?passfile=/etc/pgpass", "postgresql://u@db:5432,db2:5433/app",
+        "postgresql://u@db/app?application_name=password", "host=db passfile=/x user=password"}) {
+    EXPECT_EQ(problems_of("[source]\nconninfo = \"" + conninfo + "\"\n"),
+              std::vector<std::string>{})
+        << conninfo;
+  }
+}
+
+// An environment variable that looks like a key and is none (a typo) is warned about, naming
+// the nearest key and the keys of its section; the variables of other tools (the test scripts'
+// DUALWRITE_TEST_*) are not. A warning, not an error: see config.hpp.
+TEST(Config, UnknownEnvironmentVariablesThatLookLikeKeysAreWarnedAbout) {
+  const auto r =
+      load_from_string("", "t.toml", env_of({{"DUALWRITE_SOURCE_SLOTT", "x"}}),
+                       {"DUALWRITE_SOURCE_SLOTT", "DUALWRITE_LOG_LEVL", "DUALWRITE_METRIC_LISTEN",
+                        "DUALWRITE_CONNINFO", "DUALWRITE_TEST_CONNINFO", "DUALWRITE_DEVDB_DIR",
+                        "DUALWRITE_SOURCE_SLOT", "PATH"});
+  ASSERT_EQ(r.warnings.size(), 4u) << ::testing::PrintToString(r.warnings);
+  EXPECT_EQ(r.warnings[0].rfind(
+                "environment variable DUALWRITE_SOURCE_SLOTT is not a configuration key and is "
+                "ignored: did you mean DUALWRITE_SOURCE_SLOT? (keys of [source]: "
+                "DUALWRITE_SOURCE_CONNINFO, DUALWRITE_SOURCE_PASSWORD_FILE, DUALWRITE_SOURCE_SLOT,",
+                0),
+            0u)
+      << r.warnings[0];
+  EXPECT_NE(
+      r.warnings[1].find("DUALWRITE_LOG_LEVL is not a configuration key and is ignored: did you "
+                         "mean DUALWRITE_LOG_LEVEL? (keys of [log]: DUALWRITE_LOG_LEVEL, "
+                         "DUALWRITE_LOG_FORMAT)"),
+      std::string::npos)
+      << r.warnings[1];
+  EXPECT_NE(r.warnings[2].find("did you mean DUALWRITE_METRICS_LISTEN?"), std::string::npos)
+      << r.warnings[2];
+  EXPECT_NE(
+      r.warnings[3].find("DUALWRITE_CONNINFO is not a configuration key and is ignored: did you "
+                         "mean DUALWRITE_SOURCE_CONNINFO or DUALWRITE_TARGET_CONNINFO?"),
+      std::string::npos)
+      << r.warnings[3];
+  EXPECT_EQ(r.config.source.slot, "dualwrite") << "the misspelt variable is not read";
+  for (const auto& w : r.warnings) EXPECT_EQ(w.find('\n'), std::string::npos) << w;
+
+  // Also when the configuration has errors: the typo may be their cause.
+  try {
+    (void)load_from_string("[apply]\nbatch_max_changes = 0\n", "t.toml", no_env,
+                           {"DUALWRITE_APPLY_BATCH_MAX_CHANGE"});
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    ASSERT_EQ(e.warnings().size(), 1u);
+    EXPECT_NE(e.warnings()[0].find("did you mean DUALWRITE_APPLY_BATCH_MAX_CHANGES?"),
+              std::string::npos);
+  }
+}
+
+// A configuration error carries the log format the configuration asks for, when that much
+// could be read (the key itself valid, from the file or the environment), so that `run` can
+// print its errors the way its logs go.
+TEST(Config, ErrorsCarryTheLogFormatWhenItCouldBeRead) {
+  auto format_of = [](std::string_view toml, const EnvLookup& env) {
+    try {
+      (void)load_from_string(toml, "t.toml", env);
+    } catch (const ConfigError& e) {
+      return e.log_format();
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(format_of("[log]\nformat = \"json\"\n[apply]\nbatch_max_changes = 0\n", no_env),
+            "json");
+  EXPECT_EQ(
+      format_of("[apply]\nbatch_max_changes = 0\n", env_of({{"DUALWRITE_LOG_FORMAT", "journal"}})),
+      "journal");
+  EXPECT_EQ(format_of("[apply]\nbatch_max_changes = 0\n", no_env), "auto");
+  EXPECT_EQ(format_of("[log]\nformat = \"xml\"\n", no_env), "") << "the format itself is wrong";
+  // A syntax error: nothing of the file could be read; the environment still can be.
+  EXPECT_EQ(format_of("[log\nformat = \"json\"\n", no_env), "");
+  EXPECT_EQ(format_of("[log\n", env_of({{"DUALWRITE_LOG_FORMAT", "json"}})), "json");
+  try {
+    (void)load_file("/nonexistent/dualwrite.toml", env_of({{"DUALWRITE_LOG_FORMAT", "json"}}),
+                    true);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.log_format(), "json");
+  }
+}
+
 TEST(Config, CrossKeyRules) {
   const auto problems = problems_of(
       "[reconnect]\ninitial_backoff = \"10s\"\nmax_backoff = \"1s\"\n"
