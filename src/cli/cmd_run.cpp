@@ -52,6 +52,7 @@ int run_command(const ConfigOption& option) {
 
   ops::Metrics metrics(DUALWRITE_VERSION);
   ops::Health health(cfg.metrics.ready_max_lag);
+  health.set_ready_max_stall(cfg.metrics.ready_max_stall);
   ops::Notifier notifier;
   std::optional<ops::HttpServer> http;
   if (!cfg.metrics.listen.empty()) {
@@ -74,8 +75,13 @@ int run_command(const ConfigOption& option) {
   }
   daemon::BatchLimits limits;
   limits.set(cfg.apply);
-  ops::SlotPoller poller(
-      {cfg.source.conninfo, source_password, cfg.source.slot, std::chrono::seconds(10)}, metrics);
+  // The source's current position, from the slot poller: lag keeps growing while the bridge
+  // cannot stream or apply.
+  progress::LagMonitor lag(std::chrono::system_clock::now());
+  ops::SlotPoller poller({cfg.source.conninfo, source_password, cfg.source.slot,
+                          std::chrono::seconds(5),
+                          [&lag](Lsn current) { lag.on_source_position(current); }},
+                         metrics);
   poller.start();
   // dualwrite_verify_mismatches{table}: what the last `dualwrite verify` recorded on the target.
   ops::VerifyPoller verify_poller(
@@ -89,7 +95,8 @@ int run_command(const ConfigOption& option) {
       timespec timeout{0, 200'000'000};
       const int sig = sigtimedwait(&signals, nullptr, &timeout);
       if (sig == SIGTERM || sig == SIGINT) {
-        spdlog::info("received {}: finishing the open batch",
+        spdlog::info("received {}: finishing the open batch (a wait on a database ends within "
+                     "seconds)",
                      sig == SIGTERM ? "SIGTERM" : "SIGINT");
         notifier.stopping("finishing the open batch");
         stop.store(true);
@@ -103,6 +110,7 @@ int run_command(const ConfigOption& option) {
         const auto plan = config::plan_reload(*loaded, *reloaded);
         ops::set_level(reloaded->config.log.level);
         health.set_ready_max_lag(reloaded->config.metrics.ready_max_lag);
+        health.set_ready_max_stall(reloaded->config.metrics.ready_max_stall);
         limits.set(reloaded->config.apply);
         for (const auto& k : plan.applied) spdlog::info("SIGHUP: applied {}", k);
         for (const auto& k : plan.needs_restart) spdlog::warn("SIGHUP: {} needs a restart", k);
@@ -114,7 +122,8 @@ int run_command(const ConfigOption& option) {
   apply::ApplyStats stats;
   int code = 0;
   try {
-    code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier}, &limits);
+    code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier, &lag},
+                       &limits);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     code = exit_code(ErrorDomain::internal);
