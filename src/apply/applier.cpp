@@ -340,8 +340,13 @@ void Applier::apply(const Change& change) {
     send_control("SAVEPOINT dw_change");
     apply_translated(change, std::nullopt);
     flush_run();
-    send_control("RELEASE SAVEPOINT dw_change");
+    // Its results first, so that the letters they call for are written inside the savepoint
+    // too: a letter that fails must leave a savepoint to roll back to.
     sync();
+    if (!first_error_) {
+      send_control("RELEASE SAVEPOINT dw_change");
+      sync();
+    }
     if (first_error_) {
       const std::string message = *first_error_;
       first_error_.reset();

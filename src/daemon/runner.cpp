@@ -131,7 +131,13 @@ int set_up_with_retries(const config::Config& config, const std::atomic<bool>& s
       if (attempt > 1) spdlog::info("start-up: connected after {} attempts", attempt);
       return 0;
     }
-    const auto& e = s.error();
+    Error e = s.error();
+    if (e.domain == ErrorDomain::target && config.target.conninfo.empty() &&
+        e.message.find("cannot connect") != std::string::npos) {
+      // The target is the source database: not reaching it is not reaching the source (exit 4).
+      e.domain = ErrorDomain::source;
+      e.message = "source (also the target): " + e.message;
+    }
     const bool transient = (e.domain == ErrorDomain::source || e.domain == ErrorDomain::target) &&
                            pq::transient_connect_failure(e.message);
     if (!transient) {

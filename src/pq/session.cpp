@@ -13,6 +13,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kCancelCheckMs = 100;
 
+std::atomic<const std::atomic<bool>*> process_stop{nullptr};
+
+bool stop_requested(const Cancelled& cancelled) {
+  const auto* flag = process_stop.load();
+  return (flag != nullptr && flag->load()) || (cancelled && cancelled());
+}
+
 std::string trimmed_message(PGconn* c) {
   std::string m = c != nullptr ? PQerrorMessage(c) : "out of memory";
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
@@ -25,6 +32,10 @@ int remaining_ms(Clock::time_point deadline) {
 }
 
 }  // namespace
+
+void set_process_stop(const std::atomic<bool>* flag) {
+  process_stop.store(flag);
+}
 
 const std::vector<std::pair<std::string, std::string>>& connection_defaults() {
   static const std::vector<std::pair<std::string, std::string>> defaults{
@@ -86,7 +97,7 @@ PGconn* connect(const std::string& conninfo, const std::vector<Param>& extra,
   // host; ours covers the whole attempt, which is what a caller waiting on us cares about).
   PostgresPollingStatusType st = PGRES_POLLING_WRITING;
   while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-    if (cancelled && cancelled()) {
+    if (stop_requested(cancelled)) {
       error = "cancelled";
       shut_down(PQsocket(conn));
       return conn;
@@ -152,7 +163,7 @@ ExecResult exec(PGconn* conn, const std::string& command, const std::vector<cons
   // A blocking connection flushes the whole command in PQsendQuery; only reading waits.
   for (;;) {
     while (PQisBusy(conn) != 0) {
-      if (cancelled && cancelled()) {
+      if (stop_requested(cancelled)) {
         out.error = "cancelled";
       } else if (limited && Clock::now() >= deadline) {
         out.error = "no answer within " + std::to_string(timeout.count() / 1000) + " s";

@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -31,6 +32,12 @@ namespace dualwrite::pq {
 using Cancelled = std::function<bool()>;
 
 inline constexpr std::chrono::seconds kConnectTimeout{10};
+
+// A process-wide stop request (the daemon's SIGTERM flag), asked by every connect() and exec()
+// besides their own `cancelled`: connections opened by code that takes no cancel callback
+// (start-up checks, admin helpers) also end their waits on SIGTERM. Set once, before any
+// connection; `flag` must outlive them all.
+void set_process_stop(const std::atomic<bool>* flag);
 
 // The defaults every connection gets unless its conninfo sets them: TCP keepalives (first probe
 // after 10 s idle, then every 5 s, 3 lost = dead) and tcp_user_timeout (sent data unacknowledged
