@@ -470,8 +470,8 @@ void Applier::write_dead_letter(const Record& record, DeadLetterReason reason,
 void Applier::write_dead_letter_in_own_transaction(const Record& record, DeadLetterReason reason,
                                                    const std::string& detail) {
   Connection side = Connection::open(options_.conninfo, options_.password);
-  const auto timeout = std::max<std::chrono::milliseconds>(options_.statement_timeout * 10,
-                                                           std::chrono::minutes(1));
+  const auto timeout =
+      std::max<std::chrono::milliseconds>(options_.statement_timeout * 10, std::chrono::minutes(1));
   set_session_timeouts(side, options_, timeout);
   const std::string table(translate::name_of(record.table));
   const std::string op(translate::name_of(record.op));

@@ -79,10 +79,10 @@ int run_command(const ConfigOption& option) {
   // The source's current position, from the slot poller: lag keeps growing while the bridge
   // cannot stream or apply.
   progress::LagMonitor lag(std::chrono::system_clock::now());
-  ops::SlotPoller poller({cfg.source.conninfo, source_password, cfg.source.slot,
-                          std::chrono::seconds(5),
-                          [&lag](Lsn current) { lag.on_source_position(current); }},
-                         metrics);
+  ops::SlotPoller poller(
+      {cfg.source.conninfo, source_password, cfg.source.slot, std::chrono::seconds(5),
+       [&lag](Lsn current) { lag.on_source_position(current); }},
+      metrics);
   poller.start();
   // dualwrite_verify_mismatches{table}: what the last `dualwrite verify` recorded on the target.
   ops::VerifyPoller verify_poller(
@@ -98,9 +98,10 @@ int run_command(const ConfigOption& option) {
       timespec timeout{0, 200'000'000};
       const int sig = sigtimedwait(&signals, nullptr, &timeout);
       if (sig == SIGTERM || sig == SIGINT) {
-        spdlog::info("received {}: finishing the open batch (a wait on a database ends within "
-                     "seconds)",
-                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::info(
+            "received {}: finishing the open batch (a wait on a database ends within "
+            "seconds)",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
         notifier.stopping("finishing the open batch");
         stop.store(true);
       } else if (sig == SIGHUP) {

@@ -145,12 +145,11 @@ int set_up_with_retries(const config::Config& config, const std::atomic<bool>& s
       return exit_code(e.domain);
     }
     if (observers.metrics != nullptr) {
-      observers.metrics->count_error(e.domain == ErrorDomain::target ? "target_connect"
-                                                                     : "stream");
+      observers.metrics->count_error(e.domain == ErrorDomain::target ? "target_connect" : "stream");
     }
     const auto wait = backoff.next();
-    spdlog::warn("start-up attempt {}: {}; retrying in {} ms (not ready until streaming)",
-                 attempt, e.message, wait.count());
+    spdlog::warn("start-up attempt {}: {}; retrying in {} ms (not ready until streaming)", attempt,
+                 e.message, wait.count());
     for (auto until = Clock::now() + wait; Clock::now() < until;) {
       if (stop.load()) return 0;
       probe.turned();

@@ -75,8 +75,8 @@ bool ApplyProbe::end_target_wait() {
 }
 
 Supervisor::Supervisor(SupervisorConfig config, SupervisorObservers observers,
-                       const apply::ApplyStats& stats, progress::LagMonitor& lag,
-                       ApplyProbe& probe, const std::atomic<bool>& stop)
+                       const apply::ApplyStats& stats, progress::LagMonitor& lag, ApplyProbe& probe,
+                       const std::atomic<bool>& stop)
     : config_(config),
       observers_(observers),
       stats_(stats),
@@ -90,9 +90,8 @@ Supervisor::~Supervisor() {
 }
 
 void Supervisor::start() {
-  periodic_.start(config_.tick, [this] {
-    tick(ops::LivenessClock::now(), progress::WallClock::now());
-  });
+  periodic_.start(config_.tick,
+                  [this] { tick(ops::LivenessClock::now(), progress::WallClock::now()); });
 }
 
 void Supervisor::stop() {
@@ -120,7 +119,8 @@ Supervisor::Findings Supervisor::last() const {
   return last_;
 }
 
-void Supervisor::tick(ops::LivenessClock::time_point now, progress::WallClock::time_point wall_now) {
+void Supervisor::tick(ops::LivenessClock::time_point now,
+                      progress::WallClock::time_point wall_now) {
   stream::StreamStats stream;
   progress::ProgressTracker::Snapshot progress;
   {

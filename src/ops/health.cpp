@@ -70,9 +70,9 @@ Verdict Health::readiness(SteadyClock::time_point now) const {
   // A target that has not answered for as long as work may stall is as good as down.
   const bool answering = wait <= max_stall;
   v.checks.push_back({"target", target && answering,
-                      !target      ? "not connected"
-                      : wait >= 1  ? fmt::format("connected, waiting {:.0f} s for an answer", wait)
-                                   : "connected"});
+                      !target     ? "not connected"
+                      : wait >= 1 ? fmt::format("connected, waiting {:.0f} s for an answer", wait)
+                                  : "connected"});
   const double lag = lag_seconds_.load();
   const double max_lag = static_cast<double>(ready_max_lag_ms_.load()) / 1000.0;
   const bool lag_ok = lag <= max_lag;
@@ -83,9 +83,10 @@ Verdict Health::readiness(SteadyClock::time_point now) const {
   const bool moving = stalled <= max_stall;
   v.checks.push_back(
       {"progress", moving,
-       stalled <= 0 ? std::string("nothing pending")
-                    : fmt::format("no progress for {:.0f} s while changes are pending ({} {:.0f} s)",
-                                  stalled, moving ? "within" : "above", max_stall)});
+       stalled <= 0
+           ? std::string("nothing pending")
+           : fmt::format("no progress for {:.0f} s while changes are pending ({} {:.0f} s)",
+                         stalled, moving ? "within" : "above", max_stall)});
   v.ok = true;
   for (const auto& c : v.checks) v.ok = v.ok && c.ok;
   return v;

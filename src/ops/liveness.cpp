@@ -39,9 +39,9 @@ LivenessVerdict LivenessPolicy::assess(LivenessClock::time_point now, const Appl
     // The wait was ended: the thread must come back from it soon.
     const auto after = now - ended_at_;
     v.alive = after <= limits_.end_grace;
-    v.detail = fmt::format(
-        "the target call was ended {:.1f} s ago and has not returned (limit {:.0f} s)",
-        seconds(after), seconds(limits_.end_grace));
+    v.detail =
+        fmt::format("the target call was ended {:.1f} s ago and has not returned (limit {:.0f} s)",
+                    seconds(after), seconds(limits_.end_grace));
     return v;
   }
   v.alive = true;
@@ -53,9 +53,9 @@ LivenessVerdict LivenessPolicy::assess(LivenessClock::time_point now, const Appl
         seconds(quiet), seconds(limits_.target_deadline));
   } else if (stop_requested && quiet > limits_.stop_grace) {
     v.end_wait = true;
-    v.detail = fmt::format(
-        "stopping: ending a wait on the target that has had no answer for {:.0f} s",
-        seconds(quiet));
+    v.detail =
+        fmt::format("stopping: ending a wait on the target that has had no answer for {:.0f} s",
+                    seconds(quiet));
   }
   if (v.end_wait) {
     ended_call_ = since;

@@ -28,7 +28,8 @@ std::string trimmed_message(PGconn* c) {
 
 int remaining_ms(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::max<std::int64_t>(0, std::min<std::int64_t>(left.count(), kCancelCheckMs)));
+  return static_cast<int>(
+      std::max<std::int64_t>(0, std::min<std::int64_t>(left.count(), kCancelCheckMs)));
 }
 
 }  // namespace
@@ -131,13 +132,26 @@ bool transient_connect_failure(std::string_view message) {
         "insufficient privilege"}) {
     if (has(permanent)) return false;
   }
-  for (std::string_view transient :
-       {"Connection refused", "No such file or directory", "timed out", "Connection timed out",
-        "could not connect", "is the server running", "starting up", "shutting down",
-        "in recovery mode", "too many clients", "remaining connection slots",
-        "server closed the connection", "connection to server", "Network is unreachable",
-        "No route to host", "could not translate host name", "Connection reset",
-        "terminating connection", "no answer within", "cancelled"}) {
+  for (std::string_view transient : {"Connection refused",
+                                     "No such file or directory",
+                                     "timed out",
+                                     "Connection timed out",
+                                     "could not connect",
+                                     "is the server running",
+                                     "starting up",
+                                     "shutting down",
+                                     "in recovery mode",
+                                     "too many clients",
+                                     "remaining connection slots",
+                                     "server closed the connection",
+                                     "connection to server",
+                                     "Network is unreachable",
+                                     "No route to host",
+                                     "could not translate host name",
+                                     "Connection reset",
+                                     "terminating connection",
+                                     "no answer within",
+                                     "cancelled"}) {
     if (has(transient)) return true;
   }
   return false;

@@ -253,7 +253,7 @@ awaitable<Status> StreamDriver::Impl::run_session(bool& streamed) {
   // Connecting is blocking libpq (bounded by the conninfo's connect_timeout); this thread has
   // nothing else to do meanwhile, and a stop() posted during it is handled right after.
   auto rc = ReplicationConnection::connect(cfg.conninfo, cfg.application_name,
-                                          [this] { return stop_requested.load(); });
+                                           [this] { return stop_requested.load(); });
   if (!rc) co_return rc.error();
   if (auto st = rc->check_slot(cfg.start.slot); !st) co_return st.error();
   auto timeout_text = rc->show("wal_sender_timeout");

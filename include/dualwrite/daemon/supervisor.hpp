@@ -100,9 +100,8 @@ struct SupervisorObservers {
 
 class Supervisor {
  public:
-  Supervisor(SupervisorConfig config, SupervisorObservers observers,
-             const apply::ApplyStats& stats, progress::LagMonitor& lag, ApplyProbe& probe,
-             const std::atomic<bool>& stop);
+  Supervisor(SupervisorConfig config, SupervisorObservers observers, const apply::ApplyStats& stats,
+             progress::LagMonitor& lag, ApplyProbe& probe, const std::atomic<bool>& stop);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;

@@ -4,10 +4,11 @@
 // supervisor refreshes by ops/liveness.hpp's verdict, no database check, so a slow database
 // never gets the process killed) and readiness ("streaming, target connected and answering,
 // lag under [metrics] ready_max_lag, and no work pending without progress for longer than
-// [metrics] ready_max_stall"), each as a verdict with one line per check for `?verbose`. Liveness is what systemd's watchdog and a Kubernetes liveness probe should use;
-// readiness is for load balancers, dashboards and cutover scripts.
-// Not for: HTTP (http_server.hpp) or computing lag (Metrics::refresh returns it).
-// Thread-safety: every member function is safe from any thread (atomics).
+// [metrics] ready_max_stall"), each as a verdict with one line per check for `?verbose`. Liveness
+// is what systemd's watchdog and a Kubernetes liveness probe should use; readiness is for load
+// balancers, dashboards and cutover scripts. Not for: HTTP (http_server.hpp) or computing lag
+// (Metrics::refresh returns it). Thread-safety: every member function is safe from any thread
+// (atomics).
 #pragma once
 
 #include <atomic>

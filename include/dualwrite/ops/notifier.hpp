@@ -40,7 +40,8 @@ class Notifier {
   void reloading();
   // Start-up is still going on: systemd is to wait `by` more (EXTEND_TIMEOUT_USEC), at most
   // once per second.
-  void extend_timeout(std::chrono::microseconds by, SteadyClock::time_point now = SteadyClock::now());
+  void extend_timeout(std::chrono::microseconds by,
+                      SteadyClock::time_point now = SteadyClock::now());
   void stopping(std::string_view status = {});
 
  private:

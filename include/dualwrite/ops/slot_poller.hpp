@@ -6,8 +6,8 @@
 // wal_status, safe_wal_size and retained WAL, handed to Metrics
 // (dualwrite_slot_retained_wal_bytes, _slot_wal_status, _slot_safe_wal_size_bytes), and whether
 // the poll worked (dualwrite_connection_up{connection="source_poll"}). Connect and query have
-// deadlines and end when the poller stops. A failed poll (connection refused, query error, slot missing)
-// counts dualwrite_errors_total{stage="slot_poll"} and logs a warning; the connection is
+// deadlines and end when the poller stops. A failed poll (connection refused, query error, slot
+// missing) counts dualwrite_errors_total{stage="slot_poll"} and logs a warning; the connection is
 // reopened at the next poll. Polling is independent of streaming so that retained WAL stays
 // visible exactly when streaming is broken, which is when it grows.
 // Not for: deciding that the slot is lost (the stream stage does that, fatally); this only

@@ -66,8 +66,9 @@ struct ExecResult {
 };
 
 // Sends `command` (the simple query protocol when `params` is nullptr, else the extended one,
-// one statement) and waits for its results, at most `timeout` (0: no limit) and until `cancelled`. A timeout or cancellation
-// leaves the connection unusable (its socket is shut down); the caller drops it.
+// one statement) and waits for its results, at most `timeout` (0: no limit) and until `cancelled`.
+// A timeout or cancellation leaves the connection unusable (its socket is shut down); the caller
+// drops it.
 ExecResult exec(PGconn* conn, const std::string& command, const std::vector<const char*>* params,
                 std::chrono::milliseconds timeout, const Cancelled& cancelled);
 

@@ -56,7 +56,11 @@ TEST(Liveness, AKnowinglyWaitingCallIsAliveUntilItsDeadline) {
   EXPECT_TRUE(p.assess(t0 + 76s, a, false).alive);
   EXPECT_FALSE(p.assess(t0 + 77s, a, false).alive);
   // It came back (the call ended, the loop turns): alive again.
-  EXPECT_TRUE(p.assess(t0 + 78s, ApplyActivity{.last_turn = t0 + 78s, .call_since = std::nullopt, .activity = 0}, false).alive);
+  EXPECT_TRUE(
+      p.assess(t0 + 78s,
+               ApplyActivity{.last_turn = t0 + 78s, .call_since = std::nullopt, .activity = 0},
+               false)
+          .alive);
 }
 
 // A long call that makes progress (a large transaction replayed from its spool) is never ended.

@@ -265,8 +265,11 @@ TEST(SlotRow, Parses) {
 TEST(SlotPoller, AFailedPollCountsAnError) {
   Metrics m("x");
   // Port 1 on localhost: connection refused at once.
-  SlotPoller poller({"host=127.0.0.1 port=1 dbname=x connect_timeout=2", "", "dualwrite",
-                     std::chrono::milliseconds(100), {}},
+  SlotPoller poller({"host=127.0.0.1 port=1 dbname=x connect_timeout=2",
+                     "",
+                     "dualwrite",
+                     std::chrono::milliseconds(100),
+                     {}},
                     m);
   EXPECT_FALSE(poller.poll_once());
   EXPECT_EQ(parse(m.exposition()).samples.at(R"(dualwrite_errors_total{stage="slot_poll"})"), 1);

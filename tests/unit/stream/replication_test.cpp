@@ -1,8 +1,8 @@
 #include "dualwrite/stream/replication.hpp"
 
-#include "dualwrite/stream/driver.hpp"
-
 #include <gtest/gtest.h>
+
+#include "dualwrite/stream/driver.hpp"
 
 namespace dualwrite::stream {
 namespace {
@@ -95,8 +95,9 @@ TEST(TransientConnectFailure, ADatabaseThatIsDownIsWaitedFor) {
   EXPECT_TRUE(transient_connect_failure(
       "replication connection failed: connection to server on socket \"/tmp/x/.s.PGSQL.5432\" "
       "failed: No such file or directory"));
-  EXPECT_TRUE(transient_connect_failure("target: cannot connect: FATAL:  the database system is "
-                                        "starting up"));
+  EXPECT_TRUE(
+      transient_connect_failure("target: cannot connect: FATAL:  the database system is "
+                                "starting up"));
   EXPECT_TRUE(transient_connect_failure(
       "target: cannot connect: timed out after 10 s (connect_timeout): the server accepted no "
       "connection or did not answer"));
