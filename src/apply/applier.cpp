@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "dualwrite/apply/statements.hpp"
+#include "dualwrite/sql/apply.hpp"
 #include "dualwrite/translate/json_change.hpp"
 
 namespace dualwrite::apply {
@@ -81,6 +82,15 @@ bool may_dead_letter(OpKind kind, std::span<const Param> params) {
     default:
       return false;
   }
+}
+
+// sql/apply/session_timeouts.sql with the given statement_timeout and the options' others.
+void set_session_timeouts(Connection& conn, const ApplyOptions& options,
+                          std::chrono::milliseconds statement_timeout) {
+  const std::string statement = std::to_string(statement_timeout.count());
+  const std::string lock = std::to_string(options.lock_timeout.count());
+  const std::string idle = std::to_string(options.idle_in_transaction_session_timeout.count());
+  conn.query(sql::apply::session_timeouts, {statement.c_str(), lock.c_str(), idle.c_str()});
 }
 
 }  // namespace
@@ -230,6 +240,7 @@ void Applier::connect() {
 
   conn_ = Connection::open(options_.conninfo, options_.password);
   conn_.exec(session_setup_sql());
+  set_session_timeouts(conn_, options_, options_.statement_timeout);
   bool found = false;
   origin_progress_ = Lsn{};
   if (!options_.origin.empty()) {
@@ -329,15 +340,34 @@ void Applier::apply(const Change& change) {
     send_control("SAVEPOINT dw_change");
     apply_translated(change, std::nullopt);
     flush_run();
-    send_control("RELEASE SAVEPOINT dw_change");
+    // Its results first, so that the letters they call for are written inside the savepoint
+    // too: a letter that fails must leave a savepoint to roll back to.
     sync();
+    if (!first_error_) {
+      send_control("RELEASE SAVEPOINT dw_change");
+      sync();
+    }
     if (first_error_) {
       const std::string message = *first_error_;
       first_error_.reset();
       send_control("ROLLBACK TO SAVEPOINT dw_change");
       sync();
-      write_dead_letter(record_of(change, true), DeadLetterReason::apply_error, message);
+      const Record record = record_of(change, true);
+      write_dead_letter(record, DeadLetterReason::apply_error, message);
       sync();
+      if (first_error_) {
+        // Not even its letter could be written here: undo that too and write the letter in a
+        // transaction of its own, so that a change that can never be applied does not wedge
+        // the bridge in an endless retry.
+        const std::string letter_error = *first_error_;
+        first_error_.reset();
+        send_control("ROLLBACK TO SAVEPOINT dw_change");
+        sync();
+        write_dead_letter_in_own_transaction(
+            record, DeadLetterReason::apply_error,
+            message + " [its dead letter could not be written in the batch (" + letter_error +
+                "): written in a transaction of its own]");
+      }
     }
     return;
   }
@@ -435,6 +465,38 @@ void Applier::write_dead_letter(const Record& record, DeadLetterReason reason,
   stats_.unresolved_dead_letters.fetch_add(1);
   if (reason == DeadLetterReason::unlinked_user) ++unresolved_unlinked_;
   if (reason == DeadLetterReason::missing_parent) ++unresolved_missing_parent_;
+}
+
+void Applier::write_dead_letter_in_own_transaction(const Record& record, DeadLetterReason reason,
+                                                   const std::string& detail) {
+  Connection side = Connection::open(options_.conninfo, options_.password);
+  const auto timeout =
+      std::max<std::chrono::milliseconds>(options_.statement_timeout * 10, std::chrono::minutes(1));
+  set_session_timeouts(side, options_, timeout);
+  const std::string table(translate::name_of(record.table));
+  const std::string op(translate::name_of(record.op));
+  const bool positioned = record.position.commit_lsn.is_valid();
+  const std::string lsn = record.position.commit_lsn.to_string();
+  const std::string xid = std::to_string(record.position.xid);
+  const std::string time = format_pg_timestamp(record.position.commit_time_micros);
+  const std::string why(translate::name_of(reason));
+  auto insert = [&](const std::string& old_key, const std::string& new_row,
+                    const std::string& text) {
+    side.query(insert_dead_letter_sql(),
+               {table.c_str(), op.c_str(), old_key.empty() ? nullptr : old_key.c_str(),
+                new_row.empty() ? nullptr : new_row.c_str(), positioned ? lsn.c_str() : nullptr,
+                positioned ? xid.c_str() : nullptr, positioned ? time.c_str() : nullptr,
+                why.c_str(), text.c_str()});
+  };
+  try {
+    insert(record.old_key_json, record.new_row_json, detail);
+  } catch (const DbError& e) {
+    if (e.connection_lost()) throw;
+    // The row itself is what the target refuses (or what takes too long to store): keep the
+    // letter, without the row, and say why.
+    insert(record.old_key_json, "",
+           detail + " [the row could not be stored with the letter: " + e.what() + "]");
+  }
 }
 
 void Applier::flush_run() {

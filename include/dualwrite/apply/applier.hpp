@@ -22,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -64,6 +65,11 @@ struct ApplyOptions {
   // Statements sent before the pipeline is synced and their results read: bounds what is in
   // flight (and the memory kept for possible dead letters).
   std::size_t sync_every_statements = 16;
+  // The session's timeouts (sql/apply/session_timeouts.sql), set on every connection: the
+  // role's or database's settings do not apply. 0: no limit.
+  std::chrono::milliseconds statement_timeout{120'000};
+  std::chrono::milliseconds lock_timeout{30'000};
+  std::chrono::milliseconds idle_in_transaction_session_timeout{300'000};
 };
 
 // The target rejected a statement of the open batch (not a lost connection). The batch was
@@ -84,6 +90,9 @@ class Applier {
   // progress. Throws DbError.
   void connect();
   bool connected() const;
+  // The target connection's socket (-1 when none), so that a supervisor can end a wait on it
+  // that outlived its deadline (pq::shut_down).
+  int socket() const { return conn_.get() != nullptr ? PQsocket(conn_.get()) : -1; }
   // End LSN of the last source commit the target has applied (0/0 when none).
   Lsn origin_progress() const { return origin_progress_; }
 
@@ -129,6 +138,14 @@ class Applier {
   void sync();
   void write_dead_letter(const Record& record, translate::DeadLetterReason reason,
                          const std::string& detail);
+  // The fallback when a letter cannot be written inside the batch (it timed out, or the batch's
+  // transaction refused it): writes it in a transaction of its own on a separate connection,
+  // with ten times statement_timeout (at least a minute); if the row itself cannot be stored,
+  // the letter without it (the detail says why). Idempotent like write_dead_letter (letters
+  // are de-duplicated by position). Throws DbError when even that fails.
+  void write_dead_letter_in_own_transaction(const Record& record,
+                                            translate::DeadLetterReason reason,
+                                            const std::string& detail);
   void retry_letters(translate::DeadLetterReason reason, const std::vector<std::string>& keys);
   void apply_letters(const PGresult* letters);
   void send_outcome_recomputation();
