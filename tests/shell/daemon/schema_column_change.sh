@@ -57,7 +57,9 @@ value=$(dead_letter_metric chatbot_messages schema_mismatch 2)
 [ "$value" = 2 ] \
   || fail "dualwrite_dead_letters_total{table=chatbot_messages,reason=schema_mismatch} is '$value', expected 2"
 kill -0 "$daemon_pid" || fail "the daemon exited"
-echo "ok: two schema_mismatch letters, the feedback applied, one log line, the metric at 2, the daemon running"
+"$bin" status | grep -q "^dead letters: .*(schema_mismatch 2); schema_mismatch: DDL on a legacy table" \
+  || fail "status does not show the schema_mismatch letters: $("$bin" status | grep '^dead letters')"
+echo "ok: two schema_mismatch letters, the feedback applied, one log line, the metric at 2, status, the daemon running"
 
 # 3. Renamed back: translation resumes.
 sql -c "ALTER TABLE public.chatbot_messages RENAME COLUMN body TO content"
