@@ -8,6 +8,7 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/consumer.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/daemon/buffer_release.hpp"
 #include "dualwrite/progress/progress.hpp"
 #include "dualwrite/stream/backoff.hpp"
 #include "dualwrite/stream/driver.hpp"
@@ -143,12 +144,16 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
 
   Lsn careful_until;  // careful mode while source commits are at or below this
   bool ready_sent = false;
+  BufferRelease buffer_release;  // libpq keeps a large change's buffers: recycle when idle
 
   while (!stop.load()) {
     // Target first: its origin says where the stream starts.
     try {
       applier.connect();
       target_backoff.reset();
+      // A new target connection here, a new replication connection below: what libpq held for
+      // a large change is gone with the old ones.
+      if (buffer_release.connections_renewed()) return_freed_memory();
     } catch (const apply::DbError& e) {
       const auto wait = target_backoff.next();
       spdlog::warn("target: {}; retrying in {} ms", e.what(), wait.count());
@@ -266,6 +271,16 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           }
           // The queue ran dry: close the batch now for latency.
           if (applier.in_transaction() && !consumer.in_transaction()) commit_batch();
+          if (buffer_release.due(consumer.between_transactions() && !applier.in_transaction(),
+                                 Clock::now())) {
+            spdlog::info(
+                "a {} MiB change has passed: reconnecting to release the memory libpq keeps for "
+                "it",
+                (buffer_release.largest() + (1 << 20) - 1) >> 20);
+            buffer_release.released(Clock::now());
+            outcome = Outcome::restart;
+            break;
+          }
           continue;
         }
         if (const auto* restarted = std::get_if<stream::Restarted>(&*event)) {
@@ -276,6 +291,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           continue;
         }
         auto& frame = std::get<stream::Frame>(*event);
+        buffer_release.note_message(frame.payload.size());
         if (!ready_sent) {
           if (observers.notifier != nullptr) {
             observers.notifier->ready("streaming slot " + config.source.slot);

@@ -12,6 +12,9 @@
 //   streaming --statement rejected-------> roll back, restart from the origin, careful mode
 //             until past the rejected batch (each change under a savepoint; a refused change
 //             becomes an apply_error dead letter), then fast mode again
+//   streaming --idle after a change over 8 MiB (at most once a minute)--> restart the session
+//             from the origin: both connections new, as libpq keeps a connection's buffers at
+//             their largest (buffer_release.hpp); then the allocator is trimmed
 //   streaming --slot missing or lost-----> fatal, exit code 6
 //   streaming --SIGTERM------------------> finish the open source transaction's target
 //             transaction if it is whole (else roll it back), confirm, exit 0
