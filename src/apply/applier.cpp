@@ -411,6 +411,7 @@ void Applier::dead_letter(const translate::Unmapped& change) {
     stats_.changes[table_index(*change.table)][static_cast<std::size_t>(change.op)].fetch_add(1);
   }
   ++pending_changes_;
+  pending_bytes_ += change.old_key_json.size() + change.new_row_json.size();
   Record r;
   r.table = change.table.value_or(LegacyTable::account_linkages);
   if (!change.table) r.unknown_relation = change.source_table;
