@@ -117,6 +117,7 @@ std::string format_pg_timestamp(std::int64_t micros_since_2000) {
 // What a dead letter needs to know of a change, kept until its statement's results are read.
 struct Applier::Record {
   LegacyTable table = LegacyTable::account_linkages;
+  std::string unknown_relation;  // set: the letter's source_table (not a legacy table)
   Operation op = Operation::insert;
   SourcePosition position;
   std::string old_key_json;
@@ -435,9 +436,28 @@ void Applier::truncate(LegacyTable table) {
   reject_change(c, translator_.translate(c, *builder_).value());
 }
 
+void Applier::dead_letter(const translate::Unmapped& change) {
+  if (change.table) {
+    stats_.changes[table_index(*change.table)][static_cast<std::size_t>(change.op)].fetch_add(1);
+  }
+  ++pending_changes_;
+  pending_bytes_ += change.old_key_json.size() + change.new_row_json.size();
+  Record r;
+  r.table = change.table.value_or(LegacyTable::account_linkages);
+  if (!change.table) r.unknown_relation = change.source_table;
+  r.op = change.op;
+  r.position = current_.value_or(SourcePosition{});
+  r.old_key_json = change.old_key_json;
+  r.new_row_json = change.new_row_json;
+  flush_run();  // the letter follows the ops sent before it
+  write_dead_letter(r, DeadLetterReason::schema_mismatch, change.detail);
+}
+
 void Applier::write_dead_letter(const Record& record, DeadLetterReason reason,
                                 const std::string& detail) {
-  const std::string table(translate::name_of(record.table));
+  const std::string table = record.unknown_relation.empty()
+                                ? std::string(translate::name_of(record.table))
+                                : record.unknown_relation;
   const std::string op(translate::name_of(record.op));
   const std::string lsn = record.position.commit_lsn.to_string();
   const std::string xid = std::to_string(record.position.xid);
@@ -461,7 +481,9 @@ void Applier::write_dead_letter(const Record& record, DeadLetterReason reason,
   p.what = "dead letter";
   pending_.push_back(std::move(p));
   ++unsynced_statements_;
-  stats_.dead_letters[table_index(record.table)][static_cast<std::size_t>(reason)].fetch_add(1);
+  const std::size_t stats_table =
+      record.unknown_relation.empty() ? table_index(record.table) : ApplyStats::kUnknownRelation;
+  stats_.dead_letters[stats_table][static_cast<std::size_t>(reason)].fetch_add(1);
   stats_.unresolved_dead_letters.fetch_add(1);
   if (reason == DeadLetterReason::unlinked_user) ++unresolved_unlinked_;
   if (reason == DeadLetterReason::missing_parent) ++unresolved_missing_parent_;

@@ -8,6 +8,7 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/consumer.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/daemon/buffer_release.hpp"
 #include "dualwrite/daemon/supervisor.hpp"
 #include "dualwrite/pq/session.hpp"
 #include "dualwrite/progress/progress.hpp"
@@ -133,6 +134,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     ready_sent = true;
   };
   int target_attempts = 0;
+  BufferRelease buffer_release;  // libpq keeps a large change's buffers: recycle when idle
 
   while (!stop.load()) {
     // Target first: its origin says where the stream starts.
@@ -146,6 +148,9 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
       if (target_attempts > 0) spdlog::info("target: connected again");
       target_attempts = 0;
       target_backoff.reset();
+      // A new target connection here, a new replication connection below: what libpq held for
+      // a large change is gone with the old ones.
+      if (buffer_release.connections_renewed()) return_freed_memory();
     } catch (const apply::DbError& e) {
       probe.set_target(-1, false);
       const auto wait = target_backoff.next();
@@ -260,6 +265,16 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           if (!ready_sent && driver.stats().connected) send_ready();
           // The queue ran dry: close the batch now for latency.
           if (applier.in_transaction() && !consumer.in_transaction()) commit_batch();
+          if (buffer_release.due(consumer.between_transactions() && !applier.in_transaction(),
+                                 Clock::now())) {
+            spdlog::info(
+                "a {} MiB change has passed: reconnecting to release the memory libpq keeps for "
+                "it",
+                (buffer_release.largest() + (1 << 20) - 1) >> 20);
+            buffer_release.released(Clock::now());
+            outcome = Outcome::restart;
+            break;
+          }
           continue;
         }
         if (const auto* restarted = std::get_if<stream::Restarted>(&*event)) {
@@ -270,6 +285,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           continue;
         }
         auto& frame = std::get<stream::Frame>(*event);
+        buffer_release.note_message(frame.payload.size());
         send_ready();
         Result<apply::Consumer::Event> result = apply::Consumer::Event::none;
         {

@@ -135,7 +135,8 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                    .Name("dualwrite_dead_letters_total")
                    .Help(
                        "Changes that could not be translated or applied and were stored as "
-                       "dead letters, by legacy table and reason")
+                       "dead letters, by legacy table and reason (table unknown_relation: a "
+                       "relation that is not a legacy table, reason schema_mismatch)")
                    .Register(r);
   auto& merged = BuildCounter()
                      .Name("dualwrite_duplicates_merged_total")
@@ -153,6 +154,9 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
     }
     merged_[t] = &merged.Add({{"table", table}});
   }
+  unknown_relation_letters_ = &dead.Add(
+      {{"table", str(kUnknownRelationLabel)},
+       {"reason", str(translate::name_of(translate::DeadLetterReason::schema_mismatch))}});
   auto& rows = BuildCounter()
                    .Name("dualwrite_rows_written_total")
                    .Help("Rows written to the new tables, by main target table")
@@ -266,6 +270,10 @@ void Metrics::refresh(const apply::ApplyStats& apply, const stream::StreamStats&
     }
     advance(*merged_[t], &apply.merged[t], apply.merged[t].load());
   }
+  const auto& unknown =
+      apply.dead_letters[apply::ApplyStats::kUnknownRelation]
+                        [static_cast<std::size_t>(translate::DeadLetterReason::schema_mismatch)];
+  advance(*unknown_relation_letters_, &unknown, unknown.load());
   for (std::size_t k = 0; k < translate::kOpKindCount; ++k) {
     advance(*rows_written_[k], &apply.rows_written[k], apply.rows_written[k].load());
   }

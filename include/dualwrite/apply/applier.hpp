@@ -35,6 +35,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/lsn.hpp"
 #include "dualwrite/translate/change.hpp"
+#include "dualwrite/translate/relation_cache.hpp"
 #include "dualwrite/translate/translator.hpp"
 
 namespace dualwrite::apply {
@@ -43,10 +44,12 @@ namespace dualwrite::apply {
 struct ApplyStats {
   static constexpr std::size_t kTables = translate::kLegacyTableCount;
   static constexpr std::size_t kOps = 4;
-  static constexpr std::size_t kReasons = 6;
+  static constexpr std::size_t kReasons = translate::kDeadLetterReasonCount;
+  // dead_letters' row for relations that are not legacy tables (schema_mismatch only).
+  static constexpr std::size_t kUnknownRelation = kTables;
   std::atomic<std::uint64_t> changes[kTables][kOps]{};
   std::atomic<std::uint64_t> rows_written[translate::kOpKindCount]{};
-  std::atomic<std::uint64_t> dead_letters[kTables][kReasons]{};
+  std::atomic<std::uint64_t> dead_letters[kTables + 1][kReasons]{};
   std::atomic<std::uint64_t> merged[kTables]{};
   std::atomic<std::uint64_t> source_transactions{0};
   std::atomic<std::uint64_t> target_transactions{0};
@@ -103,6 +106,9 @@ class Applier {
   void begin(const translate::SourcePosition& position);
   void apply(const translate::Change& change);
   void truncate(translate::LegacyTable table);
+  // A change the relation cache could not map (schema_mismatch): its dead letter, in stream
+  // order, with the row as the stream carried it.
+  void dead_letter(const translate::Unmapped& change);
   // The source transaction committed: it will be part of the next commit().
   void end(const translate::SourcePosition& position);
   // Commits the open target transaction with the origin at the last ended source commit;

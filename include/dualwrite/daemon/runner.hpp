@@ -20,6 +20,9 @@
 //             that only a commit resets
 //   streaming --target silent past its deadline--> the supervisor shuts the connection down:
 //             as a lost connection
+//   streaming --idle after a change over 8 MiB (at most once a minute)--> restart the session
+//             from the origin: both connections new, as libpq keeps a connection's buffers at
+//             their largest (buffer_release.hpp); then the allocator is trimmed
 //   streaming --slot missing or lost-----> fatal, exit code 6
 //   streaming --SIGTERM------------------> finish the open source transaction's target
 //             transaction if it is whole (else roll it back), confirm, exit 0

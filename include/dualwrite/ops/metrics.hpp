@@ -46,6 +46,10 @@ namespace dualwrite::ops {
 // The values of wal_status pg_replication_slots can report (PostgreSQL 13+).
 inline constexpr std::string_view kWalStatuses[] = {"reserved", "extended", "unreserved", "lost"};
 
+// The table label of dead letters of a relation that is not a legacy table (a renamed one, say;
+// the letter itself names it).
+inline constexpr std::string_view kUnknownRelationLabel = "unknown_relation";
+
 // Error stages of dualwrite_errors_total{stage}. apply: every failed attempt at applying
 // (a rejected batch, a timeout, a lost target connection); target_connect: every failed attempt
 // at connecting to the target.
@@ -139,6 +143,8 @@ class Metrics {
   prometheus::Histogram* apply_duration_;
   prometheus::Histogram* commit_to_apply_;
   prometheus::Counter* dead_letters_[apply::ApplyStats::kTables][apply::ApplyStats::kReasons];
+  // schema_mismatch letters of relations that are not legacy tables (table="unknown_relation").
+  prometheus::Counter* unknown_relation_letters_;
   prometheus::Gauge* dead_letters_unresolved_;
   prometheus::Counter* merged_[apply::ApplyStats::kTables];
   CounterFamily* errors_family_;

@@ -115,6 +115,31 @@ TEST(Metrics, LabelCombinationsExistFromTheStart) {
   EXPECT_EQ(p.samples.at(R"(dualwrite_slot_wal_status{status="lost"})"), 0);
 }
 
+TEST(Metrics, SchemaMismatchLettersAreCountedForLegacyTablesAndUnknownRelations) {
+  Metrics m("x");
+  auto p = parse(m.exposition());
+  const std::string legacy =
+      R"(dualwrite_dead_letters_total{reason="schema_mismatch",table="chatbot_messages"})";
+  const std::string unknown =
+      R"(dualwrite_dead_letters_total{reason="schema_mismatch",table="unknown_relation"})";
+  EXPECT_EQ(p.samples.at(legacy), 0);
+  EXPECT_EQ(p.samples.at(unknown), 0);  // there from the first scrape, so alerts can use it
+  apply::ApplyStats stats;
+  stream::StreamStats stream;
+  const auto reason = static_cast<std::size_t>(translate::DeadLetterReason::schema_mismatch);
+  stats.dead_letters[static_cast<std::size_t>(translate::LegacyTable::chatbot_messages)][reason] =
+      2;
+  stats.dead_letters[apply::ApplyStats::kUnknownRelation][reason] = 3;
+  m.refresh(stats, stream, {});
+  p = parse(m.exposition());
+  EXPECT_EQ(p.samples.at(legacy), 2);
+  EXPECT_EQ(p.samples.at(unknown), 3);
+  // Only schema_mismatch exists for relations that are not legacy tables.
+  EXPECT_EQ(p.samples.count(
+                R"(dualwrite_dead_letters_total{reason="unlinked_user",table="unknown_relation"})"),
+            0u);
+}
+
 progress::ProgressTracker::Snapshot snapshot(std::uint64_t wal_end, std::uint64_t confirmed) {
   progress::ProgressTracker::Snapshot s;
   s.positions.server_wal_end = Lsn(wal_end);
