@@ -46,6 +46,9 @@ apply::ApplyOptions target_apply_options(const config::Config& config) {
   apply::ApplyOptions options;
   options.conninfo = config.effective_target_conninfo();
   options.password = target_password(config);
+  options.statement_timeout = config.target.statement_timeout;
+  options.lock_timeout = config.target.lock_timeout;
+  options.idle_in_transaction_session_timeout = config.target.idle_in_transaction_session_timeout;
   return options;
 }
 

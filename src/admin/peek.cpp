@@ -43,12 +43,31 @@ std::vector<std::pair<std::string, std::string>> key_of(const Change& c) {
 PeekedChange peeked(const Change& c, translate::Translator& translator) {
   PeekedChange p;
   p.table = c.table;
+  p.source_table = std::string(translate::name_of(c.table));
   p.op = c.op;
   if (c.op != Operation::truncate) p.key = key_of(c);
   CollectingSink sink(p.writes);
   p.dead_letter = translator.translate(c, sink);
   if (p.dead_letter) p.writes.clear();  // a refused change emits nothing
   return p;
+}
+
+// A change the relation cache could not map: the schema_mismatch letter it will be.
+PeekedChange peeked(const translate::Unmapped& u) {
+  PeekedChange p;
+  p.table = u.table.value_or(translate::LegacyTable::account_linkages);
+  p.source_table = u.source_table;
+  p.op = u.op;
+  p.key = u.key;
+  p.dead_letter = translate::Rejection{translate::DeadLetterReason::schema_mismatch, u.detail};
+  return p;
+}
+
+// What peek shows of a mapped change; nullopt for one that is deliberately not translated.
+std::optional<PeekedChange> peeked(const translate::Mapped& m, translate::Translator& translator) {
+  if (const auto* c = std::get_if<Change>(&m)) return peeked(*c, translator);
+  if (const auto* u = std::get_if<translate::Unmapped>(&m)) return peeked(*u);
+  return std::nullopt;
 }
 
 // The first read decodes about this many rows: a change costs at most three (Begin, the
@@ -90,7 +109,7 @@ Result<PeekSummary> peek(apply::Connection& source, const SlotReaderOptions& slo
                                                    ": " + s.error().message);
       }
       if (const auto* rel = std::get_if<decode::Relation>(&message)) {
-        if (auto s = relations.remember(*rel); !s) return s.error();
+        relations.remember(*rel);  // what it means shows on each change it concerns
         continue;
       }
       if (const auto* begin = std::get_if<decode::Begin>(&message)) {
@@ -138,30 +157,30 @@ Result<PeekSummary> peek(apply::Connection& source, const SlotReaderOptions& slo
         return summary;
       }
       if (const auto* t = std::get_if<decode::Truncate>(&message)) {
-        auto tables = relations.tables_of(*t);
-        if (!tables) return tables.error();
-        for (auto table : *tables) {
-          Change c;
-          c.table = table;
-          c.op = Operation::truncate;
-          txn->changes.push_back(peeked(c, translator));
-          ++summary.changes;
+        auto mapped = relations.map(*t);
+        if (!mapped) return mapped.error();
+        for (const auto& m : *mapped) {
+          if (auto p = peeked(m, translator)) {
+            txn->changes.push_back(std::move(*p));
+            ++summary.changes;
+          }
         }
       } else {
-        Result<std::optional<Change>> c = std::visit(
-            [&](const auto& m) -> Result<std::optional<Change>> {
+        Result<translate::Mapped> mapped = std::visit(
+            [&](const auto& m) -> Result<translate::Mapped> {
               if constexpr (std::is_same_v<std::decay_t<decltype(m)>, decode::Insert> ||
                             std::is_same_v<std::decay_t<decltype(m)>, decode::Update> ||
                             std::is_same_v<std::decay_t<decltype(m)>, decode::Delete>) {
-                return relations.change_of(m);
+                return relations.map(m);
               } else {
-                return std::optional<Change>{};
+                return translate::Mapped{};
               }
             },
             message);
-        if (!c) return c.error();
-        if (!*c) continue;  // not a legacy table
-        txn->changes.push_back(peeked(**c, translator));
+        if (!mapped) return mapped.error();
+        auto p = peeked(*mapped, translator);
+        if (!p) continue;  // deliberately not translated (a switched table)
+        txn->changes.push_back(std::move(*p));
         ++summary.changes;
       }
       if (summary.changes >= options.limit) limit_reached = true;

@@ -164,6 +164,7 @@ void Applier::connect() {
   pipeline_.reset();
   conn_ = Connection::open(options_.conninfo, options_.password);
   conn_.exec(session_setup_sql());
+  set_session_timeouts(conn_, options_, options_.statement_timeout);
   origin_progress_ = Lsn{};
   if (!options_.origin.empty()) {
     const char* origin = options_.origin.c_str();
@@ -209,8 +210,13 @@ void Applier::apply(const Change& change) {
   pipeline_->send("SAVEPOINT dw_change");
   translate_change(change, std::nullopt);
   flush_batch();
-  pipeline_->send("RELEASE SAVEPOINT dw_change");
-  sync();
+  // Its results first, so that the letters they call for are written inside the savepoint
+  // too: a letter that fails must leave a savepoint to roll back to.
+  if (letter_rows_in_flight_ > 0) sync();
+  if (!first_error_) {
+    pipeline_->send("RELEASE SAVEPOINT dw_change");
+    sync();
+  }
   if (!first_error_) return;
   const std::string message = *std::exchange(first_error_, std::nullopt);
   pipeline_->send("ROLLBACK TO SAVEPOINT dw_change");
@@ -218,6 +224,16 @@ void Applier::apply(const Change& change) {
   add_refusal(change, DeadLetterReason::apply_error, message);
   flush_batch();
   sync();
+  if (!first_error_) return;
+  // Not even its letter could be written here: undo that too and write the letter in a
+  // transaction of its own, so that a change that can never be applied does not wedge the
+  // bridge in an endless retry.
+  const std::string letter_error = *std::exchange(first_error_, std::nullopt);
+  pipeline_->send("ROLLBACK TO SAVEPOINT dw_change");
+  sync();
+  write_letter_in_own_transaction(record_of(change), DeadLetterReason::apply_error,
+                                  message + " [its dead letter could not be written in the batch (" +
+                                      letter_error + "): written in a transaction of its own]");
 }
 
 void Applier::translate_change(const Change& change, std::optional<std::int64_t> letter) {
@@ -327,6 +343,24 @@ void Applier::truncate(LegacyTable table) {
     flush_batch();
     sync();
   }
+}
+
+void Applier::dead_letter(const translate::Unmapped& change) {
+  if (change.table) {
+    stats_.changes[table_index(*change.table)][static_cast<std::size_t>(change.op)].fetch_add(1);
+  }
+  ++pending_changes_;
+  Record r;
+  r.table = change.table.value_or(LegacyTable::account_linkages);
+  if (!change.table) r.unknown_relation = change.source_table;
+  r.op = change.op;
+  r.position = current_.value_or(SourcePosition{});
+  r.old_key_json = change.old_key_json;
+  r.new_row_json = change.new_row_json;
+  // The row's key is not known under the names the stream carried after DDL: the letter is
+  // ordered against everything (rare: a DDL incident), like an op whose effects cannot be named.
+  const translate::OpKey barrier{translate::KeySpace::everything, translate::Access::write, {}};
+  add_letter(r, DeadLetterReason::schema_mismatch, change.detail, {&barrier, 1});
 }
 
 void Applier::flush_batch() {

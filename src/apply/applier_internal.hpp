@@ -18,6 +18,7 @@ inline constexpr std::size_t kMaxRecordsInFlight = 4096;
 // What a dead letter needs to know of a change, kept until its statement's results are read.
 struct Applier::Record {
   translate::LegacyTable table = translate::LegacyTable::account_linkages;
+  std::string unknown_relation;  // set: the letter's source_table (not a legacy table)
   translate::Operation op = translate::Operation::insert;
   translate::SourcePosition position;
   std::string old_key_json;
@@ -34,5 +35,9 @@ struct Applier::Level {
 
 // The legacy table an op kind comes from.
 translate::LegacyTable table_of(translate::OpKind kind);
+
+// sql/apply/session_timeouts.sql on `conn`, with `statement_timeout` and the options' others.
+void set_session_timeouts(pg::Connection& conn, const ApplyOptions& options,
+                          std::chrono::milliseconds statement_timeout);
 
 }  // namespace dualwrite::apply

@@ -1,5 +1,6 @@
 #include "dualwrite/apply/consumer.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -53,9 +54,7 @@ Result<Consumer::Event> Consumer::feed(std::span<const std::byte> bytes) {
 
   // Inside a streamed block, everything but the block markers goes to that transaction's spool.
   if (in_stream && !std::holds_alternative<decode::StreamStop>(message) && stream_xid) {
-    if (const auto* rel = std::get_if<decode::Relation>(&message)) {
-      if (auto s = relations_.remember(*rel); !s) return s.error();
-    }
+    if (const auto* rel = std::get_if<decode::Relation>(&message)) remember(*rel, true);
     auto& spool = spools_[*stream_xid];
     if (!spool) {
       spool = std::make_unique<Spool>();
@@ -112,7 +111,7 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
                    return Event::committed;
                  },
                  [&](const decode::Relation& m) -> Result<Event> {
-                   if (auto s = relations_.remember(m); !s) return s.error();
+                   remember(m, true);
                    return Event::none;
                  },
                  [&](const decode::Insert&) -> Result<Event> {
@@ -128,10 +127,7 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
                    return Event::none;
                  },
                  [&](const decode::Truncate& m) -> Result<Event> {
-                   if (skipping_) return Event::none;
-                   auto tables = relations_.tables_of(m);
-                   if (!tables) return tables.error();
-                   for (auto t : *tables) applier_.truncate(t);
+                   if (auto s = truncate(m); !s) return s.error();
                    return Event::none;
                  },
                  [&](const decode::StreamCommit& m) -> Result<Event> {
@@ -185,18 +181,47 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
       message);
 }
 
+void Consumer::remember(const decode::Relation& relation, bool log) {
+  auto notice = relations_.remember(relation);
+  if (!notice || !log) return;
+  // Once per relation version: the letters themselves are counted, not logged one by one.
+  if (notice->warning) {
+    spdlog::warn("{}", notice->text);
+  } else {
+    spdlog::info("{}", notice->text);
+  }
+}
+
+void Consumer::deliver(const translate::Mapped& mapped) {
+  if (const auto* c = std::get_if<translate::Change>(&mapped)) {
+    if (c->op == translate::Operation::truncate) {
+      applier_.truncate(c->table);
+    } else {
+      applier_.apply(*c);
+    }
+  } else if (const auto* u = std::get_if<translate::Unmapped>(&mapped)) {
+    applier_.dead_letter(*u);
+  }
+}
+
 Status Consumer::change(const decode::Message& message) {
   if (skipping_) return Ok{};
-  Result<std::optional<translate::Change>> c =
-      std::visit(Overloaded{[&](const decode::Insert& m) { return relations_.change_of(m); },
-                            [&](const decode::Update& m) { return relations_.change_of(m); },
-                            [&](const decode::Delete& m) { return relations_.change_of(m); },
-                            [&](const auto&) -> Result<std::optional<translate::Change>> {
-                              return std::optional<translate::Change>{};
-                            }},
-                 message);
-  if (!c) return c.error();
-  if (*c) applier_.apply(**c);
+  Result<translate::Mapped> mapped = std::visit(
+      Overloaded{[&](const decode::Insert& m) { return relations_.map(m); },
+                 [&](const decode::Update& m) { return relations_.map(m); },
+                 [&](const decode::Delete& m) { return relations_.map(m); },
+                 [&](const auto&) -> Result<translate::Mapped> { return translate::Mapped{}; }},
+      message);
+  if (!mapped) return mapped.error();
+  deliver(*mapped);
+  return Ok{};
+}
+
+Status Consumer::truncate(const decode::Truncate& message) {
+  if (skipping_) return Ok{};
+  auto mapped = relations_.map(message);
+  if (!mapped) return mapped.error();
+  for (const auto& m : *mapped) deliver(m);
   return Ok{};
 }
 
@@ -216,12 +241,15 @@ Status Consumer::replay(Spool& spool, const decode::StreamCommit& commit) {
     }
     decode::Message message;
     if (auto s = decode::decode_into(buffer, context, message); !s) return s.error();
-    if (std::holds_alternative<decode::Relation>(message)) continue;  // remembered on arrival
+    if (const auto* rel = std::get_if<decode::Relation>(&message)) {
+      // Logged on arrival; remembered again so that each spooled change is read by the
+      // Relation it was sent with (a transaction may alter a table between its changes).
+      remember(*rel, false);
+      continue;
+    }
     if (auto s = change(message); !s) return s.error();
     if (const auto* t = std::get_if<decode::Truncate>(&message)) {
-      auto tables = relations_.tables_of(*t);
-      if (!tables) return tables.error();
-      for (auto table : *tables) applier_.truncate(table);
+      if (auto s = truncate(*t); !s) return s.error();
     }
   }
   return Ok{};

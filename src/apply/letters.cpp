@@ -7,6 +7,7 @@
 
 #include "applier_internal.hpp"
 #include "dualwrite/apply/statements.hpp"
+#include "dualwrite/sql/apply.hpp"
 #include "dualwrite/translate/json_change.hpp"
 
 namespace dualwrite::apply {
@@ -51,8 +52,9 @@ struct LetterColumns {
   const std::string* detail = nullptr;
   bool positioned = false;
 
-  LetterColumns(LegacyTable t, Operation o, const SourcePosition& p, DeadLetterReason r)
-      : table(translate::name_of(t)),
+  LetterColumns(const std::string& unknown_relation, LegacyTable t, Operation o,
+                const SourcePosition& p, DeadLetterReason r)
+      : table(unknown_relation.empty() ? std::string(translate::name_of(t)) : unknown_relation),
         op(translate::name_of(o)),
         lsn(p.commit_lsn.to_string()),
         xid(std::to_string(p.xid)),
@@ -77,6 +79,14 @@ struct LetterColumns {
 };
 
 }  // namespace
+
+void set_session_timeouts(pg::Connection& conn, const ApplyOptions& options,
+                          std::chrono::milliseconds statement_timeout) {
+  const std::string statement = std::to_string(statement_timeout.count());
+  const std::string lock = std::to_string(options.lock_timeout.count());
+  const std::string idle = std::to_string(options.idle_in_transaction_session_timeout.count());
+  conn.query(sql::apply::session_timeouts, {statement.c_str(), lock.c_str(), idle.c_str()});
+}
 
 translate::LegacyTable table_of(OpKind kind) {
   switch (kind) {
@@ -160,9 +170,11 @@ void Applier::forget_records() {
   }
 }
 
-void Applier::count_letter(LegacyTable table, DeadLetterReason reason) {
-  stats_.dead_letters[static_cast<std::size_t>(table)][static_cast<std::size_t>(reason)].fetch_add(
-      1);
+void Applier::count_letter(const Record& record, DeadLetterReason reason) {
+  const std::size_t table = record.unknown_relation.empty()
+                                ? static_cast<std::size_t>(record.table)
+                                : ApplyStats::kUnknownRelation;
+  stats_.dead_letters[table][static_cast<std::size_t>(reason)].fetch_add(1);
   stats_.unresolved_dead_letters.fetch_add(1);
   if (reason == DeadLetterReason::unlinked_user) ++unresolved_unlinked_;
   if (reason == DeadLetterReason::missing_parent) ++unresolved_missing_parent_;
@@ -170,15 +182,57 @@ void Applier::count_letter(LegacyTable table, DeadLetterReason reason) {
 
 void Applier::add_refusal(const Change& change, DeadLetterReason reason,
                           const std::string& detail) {
-  const Record r = record_of(change);
-  LetterColumns letter(r.table, r.op, r.position, reason);
+  const translate::RowKeys keys(change);
+  add_letter(record_of(change), reason, detail, keys.keys());
+}
+
+void Applier::add_letter(const Record& r, DeadLetterReason reason, const std::string& detail,
+                         std::span<const translate::OpKey> keys) {
+  LetterColumns letter(r.unknown_relation, r.table, r.op, r.position, reason);
   letter.old_key = &r.old_key_json;
   letter.new_row = &r.new_row_json;
   letter.detail = &detail;
   const auto params = letter.params();
-  const translate::RowKeys keys(change);
-  add_op(kLetterSlot, params, keys.keys(), kNoRecord, {});
-  count_letter(r.table, reason);
+  add_op(kLetterSlot, params, keys, kNoRecord, {});
+  count_letter(r, reason);
+}
+
+void Applier::write_letter_in_own_transaction(const Record& record, DeadLetterReason reason,
+                                              const std::string& detail) {
+  Connection side = Connection::open(options_.conninfo, options_.password);
+  const auto timeout =
+      std::max<std::chrono::milliseconds>(options_.statement_timeout * 10, std::chrono::minutes(1));
+  set_session_timeouts(side, options_, timeout);
+  auto insert = [&](const std::string& new_row, const std::string& text) {
+    LetterColumns letter(record.unknown_relation, record.table, record.op, record.position,
+                         reason);
+    letter.old_key = &record.old_key_json;
+    letter.new_row = &new_row;
+    letter.detail = &text;
+    std::vector<std::string> arrays;
+    for (const auto& p : letter.params()) {
+      std::string a = "{";
+      if (p.is_null) {
+        a += "NULL";
+      } else {
+        pg::append_array_element(a, p.text);
+      }
+      arrays.push_back(a + "}");
+    }
+    std::vector<const char*> values;
+    for (const auto& a : arrays) values.push_back(a.c_str());
+    side.query(statement::dead_letters_insert.sql, values);
+  };
+  try {
+    insert(record.new_row_json, detail);
+  } catch (const DbError& e) {
+    if (e.connection_lost()) throw;
+    // The row itself is what the target refuses (or what takes too long to store): keep the
+    // letter, without the row, and say why.
+    insert({}, detail + " [the row could not be stored with the letter: " + e.what() + "]");
+  }
+  // Counted as a letter of the transaction around it would be; it is committed already.
+  count_letter(record, reason);
 }
 
 void Applier::write_result_letters() {
@@ -212,7 +266,7 @@ void Applier::send_letters(const std::vector<const Record*>& records,
   for (auto& a : arrays) a = "{";
   for (std::size_t i = 0; i < records.size(); ++i) {
     const Record& r = *records[i];
-    LetterColumns letter(r.table, r.op, r.position, reasons[i]);
+    LetterColumns letter(r.unknown_relation, r.table, r.op, r.position, reasons[i]);
     letter.old_key = &r.old_key_json;
     letter.new_row = &r.new_row_json;
     letter.detail = &details[i];
@@ -225,7 +279,7 @@ void Applier::send_letters(const std::vector<const Record*>& records,
         pg::append_array_element(arrays[c], params[c].text);
       }
     }
-    count_letter(r.table, reasons[i]);
+    count_letter(r, reasons[i]);
   }
   std::array<const char*, 9> values{};
   for (std::size_t c = 0; c < arrays.size(); ++c) {

@@ -13,6 +13,8 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/sql/cli.hpp"
+#include "dualwrite/translate/json_change.hpp"
 #include "dualwrite/translate/translator.hpp"
 
 namespace dualwrite::cli {
@@ -47,10 +49,8 @@ int with_target(const Options& o,
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
   if (!o.reason.empty() && !translate::parse_dead_letter_reason(o.reason)) {
-    std::fprintf(stderr,
-                 "dualwrite: --reason must be one of unlinked_user, unknown_enum_value, "
-                 "invalid_payload, missing_parent, truncate, apply_error; got '%s'\n",
-                 o.reason.c_str());
+    std::fprintf(stderr, "dualwrite: --reason must be one of %s; got '%s'\n",
+                 translate::dead_letter_reason_names().c_str(), o.reason.c_str());
     return exit_code(ErrorDomain::usage);
   }
   try {
@@ -158,6 +158,32 @@ int refuse_truncate_retry(const Options& o, apply::Connection& conn) {
   return exit_code(ErrorDomain::usage);
 }
 
+// The selected schema_mismatch letters that cannot be retried as they stand (their row has the
+// names the stream carried after DDL on the source): each counted as an attempt, with what the
+// operator does about it. The ids are left out of the retry.
+std::vector<std::pair<std::int64_t, std::string>> blocked_schema_mismatch_letters(
+    const Options& o, apply::Connection& conn) {
+  const std::string id = std::to_string(o.id);
+  auto r =
+      conn.query(std::string(sql::cli::schema_mismatch_letters), {id.c_str(), o.reason.c_str()});
+  std::vector<std::pair<std::int64_t, std::string>> blocked;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    auto text_or_null = [&](int column) {
+      return PQgetisnull(r.get(), i, column) ? nullptr : PQgetvalue(r.get(), i, column);
+    };
+    const std::int64_t letter = std::stoll(PQgetvalue(r.get(), i, 0));
+    if (auto why = translate::schema_mismatch_retry_blocker(letter, PQgetvalue(r.get(), i, 1),
+                                                            PQgetvalue(r.get(), i, 2),
+                                                            text_or_null(3), text_or_null(4))) {
+      const std::string n = std::to_string(letter);
+      conn.query("UPDATE dualwrite.dead_letters SET attempts = attempts + 1 WHERE id = $1::bigint",
+                 {n.c_str()});
+      blocked.emplace_back(letter, std::move(*why));
+    }
+  }
+  return blocked;
+}
+
 int retry(const Options& o) {
   if (o.id == 0 && o.reason.empty()) {
     std::fprintf(stderr,
@@ -166,12 +192,26 @@ int retry(const Options& o) {
   }
   return with_target(o, [&](const config::Config& c, apply::Connection& conn) {
     if (const int code = refuse_truncate_retry(o, conn); code >= 0) return code;
+    const auto blocked = blocked_schema_mismatch_letters(o, conn);
+    std::string skip = "{";
+    for (const auto& [letter, why] : blocked) {
+      if (skip.size() > 1) skip += ',';
+      skip += std::to_string(letter);
+    }
+    skip += '}';
     apply::ApplyStats stats;
     apply::Applier applier(admin::target_apply_options(c), stats);
     applier.connect();
     const std::string id = std::to_string(o.id);
-    auto report = o.id != 0 ? applier.retry_dead_letters("id = $1::bigint", {id.c_str()})
-                            : applier.retry_dead_letters("reason = $1", {o.reason.c_str()});
+    auto report = o.id != 0
+                      ? applier.retry_dead_letters("id = $1::bigint AND id <> ALL($2::bigint[])",
+                                                   {id.c_str(), skip.c_str()})
+                      : applier.retry_dead_letters("reason = $1 AND id <> ALL($2::bigint[])",
+                                                   {o.reason.c_str(), skip.c_str()});
+    for (const auto& [letter, why] : blocked) {
+      report.failed.push_back(letter);
+      report.errors.emplace_back(letter, why);
+    }
     for (auto r : report.resolved) std::printf("%lld resolved\n", static_cast<long long>(r));
     for (auto f : report.failed) std::printf("%lld still failing\n", static_cast<long long>(f));
     for (const auto& [letter, error] : report.errors) {

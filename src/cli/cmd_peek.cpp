@@ -44,8 +44,7 @@ void print_text(const admin::PeekedTransaction& t) {
               t.end_lsn.is_valid() ? t.end_lsn.to_string().c_str() : "(not read)",
               t.commit_time.to_iso8601().c_str(), t.applied ? " (applied)" : "");
   for (const auto& c : t.changes) {
-    std::string line = "  " + std::string(translate::name_of(c.table)) + ' ' +
-                       std::string(translate::name_of(c.op));
+    std::string line = "  " + c.source_table + ' ' + std::string(translate::name_of(c.op));
     if (!c.key.empty()) line += ' ' + key_text(c.key);
     line += " -> ";
     if (c.dead_letter) {
@@ -75,8 +74,9 @@ void print_json(const admin::PeekedTransaction& t) {
   std::string line;
   for (const auto& c : t.changes) {
     line = head;
-    line += ",\"table\":\"" + std::string(translate::name_of(c.table)) + "\",\"operation\":\"" +
-            std::string(translate::name_of(c.op)) + "\",\"key\":{";
+    line += ",\"table\":";
+    decode::append_json_string(c.source_table, line);
+    line += ",\"operation\":\"" + std::string(translate::name_of(c.op)) + "\",\"key\":{";
     for (std::size_t i = 0; i < c.key.size(); ++i) {
       if (i > 0) line += ',';
       decode::append_json_string(c.key[i].first, line);

@@ -25,6 +25,7 @@
 #include "dualwrite/ops/notifier.hpp"
 #include "dualwrite/ops/slot_poller.hpp"
 #include "dualwrite/ops/verify_poller.hpp"
+#include "dualwrite/pg/session.hpp"
 
 #ifndef DUALWRITE_VERSION
 #define DUALWRITE_VERSION "unknown"
@@ -75,6 +76,7 @@ int run_command(const RunOptions& o) {
 
   ops::Metrics metrics(DUALWRITE_VERSION);
   ops::Health health(cfg.metrics.ready_max_lag);
+  health.set_ready_max_stall(cfg.metrics.ready_max_stall);
   ops::Notifier notifier;
   std::optional<ops::HttpServer> http;
   if (!cfg.metrics.listen.empty()) {
@@ -97,8 +99,13 @@ int run_command(const RunOptions& o) {
   }
   daemon::BatchLimits limits;
   limits.set(cfg.apply);
+  // The source's current position, from the slot poller: lag keeps growing while the bridge
+  // cannot stream or apply.
+  progress::LagMonitor lag(std::chrono::system_clock::now());
   ops::SlotPoller poller(
-      {cfg.source.conninfo, source_password, cfg.source.slot, std::chrono::seconds(10)}, metrics);
+      {cfg.source.conninfo, source_password, cfg.source.slot, std::chrono::seconds(5),
+       [&lag](Lsn current) { lag.on_source_position(current); }},
+      metrics);
   poller.start();
   // dualwrite_verify_mismatches{table}: what the last `dualwrite verify` recorded on the target.
   ops::VerifyPoller verify_poller(
@@ -107,13 +114,17 @@ int run_command(const RunOptions& o) {
 
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
+  // SIGTERM ends every wait on a database, also in code that takes no cancel callback.
+  pg::set_process_stop(&stop);
   std::thread signal_thread([&] {
     while (!done.load()) {
       timespec timeout{0, 200'000'000};
       const int sig = sigtimedwait(&signals, nullptr, &timeout);
       if (sig == SIGTERM || sig == SIGINT) {
-        spdlog::info("received {}: finishing the open batch",
-                     sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        spdlog::info(
+            "received {}: finishing the open batch (a wait on a database ends within "
+            "seconds)",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
         notifier.stopping("finishing the open batch");
         stop.store(true);
       } else if (sig == SIGHUP) {
@@ -126,6 +137,7 @@ int run_command(const RunOptions& o) {
         const auto plan = config::plan_reload(*loaded, *reloaded);
         ops::set_level(reloaded->config.log.level);
         health.set_ready_max_lag(reloaded->config.metrics.ready_max_lag);
+        health.set_ready_max_stall(reloaded->config.metrics.ready_max_stall);
         limits.set(reloaded->config.apply);
         for (const auto& k : plan.applied) spdlog::info("SIGHUP: applied {}", k);
         for (const auto& k : plan.needs_restart) spdlog::warn("SIGHUP: {} needs a restart", k);
@@ -137,8 +149,8 @@ int run_command(const RunOptions& o) {
   apply::ApplyStats stats;
   int code = 0;
   try {
-    code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier}, &limits,
-                       setup);
+    code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier, &lag},
+                       &limits, setup);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     code = exit_code(ErrorDomain::internal);
@@ -147,6 +159,7 @@ int run_command(const RunOptions& o) {
   signal_thread.join();
   poller.stop();
   verify_poller.stop();
+  pg::set_process_stop(nullptr);
   return code;
 }
 

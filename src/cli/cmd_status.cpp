@@ -246,6 +246,10 @@ void render_text(const config::Config& cfg, const Status& s) {
                  std::to_string(s.dead_letters.by_reason[i].second);
     }
     letters += ")";
+    const bool ddl = std::any_of(s.dead_letters.by_reason.begin(), s.dead_letters.by_reason.end(),
+                                 [](const auto& r) { return r.first == "schema_mismatch"; });
+    // Letters that only a schema fix (then an edit of the letter) gets past: say where to read.
+    if (ddl) letters += "; schema_mismatch: DDL on a legacy table, see docs/cutover.md";
   }
   lines.emplace_back("dead letters", letters);
   if (const auto& v = s.verification) {

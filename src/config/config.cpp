@@ -261,6 +261,26 @@ const std::vector<KeyDef>& key_table() {
     t.back().secret_in_file_forbidden = true;
     t.push_back(text_key("target", "password_file", "", "File holding the target password.",
                          [](Config& c) -> std::string& { return c.target.password_file; }));
+    // The apply session's timeouts (sql/apply/session_timeouts.sql), set on every target
+    // connection so that the role's or database's settings do not decide them.
+    t.push_back(duration_key(
+        "target", "statement_timeout", "2min",
+        "Longest a statement of the apply may run on the target (a change that cannot be "
+        "applied within it becomes a dead letter). Also bounds how long the daemon waits for "
+        "an answer before it drops the connection.",
+        [](Config& c) -> Milliseconds& { return c.target.statement_timeout; }, Milliseconds{1000},
+        false));
+    t.push_back(duration_key(
+        "target", "lock_timeout", "30s",
+        "Longest a statement of the apply waits for a lock on the target (then the attempt "
+        "fails, is counted and retried). 0s: only statement_timeout.",
+        [](Config& c) -> Milliseconds& { return c.target.lock_timeout; }, Milliseconds{0}, false));
+    t.push_back(duration_key(
+        "target", "idle_in_transaction_session_timeout", "5min",
+        "The server ends the apply session if its transaction idles this long (a stuck bridge "
+        "does not hold locks on the new tables forever). 0s: never.",
+        [](Config& c) -> Milliseconds& { return c.target.idle_in_transaction_session_timeout; },
+        Milliseconds{0}, false));
     t.push_back(count_key(
         "apply", "batch_max_changes", "20000", "Most source changes in one target transaction.",
         [](Config& c) -> std::uint64_t& { return c.apply.batch_max_changes; }, 1, 10'000'000,
@@ -311,6 +331,12 @@ const std::vector<KeyDef>& key_table() {
     t.push_back(duration_key(
         "metrics", "ready_max_lag", "60s", "/readyz fails while replication lag exceeds this.",
         [](Config& c) -> Milliseconds& { return c.metrics.ready_max_lag; }, Milliseconds{0}, true));
+    t.push_back(duration_key(
+        "metrics", "ready_max_stall", "2min",
+        "/readyz fails while changes have waited this long without the bridge moving forward, "
+        "or the target has not answered for this long.",
+        [](Config& c) -> Milliseconds& { return c.metrics.ready_max_stall; }, Milliseconds{0},
+        true));
     t.push_back(choice_key(
         "log", "level", "info", "trace, debug, info, warn, error or critical.",
         [](Config& c) -> std::string& { return c.log.level; },

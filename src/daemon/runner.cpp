@@ -8,6 +8,9 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/consumer.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/daemon/buffer_release.hpp"
+#include "dualwrite/daemon/supervisor.hpp"
+#include "dualwrite/pg/session.hpp"
 #include "dualwrite/progress/progress.hpp"
 #include "dualwrite/stream/backoff.hpp"
 #include "dualwrite/stream/driver.hpp"
@@ -39,6 +42,61 @@ Lsn slot_confirmed_flush(const std::string& source, const std::string& slot) {
 
 }  // namespace
 
+// Start-up: the slot, publication and origin checks of ensure_replication_setup, retried like a
+// connection lost at run time while the failure is one that time may cure (a database down,
+// starting, unreachable); at once fatal otherwise (authentication, a missing database or role,
+// a lost slot, a bootstrap to finish): a restart could not fix those, and a person must act.
+// Returns 0 to go on, else the exit status.
+int set_up_with_retries(const config::Config& config, const SetupOptions& setup,
+                        const std::atomic<bool>& stop, ApplyProbe& probe,
+                        const Observers& observers) {
+  stream::Backoff backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
+  for (int attempt = 1;; ++attempt) {
+    Status s = Ok{};
+    {
+      auto call = probe.target_call();
+      s = ensure_replication_setup(config, setup);
+    }
+    if (s) {
+      if (attempt > 1) spdlog::info("start-up: connected after {} attempts", attempt);
+      return 0;
+    }
+    Error e = s.error();
+    if (e.domain == ErrorDomain::target && config.target.conninfo.empty() &&
+        e.message.find("cannot connect") != std::string::npos) {
+      // The target is the source database: not reaching it is not reaching the source (exit 4).
+      e.domain = ErrorDomain::source;
+      e.message = "source (also the target): " + e.message;
+    }
+    const bool transient = (e.domain == ErrorDomain::source || e.domain == ErrorDomain::target) &&
+                           pg::transient_connect_failure(e.message);
+    if (!transient) {
+      spdlog::error("{}", e.message);
+      return exit_code(e.domain);
+    }
+    if (observers.metrics != nullptr) {
+      observers.metrics->count_error(e.domain == ErrorDomain::target ? "target_connect" : "stream");
+    }
+    const auto wait = backoff.next();
+    spdlog::warn("start-up attempt {}: {}; retrying in {} ms (not ready until streaming)", attempt,
+                 e.message, wait.count());
+    for (auto until = Clock::now() + wait; Clock::now() < until;) {
+      if (stop.load()) return 0;
+      probe.turned();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (stop.load()) return 0;
+  }
+}
+
+std::uint64_t total_changes(const apply::ApplyStats& s) {
+  std::uint64_t n = 0;
+  for (const auto& table : s.changes) {
+    for (const auto& op : table) n += op.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
 int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
         const Observers& observers, BatchLimits* limits, const SetupOptions& setup) {
   BatchLimits own_limits;
@@ -46,43 +104,62 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     own_limits.set(config.apply);
     limits = &own_limits;
   }
-  // The loop's heartbeat: health, watchdog and the systemd status line. Called at least every
-  // second by whatever the loop is doing, including waiting for the target.
-  auto heartbeat = [&](bool source_connected, bool target_healthy, double lag_seconds,
-                       const std::string& status) {
-    if (observers.health != nullptr) {
-      observers.health->update(source_connected, target_healthy, lag_seconds);
-      observers.health->beat();
-    }
-    if (observers.notifier != nullptr) {
-      observers.notifier->watchdog();
-      observers.notifier->status(status);
-    }
-  };
-  if (auto s = ensure_replication_setup(config, setup); !s) {
-    spdlog::error("{}", s.error().message);
-    return exit_code(s.error().domain);
+  progress::LagMonitor own_lag(progress::WallClock::now());
+  progress::LagMonitor& lag = observers.lag != nullptr ? *observers.lag : own_lag;
+  ApplyProbe probe;
+  SupervisorConfig supervision;
+  supervision.limits.target_deadline = target_deadline(config.target.statement_timeout);
+  Supervisor supervisor(supervision, {observers.metrics, observers.health, observers.notifier},
+                        stats, lag, probe, stop);
+  supervisor.start();
+  if (const int code = set_up_with_retries(config, setup, stop, probe, observers); code != 0) {
+    return code;
   }
   apply::ApplyOptions options = admin::target_apply_options(config);
   options.origin = config.source.origin;
   apply::Applier applier(options, stats);
   stream::Backoff target_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
+  // Between failed attempts at applying (a refused change, a timeout, a lock): reset by a commit.
+  stream::Backoff attempt_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
   const std::string source = admin::source_conninfo(config);
 
   Lsn careful_until;  // careful mode while source commits are at or below this
   bool ready_sent = false;
+  auto send_ready = [&] {
+    if (ready_sent) return;
+    if (observers.notifier != nullptr) {
+      observers.notifier->ready("streaming slot " + config.source.slot);
+    }
+    supervisor.mark_ready();
+    ready_sent = true;
+  };
+  int target_attempts = 0;
+  BufferRelease buffer_release;  // libpq keeps a large change's buffers: recycle when idle
 
   while (!stop.load()) {
     // Target first: its origin says where the stream starts.
     try {
-      applier.connect();
+      {
+        auto call = probe.target_call();
+        applier.connect();
+      }
+      probe.set_target(applier.socket(), true);
+      probe.new_attempt(total_changes(stats));
+      if (target_attempts > 0) spdlog::info("target: connected again");
+      target_attempts = 0;
       target_backoff.reset();
+      // A new target connection here, a new replication connection below: what libpq held for
+      // a large change is gone with the old ones.
+      if (buffer_release.connections_renewed()) return_freed_memory();
     } catch (const apply::DbError& e) {
+      probe.set_target(-1, false);
       const auto wait = target_backoff.next();
-      spdlog::warn("target: {}; retrying in {} ms", e.what(), wait.count());
+      ++target_attempts;
+      spdlog::warn("target: {} (attempt {}); retrying in {} ms", e.what(), target_attempts,
+                   wait.count());
       if (observers.metrics != nullptr) observers.metrics->count_error("target_connect");
       for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();) {
-        heartbeat(false, false, 0, "waiting for the target");
+        probe.turned();
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       continue;
@@ -108,7 +185,12 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     sc.on_retry = [](const Error& e, std::chrono::milliseconds in) {
       spdlog::warn("source: {}; reconnecting in {} ms", e.message, in.count());
     };
+    sc.on_transaction = [&lag](const stream::TransactionCommit& c) {
+      lag.on_received(c.commit_lsn, stream::from_pg_timestamp(c.commit_time));
+    };
+    lag.on_applied(origin);
     stream::StreamDriver driver(sc, tracker, queue);
+    supervisor.attach(driver, tracker);
     Status stream_status = Ok{};
     std::thread stream_thread([&] { stream_status = driver.run(); });
 
@@ -117,11 +199,17 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     int fatal_code = 0;
     std::uint64_t last_commit_seq = 0;
     auto first_pending = Clock::time_point{};
-    auto last_tick = Clock::now();
     auto batch_started = Clock::time_point{};
 
     auto commit_batch = [&]() {
-      const Lsn durable = applier.commit();
+      Lsn durable;
+      {
+        auto call = probe.target_call();
+        durable = applier.commit();
+      }
+      lag.on_applied(durable);
+      probe.new_attempt(total_changes(stats));
+      attempt_backoff.reset();
       if (observers.metrics != nullptr) {
         const auto now = Clock::now();
         if (batch_started != Clock::time_point{}) {
@@ -151,10 +239,12 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     try {
       if (careful_until > origin) applier.set_careful(true);
       while (true) {
+        probe.turned();
         if (stop.load()) {
           // Only whole source transactions are committed; a partial one is rolled back and
           // will be streamed again.
           if (consumer.in_transaction()) {
+            auto call = probe.target_call();
             applier.rollback();
           } else if (applier.in_transaction()) {
             commit_batch();
@@ -163,20 +253,6 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           break;
         }
         auto event = queue.pop_for(std::chrono::milliseconds(100));
-        if (Clock::now() - last_tick > std::chrono::seconds(1)) {
-          last_tick = Clock::now();
-          const auto snap = tracker.snapshot();
-          const auto stream_stats = driver.stats();
-          ops::Lag lag;
-          if (observers.metrics != nullptr) {
-            lag = observers.metrics->refresh(stats, stream_stats, snap,
-                                             std::chrono::system_clock::now());
-          }
-          heartbeat(stream_stats.connected, applier.connected(), lag.seconds,
-                    "applied " + snap.positions.durable.to_string() + ", confirmed " +
-                        snap.confirmed.to_string() + ", lag " + std::to_string(lag.bytes) +
-                        " bytes" + (applier.careful() ? ", careful mode" : ""));
-        }
         if (!event) {
           if (queue.closed()) {
             if (!stream_status.ok() || !stop.load()) {
@@ -186,14 +262,19 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
             outcome = Outcome::stopped;
             break;
           }
-          if (!ready_sent && driver.stats().connected) {
-            if (observers.notifier != nullptr) {
-              observers.notifier->ready("streaming slot " + config.source.slot);
-            }
-            ready_sent = true;
-          }
+          if (!ready_sent && driver.stats().connected) send_ready();
           // The queue ran dry: close the batch now for latency.
           if (applier.in_transaction() && !consumer.in_transaction()) commit_batch();
+          if (buffer_release.due(consumer.between_transactions() && !applier.in_transaction(),
+                                 Clock::now())) {
+            spdlog::info(
+                "a {} MiB change has passed: reconnecting to release the memory libpq keeps for "
+                "it",
+                (buffer_release.largest() + (1 << 20) - 1) >> 20);
+            buffer_release.released(Clock::now());
+            outcome = Outcome::restart;
+            break;
+          }
           continue;
         }
         if (const auto* restarted = std::get_if<stream::Restarted>(&*event)) {
@@ -204,13 +285,13 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           continue;
         }
         auto& frame = std::get<stream::Frame>(*event);
-        if (!ready_sent) {
-          if (observers.notifier != nullptr) {
-            observers.notifier->ready("streaming slot " + config.source.slot);
-          }
-          ready_sent = true;
+        buffer_release.note_message(frame.payload.size());
+        send_ready();
+        Result<apply::Consumer::Event> result = apply::Consumer::Event::none;
+        {
+          auto call = probe.target_call();
+          result = consumer.feed(frame.payload);
         }
-        auto result = consumer.feed(frame.payload);
         if (!result) {
           spdlog::critical("cannot process the change stream at {}: {}",
                            frame.data_start.to_string(), result.error().message);
@@ -233,6 +314,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
           if (!applier.in_transaction()) {
             // Skipped (already applied) or empty: nothing to commit, but it is finished.
             tracker.mark_durable(consumer.last_end_lsn());
+            lag.on_applied(consumer.last_end_lsn());
             tracker.mark_consumed(frame.seq);
             continue;
           }
@@ -249,12 +331,15 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
         }
       }
     } catch (const apply::ApplyRejected& e) {
+      // Every failed attempt is counted (also a careful-mode one, which can fail again).
+      if (observers.metrics != nullptr) observers.metrics->count_error("apply");
       careful_until = std::max(careful_until, consumer.last_end_lsn() + 1);
       spdlog::warn("target rejected a batch ({}); re-applying it change by change", e.what());
       outcome = Outcome::restart;
     } catch (const apply::DbError& e) {
       spdlog::warn("target: {}", e.what());
       if (observers.metrics != nullptr) observers.metrics->count_error("apply");
+      if (e.connection_lost()) probe.set_target(-1, false);
       outcome = Outcome::restart;
     } catch (const std::exception& e) {
       // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined
@@ -266,6 +351,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
 
     driver.stop();
     stream_thread.join();
+    supervisor.detach();
     if (outcome == Outcome::fatal) {
       if (!stream_status.ok()) {
         spdlog::critical("{}", stream_status.error().message);
@@ -275,7 +361,18 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
     }
     if (outcome == Outcome::stopped && stop.load()) break;
     // Restart: the target connection is rebuilt and the stream starts again from its origin.
-    if (applier.in_transaction()) applier.rollback();
+    if (applier.in_transaction()) {
+      auto call = probe.target_call();
+      applier.rollback();
+    }
+    if (outcome == Outcome::restart && !stop.load()) {
+      // Not at once: a failure that repeats (a refused change, a lock) must not spin.
+      const auto wait = attempt_backoff.next();
+      for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();) {
+        probe.turned();
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
   }
   spdlog::info("stopped at {}", applier.origin_progress().to_string());
   return 0;

@@ -29,8 +29,17 @@ void Health::update(bool source_connected, bool target_healthy, double lag_secon
   lag_seconds_.store(lag_seconds);
 }
 
+void Health::update_progress(double target_wait_seconds, double stalled_seconds) {
+  target_wait_seconds_.store(target_wait_seconds);
+  stalled_seconds_.store(stalled_seconds);
+}
+
 void Health::set_ready_max_lag(std::chrono::milliseconds max_lag) {
   ready_max_lag_ms_.store(max_lag.count());
+}
+
+void Health::set_ready_max_stall(std::chrono::milliseconds max_stall) {
+  ready_max_stall_ms_.store(max_stall.count());
 }
 
 Verdict Health::liveness(SteadyClock::time_point now) const {
@@ -56,13 +65,28 @@ Verdict Health::readiness(SteadyClock::time_point now) const {
   const bool source = source_connected_.load();
   v.checks.push_back({"source", source, source ? "streaming" : "not connected"});
   const bool target = target_healthy_.load();
-  v.checks.push_back({"target", target, target ? "connected" : "not connected"});
+  const double wait = target_wait_seconds_.load();
+  const double max_stall = static_cast<double>(ready_max_stall_ms_.load()) / 1000.0;
+  // A target that has not answered for as long as work may stall is as good as down.
+  const bool answering = wait <= max_stall;
+  v.checks.push_back({"target", target && answering,
+                      !target     ? "not connected"
+                      : wait >= 1 ? fmt::format("connected, waiting {:.0f} s for an answer", wait)
+                                  : "connected"});
   const double lag = lag_seconds_.load();
   const double max_lag = static_cast<double>(ready_max_lag_ms_.load()) / 1000.0;
   const bool lag_ok = lag <= max_lag;
   v.checks.push_back(
       {"lag", lag_ok,
        fmt::format("{:.1f} s ({} {:.1f} s)", lag, lag_ok ? "within" : "above", max_lag)});
+  const double stalled = stalled_seconds_.load();
+  const bool moving = stalled <= max_stall;
+  v.checks.push_back(
+      {"progress", moving,
+       stalled <= 0
+           ? std::string("nothing pending")
+           : fmt::format("no progress for {:.0f} s while changes are pending ({} {:.0f} s)",
+                         stalled, moving ? "within" : "above", max_stall)});
   v.ok = true;
   for (const auto& c : v.checks) v.ok = v.ok && c.ok;
   return v;

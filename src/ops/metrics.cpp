@@ -45,18 +45,44 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                            .Help("1 while the replication connection to the source is streaming")
                            .Register(r)
                            .Add({});
+  connection_family_ = &BuildGauge()
+                            .Name("dualwrite_connection_up")
+                            .Help(
+                                "1 while the connection is up: source_replication (streaming), "
+                                "target_apply (the apply session), source_poll and target_poll "
+                                "(the slot and verify pollers' last poll worked)")
+                            .Register(r);
+  for (auto c : kConnections) connection_family_->Add({{"connection", str(c)}});
+  target_wait_ = &BuildGauge()
+                      .Name("dualwrite_target_wait_seconds")
+                      .Help(
+                          "How long the apply thread has been waiting for an answer from the "
+                          "target (a statement in flight, a lock, a silent server); 0 when not "
+                          "waiting")
+                      .Register(r)
+                      .Add({});
+  stalled_ = &BuildGauge()
+                  .Name("dualwrite_apply_stalled_seconds")
+                  .Help(
+                      "How long changes have been waiting to be applied without the bridge "
+                      "moving forward (no commit applied, no further change accepted); 0 when "
+                      "nothing is pending")
+                  .Register(r)
+                  .Add({});
   lag_bytes_ = &BuildGauge()
                     .Name("dualwrite_replication_lag_bytes")
                     .Help(
-                        "The source's WAL end (last keepalive) minus the confirmed flush "
-                        "position, in bytes")
+                        "The source's current WAL position (pg_current_wal_lsn) minus the "
+                        "position the bridge has handled (applied, or passed over while caught "
+                        "up), in bytes")
                     .Register(r)
                     .Add({});
   lag_seconds_ = &BuildGauge()
                       .Name("dualwrite_replication_lag_seconds")
                       .Help(
-                          "Age of the last applied source commit while changes are pending; 0 "
-                          "when caught up")
+                          "Age of the oldest source commit not yet applied; while not streaming "
+                          "and the source has WAL past the handled position, time since the "
+                          "bridge was last caught up; 0 when caught up")
                       .Register(r)
                       .Add({});
   retained_wal_ = &BuildGauge()
@@ -109,7 +135,8 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                    .Name("dualwrite_dead_letters_total")
                    .Help(
                        "Changes that could not be translated or applied and were stored as "
-                       "dead letters, by legacy table and reason")
+                       "dead letters, by legacy table and reason (table unknown_relation: a "
+                       "relation that is not a legacy table, reason schema_mismatch)")
                    .Register(r);
   auto& merged = BuildCounter()
                      .Name("dualwrite_duplicates_merged_total")
@@ -127,6 +154,9 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
     }
     merged_[t] = &merged.Add({{"table", table}});
   }
+  unknown_relation_letters_ = &dead.Add(
+      {{"table", str(kUnknownRelationLabel)},
+       {"reason", str(translate::name_of(translate::DeadLetterReason::schema_mismatch))}});
   auto& rows = BuildCounter()
                    .Name("dualwrite_rows_written_total")
                    .Help("Rows written to the new tables, by main target table")
@@ -162,9 +192,10 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
   errors_family_ = &BuildCounter()
                         .Name("dualwrite_errors_total")
                         .Help(
-                            "Errors by pipeline stage (stream: sessions lost; apply: batches "
-                            "rejected or target connection lost; slot_poll: failed slot polls; "
-                            "verify_poll: failed reads of dualwrite.verify_runs)")
+                            "Errors by pipeline stage (stream: sessions lost; apply: every failed "
+                            "attempt at applying (rejected, timed out, connection lost); "
+                            "target_connect: failed connection attempts; slot_poll: failed slot "
+                            "polls; verify_poll: failed reads of dualwrite.verify_runs)")
                         .Register(r);
   for (auto s : kErrorStages) errors_family_->Add({{"stage", str(s)}});
   reconnects_ = &BuildCounter()
@@ -218,16 +249,11 @@ void Metrics::advance(prometheus::Counter& counter, const void* key, std::uint64
   if (delta > 0) counter.Increment(static_cast<double>(delta));
 }
 
-Lag Metrics::refresh(const apply::ApplyStats& apply, const stream::StreamStats& stream,
-                     const progress::ProgressTracker::Snapshot& progress,
-                     std::chrono::system_clock::time_point now) {
+void Metrics::refresh(const apply::ApplyStats& apply, const stream::StreamStats& stream,
+                      const progress::ProgressTracker::Snapshot& progress) {
   const auto& p = progress.positions;
-  Lag lag;
-  lag.bytes = progress::lag_bytes(p.server_wal_end, progress.confirmed);
-  lag.seconds = progress::lag_seconds(now, progress.last_applied_commit, p.outstanding);
   source_connected_->Set(stream.connected ? 1 : 0);
-  lag_bytes_->Set(static_cast<double>(lag.bytes));
-  lag_seconds_->Set(lag.seconds);
+  set_connection("source_replication", stream.connected);
   received_lsn_->Set(static_cast<double>(p.received.value()));
   applied_lsn_->Set(static_cast<double>(p.durable.value()));
   confirmed_lsn_->Set(static_cast<double>(progress.confirmed.value()));
@@ -244,18 +270,36 @@ Lag Metrics::refresh(const apply::ApplyStats& apply, const stream::StreamStats& 
     }
     advance(*merged_[t], &apply.merged[t], apply.merged[t].load());
   }
+  const auto& unknown =
+      apply.dead_letters[apply::ApplyStats::kUnknownRelation]
+                        [static_cast<std::size_t>(translate::DeadLetterReason::schema_mismatch)];
+  advance(*unknown_relation_letters_, &unknown, unknown.load());
   for (std::size_t k = 0; k < translate::kOpKindCount; ++k) {
     advance(*rows_written_[k], &apply.rows_written[k], apply.rows_written[k].load());
   }
   advance(*transactions_, &apply.source_transactions, apply.source_transactions.load());
-  advance(errors_family_->Add({{"stage", "apply"}}), &apply.careful_retries,
-          apply.careful_retries.load());
   // StreamStats is a copy: key its counters by the field's identity within this object.
   static const char stream_reconnects_key = 0;
   static const char stream_errors_key = 0;
   advance(*reconnects_, &stream_reconnects_key, stream.reconnects);
   advance(errors_family_->Add({{"stage", "stream"}}), &stream_errors_key, stream.reconnects);
-  return lag;
+}
+
+void Metrics::set_lag(std::uint64_t bytes, double seconds) {
+  lag_bytes_->Set(static_cast<double>(bytes));
+  lag_seconds_->Set(seconds);
+}
+
+void Metrics::set_connection(std::string_view connection, bool up) {
+  connection_family_->Add({{"connection", str(connection)}}).Set(up ? 1 : 0);
+}
+
+void Metrics::set_target_wait(double seconds) {
+  target_wait_->Set(seconds);
+}
+
+void Metrics::set_stalled(double seconds) {
+  stalled_->Set(seconds);
 }
 
 void Metrics::observe_apply(double seconds) {
@@ -292,6 +336,7 @@ void Metrics::set_verify_mismatches(std::string_view table, double mismatches) {
 
 void Metrics::set_source_connected(bool connected) {
   source_connected_->Set(connected ? 1 : 0);
+  set_connection("source_replication", connected);
 }
 
 void Metrics::refresh_process() {

@@ -54,6 +54,16 @@ bool Notifier::watchdog(SteadyClock::time_point now) {
   return true;
 }
 
+void Notifier::extend_timeout(std::chrono::microseconds by, SteadyClock::time_point now) {
+  if (!enabled_) return;
+  {
+    std::lock_guard lock(mu_);
+    if (last_extend_ && now - *last_extend_ < std::chrono::seconds(1)) return;
+    last_extend_ = now;
+  }
+  send("EXTEND_TIMEOUT_USEC=" + std::to_string(by.count()));
+}
+
 void Notifier::reloading() {
   send("RELOADING=1");
 }

@@ -14,7 +14,7 @@ void Periodic::start(std::chrono::milliseconds interval, std::function<void()> t
       lock.unlock();
       tick();
       lock.lock();
-      cv_.wait_for(lock, interval, [this] { return stopping_; });
+      cv_.wait_for(lock, interval, [this] { return stopping_.load(); });
     }
   });
 }

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "dualwrite/sql/ops.hpp"
+
 namespace dualwrite::ops {
 
 namespace {
@@ -53,24 +55,33 @@ SlotPoller::~SlotPoller() {
 
 Result<SlotState> SlotPoller::query() {
   try {
-    if (!conn_.ok()) conn_ = apply::Connection::open(config_.conninfo, config_.password);
-    const auto result = conn_.query(
-        "SELECT wal_status, safe_wal_size, (pg_current_wal_lsn() - restart_lsn)::bigint "
-        "FROM pg_replication_slots WHERE slot_name = $1",
-        {config_.slot.c_str()});
-    if (PQntuples(result.get()) == 0) {
-      metrics_.set_slot(std::nullopt);
-      return make_error(ErrorDomain::slot_lost,
-                        "replication slot " + config_.slot + " does not exist on the source");
+    if (!conn_.ok()) {
+      auto stopping = [this] { return periodic_.stopping(); };
+      conn_ = apply::Connection::open(config_.conninfo, config_.password, stopping);
+      conn_.set_wait_limit(kSlotQueryTimeout, stopping);
+    }
+    const auto result = conn_.query(sql::ops::slot_poll, {config_.slot.c_str()});
+    if (PQntuples(result.get()) != 1) {
+      return make_error(ErrorDomain::source, "slot poll: unexpected result shape");
     }
     auto value = [&](int col) -> const char* {
       return PQgetisnull(result.get(), 0, col) ? nullptr : PQgetvalue(result.get(), 0, col);
     };
-    return parse_slot_row(value(0), value(1), value(2));
+    metrics_.set_connection("source_poll", true);
+    if (const char* current = value(0); current && config_.on_source_position) {
+      if (auto lsn = Lsn::parse(current)) config_.on_source_position(*lsn);
+    }
+    if (*PQgetvalue(result.get(), 0, 1) != 't') {
+      metrics_.set_slot(std::nullopt);
+      return make_error(ErrorDomain::slot_lost,
+                        "replication slot " + config_.slot + " does not exist on the source");
+    }
+    return parse_slot_row(value(2), value(3), value(4));
   } catch (const apply::DbError& e) {
     // Any failure starts from a new connection next time: after a server restart libpq can
     // report the first failed query on a socket it still believes is open.
     conn_ = apply::Connection();
+    metrics_.set_connection("source_poll", false);
     return make_error(ErrorDomain::source, e.what());
   }
 }
@@ -79,6 +90,8 @@ Result<SlotState> SlotPoller::poll_once() {
   auto r = query();
   if (r) {
     metrics_.set_slot(*r);
+  } else if (periodic_.stopping()) {
+    // A poll cut short by stop() is not an error of the source.
   } else {
     metrics_.count_error("slot_poll");
     spdlog::warn("slot poll: {}", r.error().message);

@@ -16,7 +16,13 @@ VerifyPoller::~VerifyPoller() {
 Result<std::vector<std::pair<std::string, double>>> VerifyPoller::poll_once() {
   std::vector<std::pair<std::string, double>> found;
   try {
-    if (!conn_.ok()) conn_ = apply::Connection::open(config_.conninfo, config_.password);
+    if (!conn_.ok()) {
+      // Connect and every query have deadlines, and end when the poller stops: a target that
+      // accepts TCP and never answers must not hold the thread (or the daemon's exit).
+      auto stopping = [this] { return periodic_.stopping(); };
+      conn_ = apply::Connection::open(config_.conninfo, config_.password, stopping);
+      conn_.set_wait_limit(kQueryTimeout, stopping);
+    }
     // verify_runs holds one row per run: small enough to read whole every 30 s. A run limited
     // with --tables leaves the other tables at their previous result.
     const auto r = conn_.query(
@@ -31,10 +37,13 @@ Result<std::vector<std::pair<std::string, double>>> VerifyPoller::poll_once() {
     }
   } catch (const apply::DbError& e) {
     conn_ = apply::Connection();
+    metrics_.set_connection("target_poll", false);
+    if (periodic_.stopping()) return make_error(ErrorDomain::target, e.what());
     metrics_.count_error("verify_poll");
     spdlog::warn("verify poll: {}", e.what());
     return make_error(ErrorDomain::target, e.what());
   }
+  metrics_.set_connection("target_poll", true);
   for (const auto& [table, mismatches] : found) metrics_.set_verify_mismatches(table, mismatches);
   return found;
 }

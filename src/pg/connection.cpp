@@ -2,24 +2,37 @@
 
 namespace dualwrite::pg {
 
-Connection Connection::open(const std::string& conninfo, const std::string& password) {
-  std::vector<const char*> keys{"dbname"};
-  std::vector<const char*> values{conninfo.c_str()};
-  if (!password.empty()) {
-    keys.push_back("password");
-    values.push_back(password.c_str());
-  }
-  keys.push_back(nullptr);
-  values.push_back(nullptr);
+Connection Connection::open(const std::string& conninfo, const std::string& password,
+                            const pg::Cancelled& cancelled) {
+  std::vector<pg::Param> extra;
+  if (!password.empty()) extra.push_back({"password", password});
   Connection c;
-  // expand_dbname=1: the first "dbname" holds the whole conninfo string.
-  c.conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
+  std::string error;
+  c.conn_.reset(pg::connect(conninfo, extra, cancelled, error));
   if (!c.conn_ || PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    std::string msg = c.conn_ ? PQerrorMessage(c.conn_.get()) : "out of memory";
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    throw DbError("cannot connect: " + msg, "", true);
+    throw DbError("cannot connect: " + error, "", true);
   }
   return c;
+}
+
+void Connection::set_wait_limit(std::chrono::milliseconds limit, pg::Cancelled cancelled) {
+  wait_limit_ = limit;
+  cancelled_ = std::move(cancelled);
+}
+
+ResultPtr Connection::run(std::string_view sql, const std::vector<const char*>* params) {
+  if (wait_limit_ <= std::chrono::milliseconds::zero() && !cancelled_) {
+    if (params == nullptr) return ResultPtr(PQexec(conn_.get(), std::string(sql).c_str()));
+    return ResultPtr(PQexecParams(conn_.get(), std::string(sql).c_str(),
+                                  static_cast<int>(params->size()), nullptr, params->data(),
+                                  nullptr, nullptr, 0));
+  }
+  auto r = pg::exec(conn_.get(), std::string(sql), params, wait_limit_, cancelled_);
+  if (!r.error.empty()) {
+    conn_.reset();
+    throw DbError("waiting for the server: " + r.error, "", true);
+  }
+  return ResultPtr(r.result);
 }
 
 DbError Connection::error_of(const PGresult* result) const {
@@ -34,14 +47,13 @@ DbError Connection::error_of(const PGresult* result) const {
 }
 
 void Connection::exec(std::string_view sql) {
-  ResultPtr r(PQexec(conn_.get(), std::string(sql).c_str()));
+  ResultPtr r = run(sql, nullptr);
   const auto st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw error_of(r.get());
 }
 
 ResultPtr Connection::query(std::string_view sql, const std::vector<const char*>& params) {
-  ResultPtr r(PQexecParams(conn_.get(), std::string(sql).c_str(), static_cast<int>(params.size()),
-                           nullptr, params.data(), nullptr, nullptr, 0));
+  ResultPtr r = run(sql, &params);
   const auto st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) throw error_of(r.get());
   return r;

@@ -50,7 +50,25 @@ bool peer_closed(int fd) {
   return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
+std::uint64_t be64(std::span<const std::byte> b, std::size_t at) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) v = (v << 8) | std::to_integer<std::uint64_t>(b[at + i]);
+  return v;
+}
+
 }  // namespace
+
+std::optional<TransactionCommit> transaction_commit_of(std::span<const std::byte> payload) {
+  if (payload.empty()) return std::nullopt;
+  const auto type = static_cast<char>(payload[0]);
+  if (type == 'B' && payload.size() >= 21) {
+    return TransactionCommit{Lsn(be64(payload, 1)), static_cast<PgTimestamp>(be64(payload, 9))};
+  }
+  if (type == 'c' && payload.size() >= 30) {
+    return TransactionCommit{Lsn(be64(payload, 6)), static_cast<PgTimestamp>(be64(payload, 22))};
+  }
+  return std::nullopt;
+}
 
 // One replication session: a connection in COPY BOTH and the two coroutines working on it.
 // Everything here runs on the io_context's thread; no locking.
@@ -130,6 +148,9 @@ struct StreamDriver::Impl {
       status_updates{0};
   std::atomic<bool> connected{false};
   std::atomic<std::int64_t> interval_ms{0};
+  // Set by stop() on the caller's thread: ends the blocking steps of a session, which the
+  // io_context cannot interrupt (the posted handle_stop runs only after them).
+  std::atomic<bool> stop_requested{false};
 };
 
 StreamDriver::StreamDriver(StreamConfig config, progress::ProgressTracker& tracker,
@@ -163,6 +184,7 @@ Status StreamDriver::run() {
 
 void StreamDriver::stop() {
   Impl* impl = impl_.get();
+  impl->stop_requested = true;
   asio::post(impl->ioc, [impl] { impl->handle_stop(); });
 }
 
@@ -211,7 +233,7 @@ awaitable<void> StreamDriver::Impl::main_loop() {
   while (!stopping) {
     bool streamed = false;
     Status st = co_await run_session(streamed);
-    if (stopping) break;
+    if (stopping || stop_requested) break;
     if (st.ok()) continue;  // the server ended the stream cleanly: start again
     if (st.error().domain != ErrorDomain::source) {
       fatal = st.error();
@@ -230,7 +252,8 @@ awaitable<void> StreamDriver::Impl::main_loop() {
 awaitable<Status> StreamDriver::Impl::run_session(bool& streamed) {
   // Connecting is blocking libpq (bounded by the conninfo's connect_timeout); this thread has
   // nothing else to do meanwhile, and a stop() posted during it is handled right after.
-  auto rc = ReplicationConnection::connect(cfg.conninfo, cfg.application_name);
+  auto rc = ReplicationConnection::connect(cfg.conninfo, cfg.application_name,
+                                           [this] { return stop_requested.load(); });
   if (!rc) co_return rc.error();
   if (auto st = rc->check_slot(cfg.start.slot); !st) co_return st.error();
   auto timeout_text = rc->show("wal_sender_timeout");
@@ -420,6 +443,9 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
                 .payload = std::vector<std::byte>(x->payload.begin(), x->payload.end())};
         ++frames;
         payload_bytes += x->payload.size();
+        if (cfg.on_transaction) {
+          if (auto commit = transaction_commit_of(x->payload)) cfg.on_transaction(*commit);
+        }
         tracker.on_delivered(f.seq, f.data_start, f.wal_end);
         if (!queue.try_push(f, /*wake_consumer=*/false)) pending = std::move(f);
       } else {

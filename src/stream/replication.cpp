@@ -56,19 +56,34 @@ Result<std::chrono::milliseconds> parse_guc_duration(std::string_view text) {
 }
 
 Result<ReplicationConnection> ReplicationConnection::connect(const std::string& conninfo,
-                                                             const std::string& application_name) {
-  // expand_dbname=1 expands the first "dbname" value as a full conninfo; later keywords
-  // override it, so replication=database always wins and application_name is a fallback.
-  const char* keys[] = {"dbname", "replication", "fallback_application_name", nullptr};
-  const char* values[] = {conninfo.c_str(), "database", application_name.c_str(), nullptr};
-  PGconn* c = PQconnectdbParams(keys, values, 1);
+                                                             const std::string& application_name,
+                                                             pg::Cancelled cancelled) {
+  // Keywords after the conninfo override it, so replication=database always wins and
+  // application_name is a fallback.
+  std::string error;
+  PGconn* c = pg::connect(
+      conninfo, {{"replication", "database"}, {"fallback_application_name", application_name}},
+      cancelled, error);
   ReplicationConnection rc(c);
+  rc.cancelled_ = std::move(cancelled);
   if (c == nullptr) return make_error(ErrorDomain::source, "out of memory creating a connection");
   if (PQstatus(c) != CONNECTION_OK) {
-    return make_error(ErrorDomain::source,
-                      "replication connection failed: " + trim(PQerrorMessage(c)));
+    return make_error(ErrorDomain::source, "replication connection failed: " + error);
   }
   return rc;
+}
+
+PGresult* ReplicationConnection::send_and_wait(const std::string& command,
+                                               std::chrono::milliseconds timeout,
+                                               std::string_view context,
+                                               std::optional<Error>& error) {
+  auto r = pg::exec(conn_.get(), command, nullptr, timeout, cancelled_);
+  if (!r.error.empty()) {
+    error = make_error(ErrorDomain::source, std::string(context) + ": " + r.error);
+    return nullptr;
+  }
+  if (r.result == nullptr) error = error_from(nullptr, context);
+  return r.result;
 }
 
 Error ReplicationConnection::error_from(const PGresult* res, std::string_view context) const {
@@ -84,8 +99,10 @@ Error ReplicationConnection::error_from(const PGresult* res, std::string_view co
 }
 
 Result<std::vector<std::vector<std::string>>> ReplicationConnection::query(
-    const std::string& command, std::string_view context) {
-  ResultPtr r(PQexec(conn_.get(), command.c_str()));
+    const std::string& command, std::string_view context, std::chrono::milliseconds timeout) {
+  std::optional<Error> error;
+  ResultPtr r(send_and_wait(command, timeout, context, error));
+  if (error) return *error;
   const auto st = PQresultStatus(r.get());
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return error_from(r.get(), context);
   std::vector<std::vector<std::string>> rows;
@@ -99,7 +116,7 @@ Result<std::vector<std::vector<std::string>>> ReplicationConnection::query(
 }
 
 Result<SystemIdentity> ReplicationConnection::identify_system() {
-  auto rows = query("IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM");
+  auto rows = query("IDENTIFY_SYSTEM", "IDENTIFY_SYSTEM", kCommandTimeout);
   if (!rows) return rows.error();
   if (rows->size() != 1 || (*rows)[0].size() < 4) {
     return make_error(ErrorDomain::source, "IDENTIFY_SYSTEM: unexpected result shape");
@@ -126,7 +143,7 @@ Result<CreatedSlot> ReplicationConnection::create_slot(std::string_view name, Sn
                                                                    : "nothing";
   auto rows = query("CREATE_REPLICATION_SLOT " + quoted + (temporary ? " TEMPORARY" : "") +
                         " LOGICAL pgoutput (SNAPSHOT '" + snapshot + "')",
-                    "CREATE_REPLICATION_SLOT");
+                    "CREATE_REPLICATION_SLOT", std::chrono::milliseconds::zero());
   if (!rows) return rows.error();
   if (rows->size() != 1 || (*rows)[0].size() < 4) {
     return make_error(ErrorDomain::source, "CREATE_REPLICATION_SLOT: unexpected result shape");
@@ -148,7 +165,7 @@ Result<std::string> ReplicationConnection::show(std::string_view setting) {
   if (ident == nullptr) return error_from(nullptr, "SHOW");
   const std::string quoted = ident;
   PQfreemem(ident);
-  auto rows = query("SHOW " + quoted, "SHOW " + std::string(setting));
+  auto rows = query("SHOW " + quoted, "SHOW " + std::string(setting), kCommandTimeout);
   if (!rows) return rows.error();
   if (rows->size() != 1 || (*rows)[0].empty()) {
     return make_error(ErrorDomain::source, "SHOW: unexpected result shape");
@@ -165,7 +182,7 @@ Status ReplicationConnection::check_slot(std::string_view name) {
       "SELECT coalesce(wal_status, ''), plugin FROM pg_catalog.pg_replication_slots "
       "WHERE slot_name = " +
           quoted,
-      "slot check");
+      "slot check", kCommandTimeout);
   if (!rows) return rows.error();
   if (rows->empty()) {
     return make_error(ErrorDomain::slot_lost,
@@ -210,7 +227,9 @@ Result<std::string> ReplicationConnection::start_command(const StartOptions& o) 
 Status ReplicationConnection::start_replication(const StartOptions& o) {
   auto cmd = start_command(o);
   if (!cmd) return cmd.error();
-  ResultPtr r(PQexec(conn_.get(), cmd->c_str()));
+  std::optional<Error> error;
+  ResultPtr r(send_and_wait(*cmd, kCommandTimeout, "START_REPLICATION", error));
+  if (error) return *error;
   if (PQresultStatus(r.get()) != PGRES_COPY_BOTH) return error_from(r.get(), "START_REPLICATION");
   return Ok{};
 }

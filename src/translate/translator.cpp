@@ -204,17 +204,27 @@ std::string_view name_of(DeadLetterReason reason) {
       return "truncate";
     case DeadLetterReason::apply_error:
       return "apply_error";
+    case DeadLetterReason::schema_mismatch:
+      return "schema_mismatch";
   }
   return "unknown";
 }
 
 std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view text) {
-  for (auto r : {DeadLetterReason::unlinked_user, DeadLetterReason::unknown_enum_value,
-                 DeadLetterReason::invalid_payload, DeadLetterReason::missing_parent,
-                 DeadLetterReason::truncate, DeadLetterReason::apply_error}) {
+  for (std::size_t i = 0; i < kDeadLetterReasonCount; ++i) {
+    const auto r = static_cast<DeadLetterReason>(i);
     if (name_of(r) == text) return r;
   }
   return std::nullopt;
+}
+
+std::string dead_letter_reason_names() {
+  std::string out;
+  for (std::size_t i = 0; i < kDeadLetterReasonCount; ++i) {
+    if (i > 0) out += ", ";
+    out += name_of(static_cast<DeadLetterReason>(i));
+  }
+  return out;
 }
 
 Translator::Translator() = default;
@@ -794,7 +804,7 @@ std::string row_to_json(LegacyTable table, const Row& row) {
       out += "null";
       continue;
     }
-    switch (t.columns[i].json) {
+    switch (json_kind_of(t.columns[i].type)) {
       case JsonKind::json:
       case JsonKind::number:
         out += v.text;

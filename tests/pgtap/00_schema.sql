@@ -102,11 +102,12 @@ SELECT lives_ok($$INSERT INTO dualwrite.dead_letters (source_table, operation, o
 SELECT throws_ok($$INSERT INTO dualwrite.dead_letters (source_table, operation, reason) VALUES ('x', 'upsert', 'truncate')$$,
                  '23514', NULL, 'operation is one of insert, update, delete, truncate');
 SELECT throws_ok($$INSERT INTO dualwrite.dead_letters (source_table, operation, reason) VALUES ('x', 'insert', 'oops')$$,
-                 '23514', NULL, 'reason is one of the six reasons');
+                 '23514', NULL, 'reason is one of the seven reasons');
 SELECT lives_ok($$INSERT INTO dualwrite.dead_letters (source_table, operation, reason)
                   SELECT 'x', 'truncate', r FROM unnest(ARRAY['unlinked_user', 'unknown_enum_value', 'invalid_payload',
-                                                          'missing_parent', 'truncate', 'apply_error']) AS r$$,
-                'each of the six reasons is accepted');
+                                                          'missing_parent', 'truncate', 'apply_error',
+                                                          'schema_mismatch']) AS r$$,
+                'each of the seven reasons is accepted (schema_mismatch: 20261204000300)');
 SELECT has_index('dualwrite', 'dead_letters', 'dead_letters_unresolved_by_reason', 'index on unresolved dead letters by reason');
 
 SELECT columns_are('dualwrite', 'schema_migrations', ARRAY['version', 'name', 'applied_at']::name[]);

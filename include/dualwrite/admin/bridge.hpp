@@ -53,8 +53,9 @@ std::string source_password(const config::Config& config);
 // source database); empty when none is configured. Throws config::ConfigError.
 std::string target_password(const config::Config& config);
 
-// Options for an Applier on the configured target: its conninfo and password (no origin: the
-// daemon sets its own, the other writers apply without one). Throws config::ConfigError.
+// Options for an Applier on the configured target: its conninfo, password and [target] session
+// timeouts (no origin: the daemon sets its own, the other writers apply without one). Throws
+// config::ConfigError.
 apply::ApplyOptions target_apply_options(const config::Config& config);
 
 // Creates the configured publication over the configured legacy tables when it is missing;

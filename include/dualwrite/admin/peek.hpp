@@ -47,6 +47,9 @@ struct PeekedWrite {
 
 struct PeekedChange {
   translate::LegacyTable table = translate::LegacyTable::account_linkages;
+  // The relation's name as the stream carried it: the legacy table's, or (a schema_mismatch
+  // letter of a relation that is not one) another.
+  std::string source_table;
   translate::Operation op = translate::Operation::insert;
   // The legacy primary key (the old key when the change carries one): (column, value).
   std::vector<std::pair<std::string, std::string>> key;
@@ -73,8 +76,8 @@ struct PeekSummary {
 };
 
 // Reads the slot (which must be idle: check_idle_slot) and hands each transaction with changes
-// to `emit`, in commit order. Errors: source, decode, or translate (a source schema that is not
-// the legacy one).
+// to `emit`, in commit order. A change whose relation does not match the legacy schema is shown
+// as the schema_mismatch letter it becomes. Errors: source, decode.
 Result<PeekSummary> peek(apply::Connection& source, const SlotReaderOptions& slot,
                          const PeekOptions& options,
                          const std::function<void(const PeekedTransaction&)>& emit);

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,6 +39,7 @@
 #include "dualwrite/pg/connection.hpp"
 #include "dualwrite/pg/pipeline.hpp"
 #include "dualwrite/translate/change.hpp"
+#include "dualwrite/translate/relation_cache.hpp"
 #include "dualwrite/translate/translator.hpp"
 
 namespace dualwrite::apply {
@@ -51,10 +53,12 @@ using pg::ResultPtr;
 struct ApplyStats {
   static constexpr std::size_t kTables = translate::kLegacyTableCount;
   static constexpr std::size_t kOps = 4;
-  static constexpr std::size_t kReasons = 6;
+  static constexpr std::size_t kReasons = translate::kDeadLetterReasonCount;
+  // dead_letters' row for relations that are not legacy tables (schema_mismatch only).
+  static constexpr std::size_t kUnknownRelation = kTables;
   std::atomic<std::uint64_t> changes[kTables][kOps]{};
   std::atomic<std::uint64_t> rows_written[translate::kOpKindCount]{};
-  std::atomic<std::uint64_t> dead_letters[kTables][kReasons]{};
+  std::atomic<std::uint64_t> dead_letters[kTables + 1][kReasons]{};
   std::atomic<std::uint64_t> merged[kTables]{};
   std::atomic<std::uint64_t> source_transactions{0};
   std::atomic<std::uint64_t> target_transactions{0};
@@ -74,6 +78,11 @@ struct ApplyOptions {
                       .max_bytes = std::size_t{16} << 20,
                       .max_phases = 32,
                       .max_statement_rows = 5'000};
+  // The session's timeouts (sql/apply/session_timeouts.sql), set on every connection: the
+  // role's or database's settings do not apply. 0: no limit.
+  std::chrono::milliseconds statement_timeout{120'000};
+  std::chrono::milliseconds lock_timeout{30'000};
+  std::chrono::milliseconds idle_in_transaction_session_timeout{300'000};
 };
 
 // The target rejected a statement of the open batch (not a lost connection). The batch was
@@ -94,6 +103,9 @@ class Applier {
   // progress. Throws DbError.
   void connect();
   bool connected() const;
+  // The target connection's socket (-1 when none), so that a supervisor can end a wait on it
+  // that outlived its deadline (pg::shut_down).
+  int socket() const { return conn_.get() != nullptr ? PQsocket(conn_.get()) : -1; }
   // End LSN of the last source commit the target has applied (0/0 when none).
   Lsn origin_progress() const { return origin_progress_; }
 
@@ -104,6 +116,9 @@ class Applier {
   void begin(const translate::SourcePosition& position);
   void apply(const translate::Change& change);
   void truncate(translate::LegacyTable table);
+  // A change the relation cache could not map (schema_mismatch): its dead letter, in stream
+  // order, with the row as the stream carried it.
+  void dead_letter(const translate::Unmapped& change);
   // The source transaction committed: it will be part of the next commit().
   void end(const translate::SourcePosition& position);
   // Commits the open target transaction with the origin at the last ended source commit;
@@ -144,6 +159,9 @@ class Applier {
               std::string_view unblocks);
   void add_refusal(const translate::Change& change, translate::DeadLetterReason reason,
                    const std::string& detail);
+  // A letter into the batch's letter statement, placed by `keys` (apply/batch.hpp).
+  void add_letter(const Record& record, translate::DeadLetterReason reason,
+                  const std::string& detail, std::span<const translate::OpKey> keys);
 
   // Execution: the batch's statements, phase by phase.
   void flush_batch();
@@ -165,9 +183,16 @@ class Applier {
                     const std::vector<translate::DeadLetterReason>& reasons,
                     const std::vector<std::string>& details);
   void send_supersession(const SlotBuffer& deletes);
+  // The fallback when a letter cannot be written inside the batch (it timed out, or the batch's
+  // transaction refused it): writes it in a transaction of its own on a separate connection,
+  // with ten times statement_timeout (at least a minute); if the row itself cannot be stored,
+  // the letter without it (the detail says why). Idempotent (letters are de-duplicated by
+  // position). Throws DbError when even that fails.
+  void write_letter_in_own_transaction(const Record& record, translate::DeadLetterReason reason,
+                                       const std::string& detail);
   void retry_letters(translate::DeadLetterReason reason, const std::vector<std::string>& keys);
   void apply_letters(const PGresult* letters);
-  void count_letter(translate::LegacyTable table, translate::DeadLetterReason reason);
+  void count_letter(const Record& record, translate::DeadLetterReason reason);
 
   ApplyOptions options_;
   ApplyStats& stats_;

@@ -5,7 +5,9 @@
 // "commitLSN <= previousLSN: already applied"), the relation cache, and protocol 2 streamed
 // transactions, which are spooled to an unlinked temporary file per transaction (so memory stays
 // bounded whatever their size) and applied at Stream Commit, with the changes of aborted
-// subtransactions cut off at Stream Abort, as PostgreSQL's own worker.c does.
+// subtransactions cut off at Stream Abort, as PostgreSQL's own worker.c does. Relation messages
+// are remembered as they arrive (and logged there, once per relation version, when they mean
+// schema_mismatch letters), and again as a spool is replayed.
 // Not for: batching decisions (the caller commits the Applier) or I/O with the source.
 // Thread-safety: one thread.
 #pragma once
@@ -35,8 +37,10 @@ class Consumer {
     none,       // inside a transaction, or a message with no effect on transactions
     committed,  // a source transaction ended (applied, or skipped as already applied)
   };
-  // Feeds one pgoutput message. Errors: malformed input (decode), a source schema that is not
-  // the legacy one (translate); target errors are thrown by the Applier.
+  // Feeds one pgoutput message. Errors: malformed input (decode); target errors are thrown by
+  // the Applier. A change whose relation does not match the legacy schema is not an error: it
+  // becomes a schema_mismatch dead letter (relation_cache.hpp), and the Relation message that
+  // made it so is logged once.
   Result<Event> feed(std::span<const std::byte> message);
 
   // Forgets partial state (the stream restarts from the origin): the open source transaction
@@ -57,6 +61,10 @@ class Consumer {
   struct Spool;
   Result<Event> dispatch(const decode::Message& message, bool replaying);
   Status change(const decode::Message& message);
+  Status truncate(const decode::Truncate& message);
+  void deliver(const translate::Mapped& mapped);
+  // Remembers a Relation message, logging what it changed when `log` (the daemon's journal).
+  void remember(const decode::Relation& relation, bool log);
   Status replay(Spool& spool, const decode::StreamCommit& commit);
 
   Applier& applier_;

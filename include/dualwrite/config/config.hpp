@@ -36,6 +36,11 @@ struct SourceConfig {
 struct TargetConfig {
   std::string conninfo;  // empty: the source database
   std::string password_file;
+  // The apply session's own settings, set on every connection whatever the role or database
+  // says (ALTER ROLE ... SET statement_timeout must not decide how the bridge behaves).
+  Milliseconds statement_timeout{120'000};
+  Milliseconds lock_timeout{30'000};
+  Milliseconds idle_in_transaction_session_timeout{300'000};
 };
 
 struct ApplyConfig {
@@ -58,6 +63,7 @@ struct ReconnectConfig {
 struct MetricsConfig {
   std::string listen;
   Milliseconds ready_max_lag{0};
+  Milliseconds ready_max_stall{0};
 };
 
 struct LogConfig {

@@ -6,12 +6,23 @@
 // (Consumer, Applier), closes a target transaction when its queue runs dry or a batch limit is
 // reached, and only then reports the position as durable to the ProgressTracker, which is all
 // the stream ever confirms to the server.
+// Start-up: ensure_replication_setup is retried with the reconnect backoff (each attempt
+// logged) while its failure is one time may cure (a database down or unreachable); at once
+// fatal (exit 4 source, 5 target) for authentication, a missing database or role and the like
+// (pg::transient_connect_failure). READY=1 is sent only once streaming.
 // Restart policy, as a state machine:
 //   streaming --target connection lost--> backoff, reconnect target, restart the stream from
 //             the target's origin (frames in the queue are dropped; the slot re-sends them)
 //   streaming --statement rejected-------> roll back, restart from the origin, careful mode
 //             until past the rejected batch (each change under a savepoint; a refused change
-//             becomes an apply_error dead letter), then fast mode again
+//             becomes an apply_error dead letter), then fast mode again. Every failed attempt
+//             is counted (dualwrite_errors_total{stage="apply"}) and the next waits a backoff
+//             that only a commit resets
+//   streaming --target silent past its deadline--> the supervisor shuts the connection down:
+//             as a lost connection
+//   streaming --idle after a change over 8 MiB (at most once a minute)--> restart the session
+//             from the origin: both connections new, as libpq keeps a connection's buffers at
+//             their largest (buffer_release.hpp); then the allocator is trimmed
 //   streaming --slot missing or lost-----> fatal, exit code 6
 //   streaming --SIGTERM------------------> finish the open source transaction's target
 //             transaction if it is whole (else roll it back), confirm, exit 0
@@ -30,16 +41,20 @@
 #include "dualwrite/ops/health.hpp"
 #include "dualwrite/ops/metrics.hpp"
 #include "dualwrite/ops/notifier.hpp"
+#include "dualwrite/progress/lag.hpp"
 
 namespace dualwrite::daemon {
 
-// What the daemon reports to, all optional: metrics (refreshed every second and per batch),
-// health (/livez, /readyz), and systemd (READY=1 once streaming, STATUS=, WATCHDOG=1 while the
-// loop turns, also while it waits for a target to come back).
+// What the daemon reports to, all optional: metrics, health (/livez, /readyz), and systemd
+// (READY=1 once streaming, STATUS=, WATCHDOG=1 while the apply thread turns or knowingly waits),
+// all fed every second by the supervisor (daemon/supervisor.hpp), which a stuck statement does
+// not stop. `lag`: where the slot poller reports the source's position (run() keeps its own
+// when none is given).
 struct Observers {
   ops::Metrics* metrics = nullptr;
   ops::Health* health = nullptr;
   ops::Notifier* notifier = nullptr;
+  progress::LagMonitor* lag = nullptr;
 };
 
 // The batch limits, which SIGHUP may change while the daemon runs (read by the apply thread).

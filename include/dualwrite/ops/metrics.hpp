@@ -46,21 +46,26 @@ namespace dualwrite::ops {
 // The values of wal_status pg_replication_slots can report (PostgreSQL 13+).
 inline constexpr std::string_view kWalStatuses[] = {"reserved", "extended", "unreserved", "lost"};
 
-// Error stages of dualwrite_errors_total{stage}.
-inline constexpr std::string_view kErrorStages[] = {"stream", "decode",    "translate",
-                                                    "apply",  "slot_poll", "verify_poll"};
+// The table label of dead letters of a relation that is not a legacy table (a renamed one, say;
+// the letter itself names it).
+inline constexpr std::string_view kUnknownRelationLabel = "unknown_relation";
+
+// Error stages of dualwrite_errors_total{stage}. apply: every failed attempt at applying
+// (a rejected batch, a timeout, a lost target connection); target_connect: every failed attempt
+// at connecting to the target.
+inline constexpr std::string_view kErrorStages[] = {
+    "stream", "decode", "translate", "apply", "target_connect", "slot_poll", "verify_poll"};
+
+// The connections of dualwrite_connection_up{connection}: the replication stream, the apply
+// session, and the two pollers' sessions (slot state on the source, verify runs on the target).
+inline constexpr std::string_view kConnections[] = {"source_replication", "target_apply",
+                                                    "source_poll", "target_poll"};
 
 // What the slot poller found in pg_replication_slots.
 struct SlotState {
   std::string wal_status;                       // one of kWalStatuses; empty: unknown
   std::optional<std::int64_t> safe_wal_size;    // nullopt: no max_slot_wal_keep_size limit
   std::optional<std::uint64_t> retained_bytes;  // pg_current_wal_lsn() - restart_lsn
-};
-
-// The lag refresh() computed, for /readyz and the status line.
-struct Lag {
-  std::uint64_t bytes = 0;
-  double seconds = 0;
 };
 
 class Metrics {
@@ -72,11 +77,21 @@ class Metrics {
 
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
 
-  // Copies the pipeline's counters and positions into the registry. Call from the daemon loop
-  // (about once a second) and once more before exit. `now` is the wall clock, for lag seconds.
-  Lag refresh(const apply::ApplyStats& apply, const stream::StreamStats& stream,
-              const progress::ProgressTracker::Snapshot& progress,
-              std::chrono::system_clock::time_point now);
+  // Copies the pipeline's counters and positions into the registry (and
+  // dualwrite_source_connected from stream.connected). Call about once a second (the daemon's
+  // supervisor) and once more before exit.
+  void refresh(const apply::ApplyStats& apply, const stream::StreamStats& stream,
+               const progress::ProgressTracker::Snapshot& progress);
+  // dualwrite_replication_lag_bytes/_seconds (progress/lag.hpp computes them).
+  void set_lag(std::uint64_t bytes, double seconds);
+  // dualwrite_connection_up{connection}: `connection` is one of kConnections.
+  void set_connection(std::string_view connection, bool up);
+  // dualwrite_target_wait_seconds: how long the apply thread has been waiting for the target
+  // without an answer (0 when it is not waiting).
+  void set_target_wait(double seconds);
+  // dualwrite_apply_stalled_seconds: how long work has been pending without the bridge moving
+  // forward (0 when nothing is pending).
+  void set_stalled(double seconds);
 
   // After each target commit: how long the target transaction took (send to commit returned).
   void observe_apply(double seconds);
@@ -110,6 +125,9 @@ class Metrics {
   double last_cpu_seconds_ = 0;
 
   prometheus::Gauge* source_connected_;
+  GaugeFamily* connection_family_;
+  prometheus::Gauge* target_wait_;
+  prometheus::Gauge* stalled_;
   prometheus::Gauge* lag_bytes_;
   prometheus::Gauge* lag_seconds_;
   prometheus::Gauge* retained_wal_;
@@ -125,6 +143,8 @@ class Metrics {
   prometheus::Histogram* apply_duration_;
   prometheus::Histogram* commit_to_apply_;
   prometheus::Counter* dead_letters_[apply::ApplyStats::kTables][apply::ApplyStats::kReasons];
+  // schema_mismatch letters of relations that are not legacy tables (table="unknown_relation").
+  prometheus::Counter* unknown_relation_letters_;
   prometheus::Gauge* dead_letters_unresolved_;
   prometheus::Counter* merged_[apply::ApplyStats::kTables];
   CounterFamily* errors_family_;

@@ -1,11 +1,13 @@
 // SlotPoller: how much WAL the source keeps for the slot, and whether the slot is at risk.
 //
-// For: polling pg_replication_slots on the source every `interval` on its own thread,
-//   SELECT wal_status, safe_wal_size, pg_current_wal_lsn() - restart_lsn
-//     FROM pg_replication_slots WHERE slot_name = $1
-// and handing the result to Metrics (dualwrite_slot_retained_wal_bytes, _slot_wal_status,
-// _slot_safe_wal_size_bytes). A failed poll (connection refused, query error, slot missing)
-// counts dualwrite_errors_total{stage="slot_poll"} and logs a warning; the connection is
+// For: polling the source every `interval` on its own thread (sql/ops/slot_poll.sql): its
+// current WAL position, handed to `on_source_position` (the daemon's lag in bytes is measured
+// against it, so lag keeps growing while the bridge cannot stream or apply), and the slot's
+// wal_status, safe_wal_size and retained WAL, handed to Metrics
+// (dualwrite_slot_retained_wal_bytes, _slot_wal_status, _slot_safe_wal_size_bytes), and whether
+// the poll worked (dualwrite_connection_up{connection="source_poll"}). Connect and query have
+// deadlines and end when the poller stops. A failed poll (connection refused, query error, slot
+// missing) counts dualwrite_errors_total{stage="slot_poll"} and logs a warning; the connection is
 // reopened at the next poll. Polling is independent of streaming so that retained WAL stays
 // visible exactly when streaming is broken, which is when it grows.
 // Not for: deciding that the slot is lost (the stream stage does that, fatally); this only
@@ -15,11 +17,13 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/core/lsn.hpp"
 #include "dualwrite/ops/metrics.hpp"
 #include "dualwrite/ops/periodic.hpp"
 
@@ -29,8 +33,13 @@ struct SlotPollerConfig {
   std::string conninfo;  // the source, a normal (not replication) connection
   std::string password;  // from [source] password_file; passed beside the conninfo
   std::string slot;
-  std::chrono::milliseconds interval{10'000};
+  std::chrono::milliseconds interval{5'000};
+  // Called with pg_current_wal_lsn() after every successful poll (on the poller's thread).
+  std::function<void(Lsn)> on_source_position;
 };
+
+// How long a poll waits for the source's answer before it gives the connection up.
+inline constexpr std::chrono::seconds kSlotQueryTimeout{20};
 
 // Pure: a row's text values (nullptr for NULL) as a SlotState. An error names the bad field.
 Result<SlotState> parse_slot_row(const char* wal_status, const char* safe_wal_size,

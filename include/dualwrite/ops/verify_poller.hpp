@@ -23,6 +23,9 @@
 
 namespace dualwrite::ops {
 
+// How long a poll waits for the target's answer before it gives the connection up.
+inline constexpr std::chrono::seconds kQueryTimeout{20};
+
 struct VerifyPollerConfig {
   std::string conninfo;  // the target
   std::string password;  // from the target's (or source's) password_file

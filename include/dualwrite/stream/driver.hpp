@@ -20,6 +20,11 @@
 // the queue, and frames of the previous session not yet consumed are dropped. A missing or
 // invalidated slot ends run() with ErrorDomain::slot_lost (fatal, exit code 6); it is never
 // retried. Errors of ErrorDomain::usage (bad options) are fatal too.
+// It also notes, for lag, the commit of every transaction it receives (on_transaction): a
+// pgoutput Begin carries its commit LSN and time, a Stream Commit those of a streamed one; the
+// rest of the payload is the consumer's to decode.
+// Blocking steps of a session (connect, the slot check, SHOW, START_REPLICATION) have
+// deadlines (stream/replication.hpp) and end at once when stop() is called.
 // Not for: decoding, applying or metrics export (stats() exposes the numbers; ops/ exports
 // them), or signal handling (the daemon calls stop()).
 //
@@ -38,6 +43,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "dualwrite/core/error.hpp"
@@ -46,9 +53,23 @@
 #include "dualwrite/progress/progress.hpp"
 #include "dualwrite/stream/backoff.hpp"
 #include "dualwrite/stream/frame_queue.hpp"
+#include "dualwrite/stream/framing.hpp"
 #include "dualwrite/stream/replication.hpp"
 
 namespace dualwrite::stream {
+
+// The commit of a transaction, as its first message announces it: a pgoutput Begin
+//   'B' Int64 final_lsn, Int64 commit_time, Int32 xid
+// or, for a transaction streamed while it ran (protocol 2), its Stream Commit
+//   'c' Int32 xid, Int8 flags, Int64 commit_lsn, Int64 end_lsn, Int64 commit_time
+struct TransactionCommit {
+  Lsn commit_lsn;
+  PgTimestamp commit_time = 0;
+};
+
+// Pure: the commit a pgoutput payload announces, or nullopt for any other message (or one too
+// short to be either; the consumer reports malformed messages).
+std::optional<TransactionCommit> transaction_commit_of(std::span<const std::byte> payload);
 
 struct StreamConfig {
   std::string conninfo;  // the source; replication=database is added
@@ -67,6 +88,8 @@ struct StreamConfig {
   // Called on the stream thread when a session ends with an error that will be retried, with
   // the delay before the next attempt (for the warn log line; the count is in stats()).
   std::function<void(const Error&, std::chrono::milliseconds retry_in)> on_retry;
+  // Called on the stream thread for each transaction received (see TransactionCommit).
+  std::function<void(const TransactionCommit&)> on_transaction;
   // Frames read in a burst are announced to a waiting consumer at most this much later, so
   // that it wakes once per many frames rather than once per socket read (fewer context
   // switches; see bench/stream/README.md). 0: at once. A full queue always wakes it at once.

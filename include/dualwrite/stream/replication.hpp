@@ -13,6 +13,10 @@
 // An exported snapshot (SnapshotAction::export_snapshot) lives only while this connection stays
 // open and runs no other command: keep the object alive and idle until the backfill that
 // imports the snapshot (SET TRANSACTION SNAPSHOT) has finished.
+// Deadlines: connecting gives up after connect_timeout (pg/session.hpp, with TCP keepalives and
+// tcp_user_timeout); IDENTIFY_SYSTEM, SHOW, the slot check and START_REPLICATION wait at most
+// kCommandTimeout for an answer; CREATE_REPLICATION_SLOT waits as long as the server needs (it
+// waits for running transactions to end). Every wait ends early when `cancelled` says so.
 // Thread-safety: not thread-safe; one thread at a time (like a PGconn).
 #pragma once
 
@@ -21,12 +25,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/core/lsn.hpp"
+#include "dualwrite/pg/session.hpp"
 
 namespace dualwrite::stream {
 
@@ -65,10 +71,14 @@ Result<std::chrono::milliseconds> parse_guc_duration(std::string_view text);
 
 class ReplicationConnection {
  public:
+  static constexpr std::chrono::seconds kCommandTimeout{60};
+
   // Connects with `conninfo` (key=value or URI) plus replication=database, and
-  // application_name unless the conninfo sets one.
+  // application_name unless the conninfo sets one. `cancelled` is asked during every wait of
+  // this connection (connect and commands), so that a stop request ends them.
   static Result<ReplicationConnection> connect(const std::string& conninfo,
-                                               const std::string& application_name = "dualwrite");
+                                               const std::string& application_name = "dualwrite",
+                                               pg::Cancelled cancelled = {});
 
   ReplicationConnection(ReplicationConnection&&) noexcept = default;
   ReplicationConnection& operator=(ReplicationConnection&&) noexcept = default;
@@ -99,9 +109,15 @@ class ReplicationConnection {
   };
   explicit ReplicationConnection(PGconn* c) : conn_(c) {}
   Result<std::vector<std::vector<std::string>>> query(const std::string& command,
-                                                      std::string_view context);
+                                                      std::string_view context,
+                                                      std::chrono::milliseconds timeout);
+  // Sends `command` and waits (timeout 0: no limit) for its result; nullptr with `error` set
+  // when the wait ended without one.
+  PGresult* send_and_wait(const std::string& command, std::chrono::milliseconds timeout,
+                          std::string_view context, std::optional<Error>& error);
 
   std::unique_ptr<PGconn, Finish> conn_;
+  pg::Cancelled cancelled_;
 };
 
 }  // namespace dualwrite::stream

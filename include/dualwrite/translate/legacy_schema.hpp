@@ -1,8 +1,13 @@
-// The legacy tables as the translator sees them: a fixed column order per table.
+// The legacy tables as the translator sees them: a fixed column order per table, each column's
+// type; and the one list of the relations the bridge expects in its stream.
 //
 // For: naming legacy columns by constant instead of by string on the hot path. The relation
 // cache maps each wire column of a pgoutput Relation onto these positions once per Relation
-// message; a change then reads `row[col::activity_feedback::feedback_type]`.
+// message, checking that every column the mapping reads is there with its type (a column of
+// another name or type is a schema_mismatch, mapping.md rule 6); a change then reads
+// `row[col::activity_feedback::feedback_type]`. classify_relation() says what becomes of the
+// changes of any relation the stream names (the list is in legacy_schema.cpp, kKnownRelations:
+// following another table is one line there).
 // Not for: DDL (sql/fixture/legacy_schema.sql is the truth) or target tables.
 // Thread-safety: constant data.
 #pragma once
@@ -12,6 +17,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace dualwrite::translate {
@@ -32,10 +38,22 @@ inline constexpr std::size_t kLegacyTableCount = 9;
 // How a column's text is rendered into JSON (dead letters keep the legacy row as jsonb).
 enum class JsonKind : std::uint8_t { string, number, boolean, json };
 
+// The builtin PostgreSQL types of legacy columns. Builtin type OIDs are fixed (pg_type.dat), so a
+// pgoutput Relation message's type OIDs can be compared with them directly.
+enum class PgType : std::uint8_t { uuid, text, timestamptz, jsonb, int8, numeric, int4, boolean };
+std::uint32_t oid_of(PgType type);
+JsonKind json_kind_of(PgType type);
+// The SQL name of a builtin type OID ("character varying"), or "type oid N" for one not known
+// here (a user-defined type, say).
+std::string type_name_of_oid(std::uint32_t oid);
+
 struct LegacyColumn {
   std::string_view name;
-  JsonKind json = JsonKind::string;
+  PgType type = PgType::text;
   bool key = false;  // part of the primary key (what an UPDATE/DELETE old key carries)
+  // The mapping reads it: the relation must have it, with this type. false: only carried into
+  // dead letters (account_metadata.metadata), its absence or type change nothing.
+  bool read = true;
 };
 
 struct LegacyTableInfo {
@@ -128,5 +146,21 @@ const LegacyTableInfo& info(LegacyTable table);
 // The table of schema `public` with that name; nullopt for any other relation.
 std::optional<LegacyTable> find_legacy_table(std::string_view schema, std::string_view name);
 std::string_view name_of(LegacyTable table);
+
+// What becomes of the changes of a relation in the stream.
+enum class RelationRole : std::uint8_t {
+  legacy,    // a legacy table (schema public): translated by mapping.md
+  switched,  // a legacy table the Phase 2 switch moved to schema `legacy`: its writes (the
+             // rollback's back-copy, the JSON store left in account_metadata) come from the new
+             // tables and are not translated again
+  unknown,   // anything else (a renamed legacy table, a table added to the publication that the
+             // bridge does not follow): schema_mismatch dead letters, never silently dropped
+};
+struct RelationClass {
+  RelationRole role = RelationRole::unknown;
+  std::optional<LegacyTable> table;  // legacy and switched
+};
+RelationClass classify_relation(std::string_view schema, std::string_view name);
+std::string_view name_of(RelationRole role);
 
 }  // namespace dualwrite::translate

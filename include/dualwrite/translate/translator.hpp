@@ -31,8 +31,14 @@ enum class DeadLetterReason : std::uint8_t {
   missing_parent,
   truncate,
   apply_error,
+  // The stream's relation lacks a column the mapping reads, has it with another type, or is not
+  // a table the bridge follows (relation_cache.hpp); decided before translation.
+  schema_mismatch,
 };
+inline constexpr std::size_t kDeadLetterReasonCount = 7;
 std::string_view name_of(DeadLetterReason reason);
+// "unlinked_user, unknown_enum_value, …": every reason, for messages that list them.
+std::string dead_letter_reason_names();
 std::optional<DeadLetterReason> parse_dead_letter_reason(std::string_view text);
 
 struct Rejection {

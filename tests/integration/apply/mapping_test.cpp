@@ -554,5 +554,31 @@ TEST(MappingStreamed, ALargeStreamedTransactionIsSpooledAndAppliedWhole) {
   EXPECT_EQ(db.scalar("SELECT count(*) FROM offline_interactions"), "1");
 }
 
+// A streamed transaction that renames a column between its changes: each spooled change is read
+// by the Relation message it was sent with, so the rows before the rename are applied and only
+// the one after it is a schema_mismatch letter (the latest Relation would make them all letters).
+TEST(MappingStreamed, ARenameInsideAStreamedTransactionSplitsItsChangesAtTheRename) {
+  TestDatabase db("apply_streamed_ddl");
+  Bridge bridge(db, "2");
+  db.exec("INSERT INTO auth.users (id) VALUES ('" + s(kU1) + "')");
+  db.exec("INSERT INTO account_linkages (id, user_id, account_id) VALUES ('" + s(kL1) + "', '" +
+          s(kU1) + "', '" + s(kA1) + "')");
+  db.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" +
+          s(kConv) + "', '" + s(kU1) + "', 'support')");
+  db.exec("SET logical_decoding_work_mem = '64kB'");
+  db.exec(
+      "BEGIN; INSERT INTO chatbot_messages (conversation_id, role, content, created_at) SELECT '" +
+      s(kConv) +
+      "', 'user', 'before ' || i, now() + i * interval '1 ms' FROM generate_series(1, 3000) i; "
+      "ALTER TABLE chatbot_messages RENAME COLUMN content TO body; "
+      "INSERT INTO chatbot_messages (conversation_id, role, body) VALUES ('" +
+      s(kConv) + "', 'user', 'after'); COMMIT;");
+  bridge.pump();
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM chat_messages WHERE content LIKE 'before %'"), "3000");
+  EXPECT_EQ(db.scalar("SELECT count(*) || ' ' || max(new_row ->> 'body') FROM "
+                      "dualwrite.dead_letters WHERE reason = 'schema_mismatch'"),
+            "1 after");
+}
+
 }  // namespace
 }  // namespace dualwrite::testing

@@ -9,7 +9,7 @@ bin=${1:?usage: $0 BUILD_DIR}/dualwrite
 db=${2}_$$_$RANDOM
 admin=$DUALWRITE_TEST_CONNINFO
 conn=$(sed "s/dbname=[^ ]*/dbname=$db/" <<<"$DUALWRITE_TEST_CONNINFO")
-log=$(mktemp)
+log=${DUALWRITE_TEST_LOG:-$(mktemp)}
 daemon_pid=""
 sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
 cleanup() {

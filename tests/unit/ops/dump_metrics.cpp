@@ -19,7 +19,11 @@ int main() {
   snap.positions.received = Lsn(0x2000000);
   snap.positions.durable = Lsn(0x1000000);
   snap.confirmed = Lsn(0x1000000);
-  metrics.refresh(apply, stream, snap, std::chrono::system_clock::now());
+  metrics.refresh(apply, stream, snap);
+  metrics.set_lag(1 << 20, 2.5);
+  metrics.set_connection("target_apply", true);
+  metrics.set_target_wait(0);
+  metrics.set_stalled(0);
   metrics.observe_apply(0.02);
   metrics.observe_commit_to_apply(0.3);
   metrics.set_slot(ops::SlotState{"reserved", 1 << 30, 1 << 24});

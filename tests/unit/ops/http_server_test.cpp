@@ -101,19 +101,25 @@ TEST_F(HttpServerTest, ReadyzFlipsWithConnectionAndLag) {
   EXPECT_EQ(get(server.port(), "/readyz").status, 503);
 }
 
-TEST_F(HttpServerTest, ReadinessFollowsLagComputedByMetrics) {
+TEST_F(HttpServerTest, ReadinessFollowsLagAndProgress) {
   health.beat();
-  apply::ApplyStats stats;
-  stream::StreamStats stream;
-  stream.connected = true;
-  progress::ProgressTracker::Snapshot snap;
-  const auto now = std::chrono::system_clock::now();
-  snap.last_applied_commit = now - std::chrono::seconds(120);
-  snap.positions.outstanding = true;
-  health.update(stream.connected, true, metrics.refresh(stats, stream, snap, now).seconds);
+  health.update(true, true, 120);
   EXPECT_EQ(get(server.port(), "/readyz").status, 503);
-  snap.positions.outstanding = false;  // caught up
-  health.update(stream.connected, true, metrics.refresh(stats, stream, snap, now).seconds);
+  health.update(true, true, 0);  // caught up
+  EXPECT_EQ(get(server.port(), "/readyz").status, 200);
+  // Work pending without progress for longer than ready_max_stall (2 min by default).
+  health.update_progress(0, 130);
+  auto r = get(server.port(), "/readyz?verbose");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("[-]progress failed: no progress for 130 s"), std::string::npos) << r.body;
+  // A target that has not answered for that long is not a healthy target.
+  health.update_progress(125, 0);
+  r = get(server.port(), "/readyz?verbose");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("[-]target failed: connected, waiting 125 s for an answer"),
+            std::string::npos)
+      << r.body;
+  health.update_progress(0, 0);
   EXPECT_EQ(get(server.port(), "/readyz").status, 200);
 }
 

@@ -115,6 +115,31 @@ TEST(Metrics, LabelCombinationsExistFromTheStart) {
   EXPECT_EQ(p.samples.at(R"(dualwrite_slot_wal_status{status="lost"})"), 0);
 }
 
+TEST(Metrics, SchemaMismatchLettersAreCountedForLegacyTablesAndUnknownRelations) {
+  Metrics m("x");
+  auto p = parse(m.exposition());
+  const std::string legacy =
+      R"(dualwrite_dead_letters_total{reason="schema_mismatch",table="chatbot_messages"})";
+  const std::string unknown =
+      R"(dualwrite_dead_letters_total{reason="schema_mismatch",table="unknown_relation"})";
+  EXPECT_EQ(p.samples.at(legacy), 0);
+  EXPECT_EQ(p.samples.at(unknown), 0);  // there from the first scrape, so alerts can use it
+  apply::ApplyStats stats;
+  stream::StreamStats stream;
+  const auto reason = static_cast<std::size_t>(translate::DeadLetterReason::schema_mismatch);
+  stats.dead_letters[static_cast<std::size_t>(translate::LegacyTable::chatbot_messages)][reason] =
+      2;
+  stats.dead_letters[apply::ApplyStats::kUnknownRelation][reason] = 3;
+  m.refresh(stats, stream, {});
+  p = parse(m.exposition());
+  EXPECT_EQ(p.samples.at(legacy), 2);
+  EXPECT_EQ(p.samples.at(unknown), 3);
+  // Only schema_mismatch exists for relations that are not legacy tables.
+  EXPECT_EQ(p.samples.count(
+                R"(dualwrite_dead_letters_total{reason="unlinked_user",table="unknown_relation"})"),
+            0u);
+}
+
 progress::ProgressTracker::Snapshot snapshot(std::uint64_t wal_end, std::uint64_t confirmed) {
   progress::ProgressTracker::Snapshot s;
   s.positions.server_wal_end = Lsn(wal_end);
@@ -128,13 +153,12 @@ TEST(Metrics, CountersMoveByDeltasAndNeverGoDown) {
   Metrics m("x");
   apply::ApplyStats stats;
   stream::StreamStats stream;
-  const auto now = std::chrono::system_clock::now();
   const std::string key = R"(dualwrite_changes_total{operation="insert",table="account_linkages"})";
   stats.changes[0][0] = 5;
   stats.source_transactions = 2;
   stream.reconnects = 1;
-  m.refresh(stats, stream, snapshot(100, 100), now);
-  m.refresh(stats, stream, snapshot(100, 100), now);  // no change: no increment
+  m.refresh(stats, stream, snapshot(100, 100));
+  m.refresh(stats, stream, snapshot(100, 100));  // no change: no increment
   auto p = parse(m.exposition());
   EXPECT_EQ(p.samples.at(key), 5);
   EXPECT_EQ(p.samples.at("dualwrite_transactions_total"), 2);
@@ -142,14 +166,14 @@ TEST(Metrics, CountersMoveByDeltasAndNeverGoDown) {
   EXPECT_EQ(p.samples.at(R"(dualwrite_errors_total{stage="stream"})"), 1);
 
   stats.changes[0][0] = 8;
-  m.refresh(stats, stream, snapshot(100, 100), now);
+  m.refresh(stats, stream, snapshot(100, 100));
   p = parse(m.exposition());
   EXPECT_EQ(p.samples.at(key), 8);
 
   // A fresh ApplyStats (pipeline restarted) starts from 0: the exported counter keeps going.
   apply::ApplyStats fresh;
   fresh.changes[0][0] = 1;
-  m.refresh(fresh, stream, snapshot(100, 100), now);
+  m.refresh(fresh, stream, snapshot(100, 100));
   p = parse(m.exposition());
   EXPECT_EQ(p.samples.at(key), 9);
 }
@@ -158,7 +182,7 @@ TEST(Metrics, RowsWrittenSumsTheOpKindsOfATargetTable) {
   Metrics m("x");
   apply::ApplyStats stats;
   for (std::size_t k = 0; k < translate::kOpKindCount; ++k) stats.rows_written[k] = 1;
-  m.refresh(stats, {}, snapshot(0, 0), std::chrono::system_clock::now());
+  m.refresh(stats, {}, snapshot(0, 0));
   const auto p = parse(m.exposition());
   double total = 0;
   for (const auto& [k, v] : p.samples) {
@@ -167,29 +191,37 @@ TEST(Metrics, RowsWrittenSumsTheOpKindsOfATargetTable) {
   EXPECT_EQ(total, static_cast<double>(translate::kOpKindCount));
 }
 
-TEST(Metrics, LagAndPositions) {
+TEST(Metrics, LagPositionsAndConnections) {
   Metrics m("x");
   apply::ApplyStats stats;
   stream::StreamStats stream;
   stream.connected = true;
-  const auto now = std::chrono::system_clock::now();
   auto snap = snapshot(0x5000, 0x1000);
   snap.positions.durable = Lsn(0x2000);
-  snap.positions.outstanding = true;
-  snap.last_applied_commit = now - std::chrono::seconds(90);
-  const Lag lag = m.refresh(stats, stream, snap, now);
-  EXPECT_EQ(lag.bytes, 0x4000u);
-  EXPECT_NEAR(lag.seconds, 90, 0.01);
+  m.refresh(stats, stream, snap);
+  m.set_lag(0x4000, 90);
+  m.set_connection("target_apply", true);
+  m.set_target_wait(12);
+  m.set_stalled(30);
   auto p = parse(m.exposition());
   EXPECT_EQ(p.samples.at("dualwrite_replication_lag_bytes"), 0x4000);
+  EXPECT_EQ(p.samples.at("dualwrite_replication_lag_seconds"), 90);
   EXPECT_EQ(p.samples.at("dualwrite_received_lsn"), 0x5000);
   EXPECT_EQ(p.samples.at("dualwrite_applied_lsn"), 0x2000);
   EXPECT_EQ(p.samples.at("dualwrite_confirmed_flush_lsn"), 0x1000);
   EXPECT_EQ(p.samples.at("dualwrite_source_connected"), 1);
+  EXPECT_EQ(p.samples.at(R"(dualwrite_connection_up{connection="source_replication"})"), 1);
+  EXPECT_EQ(p.samples.at(R"(dualwrite_connection_up{connection="target_apply"})"), 1);
+  EXPECT_EQ(p.samples.at(R"(dualwrite_connection_up{connection="source_poll"})"), 0);
+  EXPECT_EQ(p.samples.at("dualwrite_target_wait_seconds"), 12);
+  EXPECT_EQ(p.samples.at("dualwrite_apply_stalled_seconds"), 30);
 
-  // Caught up: nothing outstanding, lag 0 seconds.
-  snap.positions.outstanding = false;
-  EXPECT_EQ(m.refresh(stats, stream, snap, now).seconds, 0);
+  // The stream stops: both source gauges say so.
+  stream.connected = false;
+  m.refresh(stats, stream, snap);
+  p = parse(m.exposition());
+  EXPECT_EQ(p.samples.at("dualwrite_source_connected"), 0);
+  EXPECT_EQ(p.samples.at(R"(dualwrite_connection_up{connection="source_replication"})"), 0);
 }
 
 TEST(Metrics, HistogramsObserve) {
@@ -258,8 +290,11 @@ TEST(SlotRow, Parses) {
 TEST(SlotPoller, AFailedPollCountsAnError) {
   Metrics m("x");
   // Port 1 on localhost: connection refused at once.
-  SlotPoller poller({"host=127.0.0.1 port=1 dbname=x connect_timeout=2", "", "dualwrite",
-                     std::chrono::milliseconds(100)},
+  SlotPoller poller({"host=127.0.0.1 port=1 dbname=x connect_timeout=2",
+                     "",
+                     "dualwrite",
+                     std::chrono::milliseconds(100),
+                     {}},
                     m);
   EXPECT_FALSE(poller.poll_once());
   EXPECT_EQ(parse(m.exposition()).samples.at(R"(dualwrite_errors_total{stage="slot_poll"})"), 1);

@@ -18,7 +18,7 @@ TEST(SlotPollerPg, PollsARealSlot) {
   holder.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput', true)", {slot.c_str()});
 
   Metrics metrics("x");
-  SlotPoller poller({conninfo, "", slot, std::chrono::milliseconds(50)}, metrics);
+  SlotPoller poller({conninfo, "", slot, std::chrono::milliseconds(50), {}}, metrics);
   auto state = poller.poll_once();
   ASSERT_TRUE(state) << state.error().message;
   EXPECT_EQ(state->wal_status, "reserved");
@@ -32,7 +32,7 @@ TEST(SlotPollerPg, PollsARealSlot) {
   std::this_thread::sleep_for(std::chrono::milliseconds(120));
   poller.stop();
 
-  SlotPoller missing({conninfo, "", slot + "_missing", std::chrono::milliseconds(50)}, metrics);
+  SlotPoller missing({conninfo, "", slot + "_missing", std::chrono::milliseconds(50), {}}, metrics);
   auto r = missing.poll_once();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().domain, ErrorDomain::slot_lost);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dualwrite/stream/driver.hpp"
+
 namespace dualwrite::stream {
 namespace {
 
@@ -39,3 +41,79 @@ TEST(ParseGucDuration, UnitsAsShowPrintsThem) {
 
 }  // namespace
 }  // namespace dualwrite::stream
+
+namespace dualwrite::stream {
+namespace {
+
+std::vector<std::byte> bytes(std::initializer_list<int> v) {
+  std::vector<std::byte> out;
+  for (int b : v) out.push_back(static_cast<std::byte>(b));
+  return out;
+}
+void put64(std::vector<std::byte>& b, std::uint64_t v) {
+  for (int i = 7; i >= 0; --i) b.push_back(static_cast<std::byte>((v >> (8 * i)) & 0xff));
+}
+
+TEST(TransactionCommitOf, BeginAndStreamCommitCarryTheCommit) {
+  auto begin = bytes({'B'});
+  put64(begin, 0x16B3748);
+  put64(begin, 123456789);
+  for (int i = 0; i < 4; ++i) begin.push_back(std::byte{0});
+  const auto b = transaction_commit_of(begin);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->commit_lsn, Lsn(0x16B3748));
+  EXPECT_EQ(b->commit_time, 123456789);
+
+  auto commit = bytes({'c', 0, 0, 0, 7, 0});
+  put64(commit, 0x2000);  // commit_lsn
+  put64(commit, 0x2030);  // end_lsn
+  put64(commit, 42);      // commit time
+  const auto c = transaction_commit_of(commit);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->commit_lsn, Lsn(0x2000));
+  EXPECT_EQ(c->commit_time, 42);
+
+  EXPECT_FALSE(transaction_commit_of(bytes({'I', 0, 0})));
+  EXPECT_FALSE(transaction_commit_of(bytes({'B', 1, 2})));  // short: the consumer reports it
+  EXPECT_FALSE(transaction_commit_of({}));
+}
+
+}  // namespace
+}  // namespace dualwrite::stream
+
+#include "dualwrite/pg/session.hpp"
+
+namespace dualwrite::pg {
+namespace {
+
+// Which failures to connect the daemon waits out at start-up (and which end it at once).
+TEST(TransientConnectFailure, ADatabaseThatIsDownIsWaitedFor) {
+  EXPECT_TRUE(transient_connect_failure(
+      "source: cannot connect: connection to server at \"127.0.0.1\", port 5999 failed: "
+      "Connection refused\n\tIs the server running on that host and accepting TCP/IP "
+      "connections?"));
+  EXPECT_TRUE(transient_connect_failure(
+      "replication connection failed: connection to server on socket \"/tmp/x/.s.PGSQL.5432\" "
+      "failed: No such file or directory"));
+  EXPECT_TRUE(
+      transient_connect_failure("target: cannot connect: FATAL:  the database system is "
+                                "starting up"));
+  EXPECT_TRUE(transient_connect_failure(
+      "target: cannot connect: timed out after 10 s (connect_timeout): the server accepted no "
+      "connection or did not answer"));
+}
+
+TEST(TransientConnectFailure, WhatAPersonMustFixIsNot) {
+  EXPECT_FALSE(transient_connect_failure(
+      "source: cannot connect: connection to server failed: FATAL:  password authentication "
+      "failed for user \"dualwrite\""));
+  EXPECT_FALSE(transient_connect_failure(
+      "target: cannot connect: connection to server failed: FATAL:  database \"nope\" does not "
+      "exist"));
+  EXPECT_FALSE(transient_connect_failure("cannot connect: FATAL:  no pg_hba.conf entry for host"));
+  EXPECT_FALSE(transient_connect_failure("source: permission denied for table activities"));
+  EXPECT_FALSE(transient_connect_failure("the bootstrap of slot s has not finished"));
+}
+
+}  // namespace
+}  // namespace dualwrite::pg
