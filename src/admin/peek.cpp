@@ -18,7 +18,7 @@ class CollectingSink : public translate::OpSink {
  public:
   explicit CollectingSink(std::vector<PeekedWrite>& out) : out_(out) {}
   void op(translate::OpKind kind, std::span<const translate::Param> params,
-          std::string_view) override {
+          std::span<const translate::OpKey>) override {
     const bool known = !params.empty() && !params[0].is_null;
     out_.push_back({kind, known ? std::string(params[0].text) : std::string("NULL")});
   }

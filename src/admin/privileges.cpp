@@ -53,11 +53,11 @@ void add_target(std::vector<Requirement>& out) {
                      kVerify | kRun | kStatus | kDecommission, privileges));
   out.push_back(
       need(T, ObjectKind::table, "dualwrite.schema_migrations", {"SELECT"}, kCheck, privileges));
-  for (const char* fn :
-       {"dualwrite.put_unique_interaction(public.activity_interactions, boolean)",
-        "dualwrite.recompute_outcomes(uuid[], text[])", "dualwrite.delete_interactions(uuid[])"}) {
-    out.push_back(need(T, ObjectKind::function, fn, {"EXECUTE"}, kAppliers, privileges));
-  }
+  // An UPDATE of a like or bookmark (sql/apply/feedback_update.sql); the rest of the apply is
+  // plain set-based SQL (outcomes and unlikes no longer go through functions).
+  out.push_back(need(T, ObjectKind::function,
+                     "dualwrite.put_unique_interaction(public.activity_interactions, boolean)",
+                     {"EXECUTE"}, kAppliers, privileges));
   // The apply session keeps a temporary table (sql/apply/session_setup.sql), and so do the
   // backfill's writer and reader.
   out.push_back(need(T, ObjectKind::database, "", {"TEMPORARY"}, kAppliers, privileges));

@@ -25,7 +25,7 @@
 #include "dualwrite/ops/notifier.hpp"
 #include "dualwrite/ops/slot_poller.hpp"
 #include "dualwrite/ops/verify_poller.hpp"
-#include "dualwrite/pq/session.hpp"
+#include "dualwrite/pg/session.hpp"
 
 #ifndef DUALWRITE_VERSION
 #define DUALWRITE_VERSION "unknown"
@@ -115,7 +115,7 @@ int run_command(const RunOptions& o) {
   std::atomic<bool> stop{false};
   std::atomic<bool> done{false};
   // SIGTERM ends every wait on a database, also in code that takes no cancel callback.
-  pq::set_process_stop(&stop);
+  pg::set_process_stop(&stop);
   std::thread signal_thread([&] {
     while (!done.load()) {
       timespec timeout{0, 200'000'000};
@@ -159,7 +159,7 @@ int run_command(const RunOptions& o) {
   signal_thread.join();
   poller.stop();
   verify_poller.stop();
-  pq::set_process_stop(nullptr);
+  pg::set_process_stop(nullptr);
   return code;
 }
 

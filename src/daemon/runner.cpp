@@ -10,7 +10,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/daemon/buffer_release.hpp"
 #include "dualwrite/daemon/supervisor.hpp"
-#include "dualwrite/pq/session.hpp"
+#include "dualwrite/pg/session.hpp"
 #include "dualwrite/progress/progress.hpp"
 #include "dualwrite/stream/backoff.hpp"
 #include "dualwrite/stream/driver.hpp"
@@ -69,7 +69,7 @@ int set_up_with_retries(const config::Config& config, const SetupOptions& setup,
       e.message = "source (also the target): " + e.message;
     }
     const bool transient = (e.domain == ErrorDomain::source || e.domain == ErrorDomain::target) &&
-                           pq::transient_connect_failure(e.message);
+                           pg::transient_connect_failure(e.message);
     if (!transient) {
       spdlog::error("{}", e.message);
       return exit_code(e.domain);

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "dualwrite/pq/session.hpp"
+#include "dualwrite/pg/session.hpp"
 
 namespace dualwrite::daemon {
 
@@ -70,7 +70,7 @@ ops::ApplyActivity ApplyProbe::activity(std::uint64_t activity_counter) const {
 bool ApplyProbe::end_target_wait() {
   std::lock_guard lock(mu_);
   if (socket_ < 0) return false;
-  pq::shut_down(socket_);
+  pg::shut_down(socket_);
   return true;
 }
 

@@ -57,11 +57,11 @@ Result<std::chrono::milliseconds> parse_guc_duration(std::string_view text) {
 
 Result<ReplicationConnection> ReplicationConnection::connect(const std::string& conninfo,
                                                              const std::string& application_name,
-                                                             pq::Cancelled cancelled) {
+                                                             pg::Cancelled cancelled) {
   // Keywords after the conninfo override it, so replication=database always wins and
   // application_name is a fallback.
   std::string error;
-  PGconn* c = pq::connect(
+  PGconn* c = pg::connect(
       conninfo, {{"replication", "database"}, {"fallback_application_name", application_name}},
       cancelled, error);
   ReplicationConnection rc(c);
@@ -77,7 +77,7 @@ PGresult* ReplicationConnection::send_and_wait(const std::string& command,
                                                std::chrono::milliseconds timeout,
                                                std::string_view context,
                                                std::optional<Error>& error) {
-  auto r = pq::exec(conn_.get(), command, nullptr, timeout, cancelled_);
+  auto r = pg::exec(conn_.get(), command, nullptr, timeout, cancelled_);
   if (!r.error.empty()) {
     error = make_error(ErrorDomain::source, std::string(context) + ": " + r.error);
     return nullptr;

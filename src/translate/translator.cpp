@@ -49,6 +49,17 @@ std::optional<Rejection> require(const Value& v, std::string_view column) {
                 std::string(column) + (v.is_null() ? " is NULL" : " is missing"));
 }
 
+// The keys of an op (ops.hpp): the legacy row it comes from, written.
+OpKey row_key(KeySpace space, std::string_view text) {
+  return {space, Access::write, text};
+}
+// The account an op's rows belong to: named by the legacy row (its foreign keys need it to
+// exist), or resolved from the user's link (rule 3) when the row has no account_id.
+OpKey account_of(const Value& account_id, std::string_view user_id) {
+  return account_id.is_text() ? OpKey{KeySpace::account, Access::read, account_id.text}
+                              : OpKey{KeySpace::user, Access::read, user_id};
+}
+
 void append_key_value(std::string& out, std::string_view key, std::string_view raw_json) {
   if (out.size() > 1) out += ',';
   decode::append_json_string(key, out);
@@ -254,7 +265,11 @@ std::optional<Rejection> Translator::account_linkages(const Change& c, OpSink& s
     // Rule 4 (a user's deletion cascades in any order) is kept by apply: the link_delete
     // statement remembers the deleted links for the rest of the target transaction.
     const Param p[] = {Param::of(c.old_key[k::id].text)};
-    sink.op(OpKind::link_delete, p, c.old_key[k::id].text);
+    // The user the link leaves is not in the stream (the old row carries only the id): ordered
+    // against everything, like a link UPDATE.
+    const OpKey keys[] = {row_key(KeySpace::account_linkages, c.old_key[k::id].text),
+                          {KeySpace::everything, Access::write, {}}};
+    sink.op(OpKind::link_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -266,11 +281,19 @@ std::optional<Rejection> Translator::account_linkages(const Change& c, OpSink& s
   }
   if (c.has_old_key && c.old_key[k::id].is_text() && c.old_key[k::id].text != row[k::id].text) {
     const Param old[] = {Param::of(c.old_key[k::id].text)};
-    sink.op(OpKind::link_delete, old, c.old_key[k::id].text);
+    const OpKey old_keys[] = {row_key(KeySpace::account_linkages, c.old_key[k::id].text),
+                              {KeySpace::everything, Access::write, {}}};
+    sink.op(OpKind::link_delete, old, old_keys);
   }
   const Param p[] = {param(row[k::id]), param(row[k::account_id]), param(row[k::user_id]),
                      param(row[k::created_at])};
-  sink.op(OpKind::link_put, p, row[k::id].text);
+  // A link decides how its user's rows resolve their account. An UPDATE may also leave a user
+  // whom the stream does not name (the old row carries only the id): it orders everything.
+  const OpKey keys[] = {row_key(KeySpace::account_linkages, row[k::id].text),
+                        {KeySpace::user, Access::write, row[k::user_id].text},
+                        {KeySpace::account, Access::write, row[k::account_id].text},
+                        {KeySpace::everything, Access::write, {}}};
+  sink.op(OpKind::link_put, p, std::span(keys).first(c.op == Operation::update ? 4 : 3));
   return std::nullopt;
 }
 
@@ -284,7 +307,9 @@ std::optional<Rejection> Translator::account_metadata(const Change& c, OpSink& s
   if (auto r = require(row[k::updated_at], "updated_at")) return r;
   const Param p[] = {param(row[k::account_id]), param(row[k::status]),
                      param(row[k::onboarding_state]), param(row[k::updated_at])};
-  sink.op(OpKind::account_metadata_put, p, row[k::account_id].text);
+  const OpKey keys[] = {row_key(KeySpace::account_metadata, row[k::account_id].text),
+                        {KeySpace::account, Access::write, row[k::account_id].text}};
+  sink.op(OpKind::account_metadata_put, p, keys);
   return std::nullopt;
 }
 
@@ -294,7 +319,9 @@ std::optional<Rejection> Translator::user_attributes(const Change& c, OpSink& si
   if (c.op == Operation::delete_) {
     if (auto r = require(c.old_key[k::user_id], "user_id")) return r;
     const Param p[] = {Param::of(c.old_key[k::user_id].text)};
-    sink.op(OpKind::profile_delete, p, c.old_key[k::user_id].text);
+    const OpKey keys[] = {row_key(KeySpace::user_attributes, c.old_key[k::user_id].text),
+                          {KeySpace::user, Access::read, c.old_key[k::user_id].text}};
+    sink.op(OpKind::profile_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -338,10 +365,6 @@ std::optional<Rejection> Translator::user_attributes(const Change& c, OpSink& si
     if (row[text_columns[bit]].is_unchanged()) keep_mask |= 1u << bit;
   }
   number_ = std::to_string(keep_mask);
-  // The account, when the row names it, is the target key; otherwise apply resolves it from
-  // the user, and the user is the best key we have.
-  key_ = row[k::account_id].is_text() ? std::string(row[k::account_id].text)
-                                      : "user:" + std::string(row[k::user_id].text);
   const Param p[] = {param(row[k::user_id]),
                      param(row[k::account_id]),
                      param(row[k::display_name]),
@@ -355,7 +378,9 @@ std::optional<Rejection> Translator::user_attributes(const Change& c, OpSink& si
                      notifications,
                      feature_flags,
                      rest};
-  sink.op(OpKind::profile_put, p, key_);
+  const OpKey keys[] = {row_key(KeySpace::user_attributes, row[k::user_id].text),
+                        account_of(row[k::account_id], row[k::user_id].text)};
+  sink.op(OpKind::profile_put, p, keys);
   return std::nullopt;
 }
 
@@ -366,7 +391,8 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
     if (auto r = require(c.old_key[k::id], "id")) return r;
     id_a_ = mapping_uuid("activity_feedback:" + std::string(c.old_key[k::id].text));
     const Param p[] = {Param::of(view(id_a_))};
-    sink.op(OpKind::feedback_delete, p, view(id_a_));
+    const OpKey keys[] = {row_key(KeySpace::activity_feedback, view(id_a_))};
+    sink.op(OpKind::feedback_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -410,7 +436,8 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
       c.old_key[k::id].text != row[k::id].text) {
     const auto old_id = mapping_uuid("activity_feedback:" + std::string(c.old_key[k::id].text));
     const Param old[] = {Param::of(view(old_id))};
-    sink.op(OpKind::feedback_delete, old, view(old_id));
+    const OpKey old_keys[] = {row_key(KeySpace::activity_feedback, view(old_id))};
+    sink.op(OpKind::feedback_delete, old, old_keys);
   }
   id_a_ = mapping_uuid("activity_feedback:" + std::string(row[k::id].text));
   const Param p[] = {Param::of(view(id_a_)),
@@ -424,8 +451,9 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
                      metadata,
                      param(row[k::created_at]),
                      Param::of(feedback_type)};
-  sink.op(c.op == Operation::insert ? OpKind::feedback_insert : OpKind::feedback_update, p,
-          view(id_a_));
+  const OpKey keys[] = {row_key(KeySpace::activity_feedback, view(id_a_)),
+                        account_of(row[k::account_id], row[k::user_id].text)};
+  sink.op(c.op == Operation::insert ? OpKind::feedback_insert : OpKind::feedback_update, p, keys);
   return std::nullopt;
 }
 
@@ -435,7 +463,8 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
   if (c.op == Operation::delete_) {
     if (auto r = require(c.old_key[k::id], "id")) return r;
     const Param p[] = {Param::of(c.old_key[k::id].text)};
-    sink.op(OpKind::suggestion_delete, p, c.old_key[k::id].text);
+    const OpKey keys[] = {row_key(KeySpace::ai_suggestions, c.old_key[k::id].text)};
+    sink.op(OpKind::suggestion_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -537,7 +566,9 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
       items,
       item_count,
       Param::of(row[k::model].is_unchanged() ? "true" : "false")};
-  sink.op(OpKind::suggestion_put, p, row[k::id].text);
+  const OpKey keys[] = {row_key(KeySpace::ai_suggestions, row[k::id].text),
+                        account_of(row[k::account_id], row[k::user_id].text)};
+  sink.op(OpKind::suggestion_put, p, keys);
   return std::nullopt;
 }
 
@@ -553,7 +584,8 @@ std::optional<Rejection> Translator::offline_likes(const Change& c, OpSink& sink
     if (auto r = require(c.old_key[k::activity_slug], "activity_slug")) return r;
     id_a_ = id_of(c.old_key);
     const Param p[] = {Param::of(view(id_a_))};
-    sink.op(OpKind::offline_delete, p, view(id_a_));
+    const OpKey keys[] = {row_key(KeySpace::offline_likes, view(id_a_))};
+    sink.op(OpKind::offline_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -565,13 +597,16 @@ std::optional<Rejection> Translator::offline_likes(const Change& c, OpSink& sink
   if (c.has_old_key && c.old_key[k::user_id].is_text() && c.old_key[k::activity_slug].is_text()) {
     id_b_ = id_of(c.old_key);
     const Param old[] = {Param::of(view(id_b_))};
-    sink.op(OpKind::offline_delete, old, view(id_b_));
+    const OpKey old_keys[] = {row_key(KeySpace::offline_likes, view(id_b_))};
+    sink.op(OpKind::offline_delete, old, old_keys);
   }
   id_a_ = id_of(row);
   const Param p[] = {Param::of(view(id_a_)),    param(row[k::user_id]),
                      param(row[k::account_id]), param(row[k::activity_slug]),
                      param(row[k::payload]),    param(row[k::updated_at])};
-  sink.op(OpKind::offline_put, p, view(id_a_));
+  const OpKey keys[] = {row_key(KeySpace::offline_likes, view(id_a_)),
+                        account_of(row[k::account_id], row[k::user_id].text)};
+  sink.op(OpKind::offline_put, p, keys);
   return std::nullopt;
 }
 
@@ -581,7 +616,8 @@ std::optional<Rejection> Translator::chatbot_conversations(const Change& c, OpSi
   if (c.op == Operation::delete_) {
     if (auto r = require(c.old_key[k::id], "id")) return r;
     const Param p[] = {Param::of(c.old_key[k::id].text)};
-    sink.op(OpKind::session_delete, p, c.old_key[k::id].text);
+    const OpKey keys[] = {row_key(KeySpace::chatbot_conversations, c.old_key[k::id].text)};
+    sink.op(OpKind::session_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -597,7 +633,9 @@ std::optional<Rejection> Translator::chatbot_conversations(const Change& c, OpSi
                      param(row[k::context]),    param(row[k::created_by]),
                      param(row[k::metadata]),   param(row[k::created_at]),
                      param(row[k::updated_at]), param(row[k::ended_at])};
-  sink.op(OpKind::session_put, p, row[k::id].text);
+  const OpKey keys[] = {row_key(KeySpace::chatbot_conversations, row[k::id].text),
+                        account_of(row[k::account_id], row[k::user_id].text)};
+  sink.op(OpKind::session_put, p, keys);
   return std::nullopt;
 }
 
@@ -607,7 +645,11 @@ std::optional<Rejection> Translator::chatbot_messages(const Change& c, OpSink& s
   if (c.op == Operation::delete_) {
     if (auto r = require(c.old_key[k::id], "id")) return r;
     const Param p[] = {Param::of(c.old_key[k::id].text)};
-    sink.op(OpKind::message_delete, p, c.old_key[k::id].text);
+    // The session of the deleted message is not in the stream, and removing a session's last
+    // message changes the sequence its next message gets: ordered against every message put.
+    const OpKey keys[] = {row_key(KeySpace::chatbot_messages, c.old_key[k::id].text),
+                          {KeySpace::message_order, Access::write, {}}};
+    sink.op(OpKind::message_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -654,7 +696,12 @@ std::optional<Rejection> Translator::chatbot_messages(const Change& c, OpSink& s
                      latency,
                      metadata,
                      param(row[k::created_at])};
-  sink.op(OpKind::message_put, p, row[k::id].text);
+  const OpKey keys[] = {
+      row_key(KeySpace::chatbot_messages, row[k::id].text),
+      {KeySpace::chatbot_conversations, Access::read, row[k::conversation_id].text},
+      {KeySpace::message_order, Access::ordered_write, row[k::conversation_id].text},
+      {KeySpace::message_order, Access::read, {}}};
+  sink.op(OpKind::message_put, p, keys);
   return std::nullopt;
 }
 
@@ -664,7 +711,9 @@ std::optional<Rejection> Translator::conversation_context(const Change& c, OpSin
   if (c.op == Operation::delete_) {
     if (auto r = require(c.old_key[k::conversation_id], "conversation_id")) return r;
     const Param p[] = {Param::of(c.old_key[k::conversation_id].text)};
-    sink.op(OpKind::summary_delete, p, c.old_key[k::conversation_id].text);
+    const OpKey keys[] = {
+        row_key(KeySpace::conversation_context, c.old_key[k::conversation_id].text)};
+    sink.op(OpKind::summary_delete, p, keys);
     return std::nullopt;
   }
   const Row& row = c.new_row;
@@ -672,8 +721,74 @@ std::optional<Rejection> Translator::conversation_context(const Change& c, OpSin
   if (auto r = require(row[k::updated_at], "updated_at")) return r;
   const Param p[] = {param(row[k::conversation_id]), param(row[k::summary]),
                      param(row[k::updated_at])};
-  sink.op(OpKind::summary_put, p, row[k::conversation_id].text);
+  const OpKey keys[] = {
+      row_key(KeySpace::conversation_context, row[k::conversation_id].text),
+      {KeySpace::chatbot_conversations, Access::read, row[k::conversation_id].text}};
+  sink.op(OpKind::summary_put, p, keys);
   return std::nullopt;
+}
+
+static_assert(static_cast<int>(KeySpace::account_linkages) ==
+                      static_cast<int>(LegacyTable::account_linkages) &&
+                  static_cast<int>(KeySpace::conversation_context) ==
+                      static_cast<int>(LegacyTable::conversation_context),
+              "a legacy table's row keys live in the key space of the same number");
+
+void RowKeys::add(KeySpace space, std::string text) {
+  for (std::size_t i = 0; i < count_; ++i) {
+    if (keys_[i].space == space && text_[i] == text) return;
+  }
+  text_[count_] = std::move(text);
+  keys_[count_] = {space, Access::write, text_[count_]};
+  ++count_;
+}
+
+RowKeys::RowKeys(const Change& change) {
+  // The same texts the translator gives its ops (row_key above): the legacy primary key, or
+  // the derived target id where the mapping derives one from it.
+  auto key_of = [&](const Row& row) -> std::optional<std::string> {
+    auto text = [&](std::uint8_t column) -> std::optional<std::string> {
+      if (!row[column].is_text()) return std::nullopt;
+      return std::string(row[column].text);
+    };
+    switch (change.table) {
+      case LegacyTable::account_linkages:
+        return text(col::account_linkages::id);
+      case LegacyTable::user_attributes:
+        return text(col::user_attributes::user_id);
+      case LegacyTable::account_metadata:
+        return text(col::account_metadata::account_id);
+      case LegacyTable::activity_feedback: {
+        auto id = text(col::activity_feedback::id);
+        if (!id) return std::nullopt;
+        const auto uuid = mapping_uuid("activity_feedback:" + *id);
+        return std::string(uuid.data(), uuid.size());
+      }
+      case LegacyTable::ai_suggestions:
+        return text(col::ai_suggestions::id);
+      case LegacyTable::offline_likes: {
+        auto user = text(col::offline_likes::user_id);
+        auto slug = text(col::offline_likes::activity_slug);
+        if (!user || !slug) return std::nullopt;
+        const auto uuid = mapping_uuid("offline_likes:" + *user + ":" + *slug);
+        return std::string(uuid.data(), uuid.size());
+      }
+      case LegacyTable::chatbot_conversations:
+        return text(col::chatbot_conversations::id);
+      case LegacyTable::chatbot_messages:
+        return text(col::chatbot_messages::id);
+      case LegacyTable::conversation_context:
+        return text(col::conversation_context::conversation_id);
+    }
+    return std::nullopt;
+  };
+  const auto space = static_cast<KeySpace>(change.table);
+  if (change.op == Operation::insert || change.op == Operation::update) {
+    if (auto k = key_of(change.new_row)) add(space, std::move(*k));
+  }
+  if (change.has_old_key && change.op != Operation::insert) {
+    if (auto k = key_of(change.old_key)) add(space, std::move(*k));
+  }
 }
 
 std::string row_to_json(LegacyTable table, const Row& row) {

@@ -1,21 +1,23 @@
 // The applier: source transactions in, target transactions out, exactly once.
 //
-// For: turning translated changes into set-based, pipelined statements on the target (libpq
-// pipeline mode: no round trip per row), one target transaction per batch of whole source
-// transactions, with the replication origin advanced in that same transaction
+// For: orchestrating one target transaction: the translator turns each change into ops, the
+// batch (apply/batch.hpp) groups them into one set-based statement per kind and phase, the
+// statements go out through the pipeline (pg/pipeline.hpp: no round trip per statement), dead
+// letters (rule 6) are written in the same transaction as the changes around them
+// (apply/letters.cpp), and the replication origin is advanced in that same transaction
 // (pg_replication_origin_xact_setup), so the target's origin is the one truth of what has been
-// applied. Dead letters (rule 6) are written in the same transaction as the changes around them.
+// applied. The SQL lives in sql/apply/*.sql (apply/statements.hpp names it).
 //
 // Invariants:
-//  - ops reach the target in source commit order; consecutive ops of one kind share a statement
-//    only when no two of them overwrite the same target row (translate's run keys);
+//  - the target cannot tell the order of ops of one target transaction from the order of the
+//    stream: ops that do not commute (a shared key, ops.hpp) keep their stream order;
 //  - a target transaction holds only whole source transactions, except that one source
 //    transaction larger than the batch limits is applied in bounded pieces inside a single
 //    target transaction (memory stays bounded, atomicity stays whole);
 //  - nothing is confirmed before commit() returned.
 // Fast mode applies a batch as a whole; when the target rejects a statement (a constraint or
 // type error) the whole target transaction is rolled back and the caller re-delivers the same
-// source transactions in careful mode, where each change runs under its own savepoint and a
+// source transactions in careful mode, where each change runs alone under its own savepoint and a
 // change the target refuses becomes an apply_error dead letter, alone.
 // Not for: deciding batch boundaries (the caller does, from its queue) or reading the stream.
 // Thread-safety: one thread.
@@ -32,13 +34,20 @@
 #include <unordered_set>
 #include <vector>
 
-#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/apply/batch.hpp"
 #include "dualwrite/core/lsn.hpp"
+#include "dualwrite/pg/connection.hpp"
+#include "dualwrite/pg/pipeline.hpp"
 #include "dualwrite/translate/change.hpp"
 #include "dualwrite/translate/relation_cache.hpp"
 #include "dualwrite/translate/translator.hpp"
 
 namespace dualwrite::apply {
+
+// Re-exported for the code that still names them through apply (see apply/pg.hpp).
+using pg::Connection;
+using pg::DbError;
+using pg::ResultPtr;
 
 // Counters the ops stage exports. Written by the apply thread, read by any thread.
 struct ApplyStats {
@@ -54,6 +63,7 @@ struct ApplyStats {
   std::atomic<std::uint64_t> source_transactions{0};
   std::atomic<std::uint64_t> target_transactions{0};
   std::atomic<std::uint64_t> careful_retries{0};
+  std::atomic<std::uint64_t> statements{0};  // set-based statements sent
   std::atomic<std::int64_t> unresolved_dead_letters{0};
 };
 
@@ -63,11 +73,11 @@ struct ApplyOptions {
   // The replication origin recording progress; empty for tools that apply outside the stream
   // (dead-letter retries), which must not compete with the daemon for it.
   std::string origin;
-  std::size_t max_statement_rows = 4000;
-  std::size_t max_statement_bytes = std::size_t{8} << 20;
-  // Statements sent before the pipeline is synced and their results read: bounds what is in
-  // flight (and the memory kept for possible dead letters).
-  std::size_t sync_every_statements = 16;
+  // What one batch buffers before its statements are sent (apply/batch.hpp).
+  Batch::Limits batch{.max_rows = 10'000,
+                      .max_bytes = std::size_t{16} << 20,
+                      .max_phases = 32,
+                      .max_statement_rows = 5'000};
   // The session's timeouts (sql/apply/session_timeouts.sql), set on every connection: the
   // role's or database's settings do not apply. 0: no limit.
   std::chrono::milliseconds statement_timeout{120'000};
@@ -94,7 +104,7 @@ class Applier {
   void connect();
   bool connected() const;
   // The target connection's socket (-1 when none), so that a supervisor can end a wait on it
-  // that outlived its deadline (pq::shut_down).
+  // that outlived its deadline (pg::shut_down).
   int socket() const { return conn_.get() != nullptr ? PQsocket(conn_.get()) : -1; }
   // End LSN of the last source commit the target has applied (0/0 when none).
   Lsn origin_progress() const { return origin_progress_; }
@@ -135,53 +145,85 @@ class Applier {
   std::uint64_t pending_bytes() const { return pending_bytes_; }
 
  private:
-  class RunBuilder;
+  class BatchSink;
   struct Record;
-  struct Pending;
+  struct Level;
 
-  void send_control(const char* sql);
-  void flush_run();
+  void reset_state();
+  void count_unresolved_letters();
+
+  // Translation: a change's ops into the batch of the current nesting level.
+  void translate_change(const translate::Change& change, std::optional<std::int64_t> letter);
+  void add_op(std::size_t slot, std::span<const translate::Param> params,
+              std::span<const translate::OpKey> keys, std::uint64_t record,
+              std::string_view unblocks);
+  void add_refusal(const translate::Change& change, translate::DeadLetterReason reason,
+                   const std::string& detail);
+  // A letter into the batch's letter statement, placed by `keys` (apply/batch.hpp).
+  void add_letter(const Record& record, translate::DeadLetterReason reason,
+                  const std::string& detail, std::span<const translate::OpKey> keys);
+
+  // Execution: the batch's statements, phase by phase.
+  void flush_batch();
+  void send_statement(SlotBuffer& statement);
+  void before_statement(const SlotBuffer& statement);
+  void after_statement(SlotBuffer& statement);
+  void on_outcomes(std::size_t slot, const std::vector<std::uint64_t>& records,
+                   const PGresult* result);
   void sync();
-  void write_dead_letter(const Record& record, translate::DeadLetterReason reason,
-                         const std::string& detail);
+  void send_outcome_recomputation();
+
+  // Dead letters (letters.cpp).
+  Record record_of(const translate::Change& change) const;
+  std::uint64_t remember(Record record);
+  Record& record_at(std::uint64_t index);
+  void forget_records();
+  void write_result_letters();
+  void send_letters(const std::vector<const Record*>& records,
+                    const std::vector<translate::DeadLetterReason>& reasons,
+                    const std::vector<std::string>& details);
+  void send_supersession(const SlotBuffer& deletes);
   // The fallback when a letter cannot be written inside the batch (it timed out, or the batch's
   // transaction refused it): writes it in a transaction of its own on a separate connection,
   // with ten times statement_timeout (at least a minute); if the row itself cannot be stored,
-  // the letter without it (the detail says why). Idempotent like write_dead_letter (letters
-  // are de-duplicated by position). Throws DbError when even that fails.
-  void write_dead_letter_in_own_transaction(const Record& record,
-                                            translate::DeadLetterReason reason,
-                                            const std::string& detail);
+  // the letter without it (the detail says why). Idempotent (letters are de-duplicated by
+  // position). Throws DbError when even that fails.
+  void write_letter_in_own_transaction(const Record& record, translate::DeadLetterReason reason,
+                                       const std::string& detail);
   void retry_letters(translate::DeadLetterReason reason, const std::vector<std::string>& keys);
   void apply_letters(const PGresult* letters);
-  void send_outcome_recomputation();
-  // Whether a statement sent and not yet synced may turn one of its changes into a letter.
-  bool letters_may_be_in_flight() const;
-  void reject_change(const translate::Change& change, const translate::Rejection& rejection);
-  // What a dead letter of `change` needs; the legacy rows as JSON only `with_rows`.
-  Record record_of(const translate::Change& change, bool with_rows) const;
-  std::uint64_t remember(const translate::Change& change, bool eager);
-  Record& record_at(std::uint64_t index);
-  void apply_translated(const translate::Change& change, std::optional<std::int64_t> letter);
+  void count_letter(const Record& record, translate::DeadLetterReason reason);
 
   ApplyOptions options_;
   ApplyStats& stats_;
   Connection conn_;
-  translate::Translator translator_;
-  // Retried letters are translated while the output of the change that unblocked them may
-  // still be in use: each level of nesting gets its own translator.
-  std::deque<translate::Translator> retry_translators_;
-  std::size_t retry_depth_ = 0;
-  std::unique_ptr<RunBuilder> builder_;
-  std::deque<Pending> pending_;
+  std::unique_ptr<pg::Pipeline> pipeline_;
+  // Level 0 applies the stream; level n+1 the dead letters that an op of level n unblocked
+  // (a link, a session), while level n's batch is half sent: each has its own translator
+  // (the ops of the level above may still point into its buffers) and batch.
+  std::deque<Level> levels_;
+  std::size_t depth_ = 0;
+  std::unique_ptr<BatchSink> sink_;
+
+  // Changes kept for the dead letters their statements may still report, by global index.
   std::deque<Record> records_;
-  std::uint64_t records_base_ = 0;            // global index of records_.front()
-  std::vector<std::uint64_t> outer_records_;  // records of changes whose translation is nested
+  std::uint64_t records_base_ = 0;
+  std::vector<std::uint64_t> translating_;  // records of the changes being translated, nested
+  // Rows sent whose results are not read yet that may become letters: their row keys (a delete
+  // of such a row must see its letter) and their reasons.
+  std::size_t letter_rows_in_flight_ = 0;
+  std::unordered_set<std::uint64_t> letter_keys_in_flight_;
+  bool unlinked_in_flight_ = false;
+  bool unlinked_in_batch_ = false;  // an op that may become an unlinked_user letter is buffered
+  bool orphans_in_flight_ = false;
+  // Letters the results read so far asked for, written at the next opportunity, in order.
+  std::vector<std::pair<std::uint64_t, translate::DeadLetterReason>> result_letters_;
   std::int64_t unresolved_unlinked_ = 0;
   std::int64_t unresolved_missing_parent_ = 0;
   // (run id, slug) of recommendation items whose outcome the open transaction may change;
-  // an empty slug: every item of the run.
+  // an empty slug: every item of the run. Statements add their own in pg_temp.dw_outcome_keys.
   std::set<std::pair<std::string, std::string>> outcome_keys_;
+  bool outcome_keys_queued_ = false;
   std::vector<std::int64_t> resolved_letters_;
   std::vector<std::int64_t> failed_retries_;
   std::optional<translate::SourcePosition> current_;   // the source transaction being applied
@@ -191,7 +233,6 @@ class Applier {
   bool careful_ = false;
   std::uint64_t pending_changes_ = 0;
   std::uint64_t pending_bytes_ = 0;
-  std::size_t unsynced_statements_ = 0;
   std::optional<std::string> first_error_;
 };
 

@@ -9,7 +9,7 @@
 // Start-up: ensure_replication_setup is retried with the reconnect backoff (each attempt
 // logged) while its failure is one time may cure (a database down or unreachable); at once
 // fatal (exit 4 source, 5 target) for authentication, a missing database or role and the like
-// (pq::transient_connect_failure). READY=1 is sent only once streaming.
+// (pg::transient_connect_failure). READY=1 is sent only once streaming.
 // Restart policy, as a state machine:
 //   streaming --target connection lost--> backoff, reconnect target, restart the stream from
 //             the target's origin (frames in the queue are dropped; the slot re-sends them)

@@ -13,7 +13,7 @@
 // An exported snapshot (SnapshotAction::export_snapshot) lives only while this connection stays
 // open and runs no other command: keep the object alive and idle until the backfill that
 // imports the snapshot (SET TRANSACTION SNAPSHOT) has finished.
-// Deadlines: connecting gives up after connect_timeout (pq/session.hpp, with TCP keepalives and
+// Deadlines: connecting gives up after connect_timeout (pg/session.hpp, with TCP keepalives and
 // tcp_user_timeout); IDENTIFY_SYSTEM, SHOW, the slot check and START_REPLICATION wait at most
 // kCommandTimeout for an answer; CREATE_REPLICATION_SLOT waits as long as the server needs (it
 // waits for running transactions to end). Every wait ends early when `cancelled` says so.
@@ -32,7 +32,7 @@
 
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/core/lsn.hpp"
-#include "dualwrite/pq/session.hpp"
+#include "dualwrite/pg/session.hpp"
 
 namespace dualwrite::stream {
 
@@ -78,7 +78,7 @@ class ReplicationConnection {
   // this connection (connect and commands), so that a stop request ends them.
   static Result<ReplicationConnection> connect(const std::string& conninfo,
                                                const std::string& application_name = "dualwrite",
-                                               pq::Cancelled cancelled = {});
+                                               pg::Cancelled cancelled = {});
 
   ReplicationConnection(ReplicationConnection&&) noexcept = default;
   ReplicationConnection& operator=(ReplicationConnection&&) noexcept = default;
@@ -117,7 +117,7 @@ class ReplicationConnection {
                           std::string_view context, std::optional<Error>& error);
 
   std::unique_ptr<PGconn, Finish> conn_;
-  pq::Cancelled cancelled_;
+  pg::Cancelled cancelled_;
 };
 
 }  // namespace dualwrite::stream

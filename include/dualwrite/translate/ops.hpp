@@ -79,6 +79,50 @@ struct OpKindInfo {
 
 const OpKindInfo& info(OpKind kind);
 
+// What an op touches, so that apply may reorder the ops of one target transaction (grouping
+// each kind into one statement) exactly where reordering cannot be seen: two ops keep their
+// stream order when they share a key and at least one of them writes it.
+enum class KeySpace : std::uint8_t {
+  // A legacy row, by its primary key as text (the target id where it is derived one-to-one):
+  // one space per legacy table, in LegacyTable order. A change's ops write their row's key.
+  account_linkages,
+  user_attributes,
+  account_metadata,
+  activity_feedback,
+  ai_suggestions,
+  offline_likes,
+  chatbot_conversations,  // also read by messages and summaries: their session must exist
+  chatbot_messages,
+  conversation_context,
+  // A user's link: written by link puts, read by every op that resolves its account from the
+  // user (rule 3).
+  user,
+  // An account's existence: written by the ops that may create it (link and account_metadata
+  // puts), read by every op that names it (the foreign keys to accounts).
+  account,
+  // The sequence numbers of a chat session's new messages ("1 + the highest at the time the row
+  // is written"): the message statement numbers the messages of one session in stream order,
+  // so messages of a session may share a statement but never overtake one another.
+  message_order,
+  // Everything: an op whose effects cannot be named (a link UPDATE: the user it leaves is not
+  // in the stream). It runs after all earlier ops and before all later ones.
+  everything,
+};
+
+enum class Access : std::uint8_t {
+  read,
+  write,
+  // A write that may share a statement with ops of its own kind writing the same key (the
+  // statement applies them in stream order), but never runs before an earlier one.
+  ordered_write,
+};
+
+struct OpKey {
+  KeySpace space;
+  Access access;
+  std::string_view text;
+};
+
 // A parameter: NULL or a text value. The view must stay valid until the sink has copied it.
 struct Param {
   bool is_null = true;

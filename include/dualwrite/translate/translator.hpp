@@ -12,6 +12,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,13 +46,13 @@ struct Rejection {
   std::string detail;
 };
 
-// Receives the ops of a translated change. `run_key` names the target row an upsert
-// overwrites: two ops of one kind with the same run key never share a set-based statement
-// (PostgreSQL refuses to update one row twice in one INSERT … ON CONFLICT).
+// Receives the ops of a translated change: the parameters of the kind's statement and the keys
+// the op touches (ops.hpp: what apply may reorder). Views point into the translator's buffers
+// and stay valid until the next translate().
 class OpSink {
  public:
   virtual ~OpSink() = default;
-  virtual void op(OpKind kind, std::span<const Param> params, std::string_view run_key) = 0;
+  virtual void op(OpKind kind, std::span<const Param> params, std::span<const OpKey> keys) = 0;
 };
 
 // One level of a JSON document, parsed with simdjson's On-Demand API: each member's exact
@@ -98,8 +99,25 @@ class Translator {
   std::vector<JsonField> fields_, inner_fields_;
   std::vector<std::string_view> elements_;
   // Scratch buffers the emitted Params point into; valid until the next translate().
-  std::string json_a_, json_b_, json_c_, json_d_, key_, number_;
+  std::string json_a_, json_b_, json_c_, json_d_, number_;
   UuidText id_a_{}, id_b_{};
+};
+
+// The row keys (ops.hpp) the ops of a change write: what a dead letter of a refused change is
+// ordered by, so that it sits where the change's ops would have. At most two: an UPDATE that
+// changed the primary key names the old row too.
+class RowKeys {
+ public:
+  explicit RowKeys(const Change& change);
+  RowKeys(const RowKeys&) = delete;
+  RowKeys& operator=(const RowKeys&) = delete;
+  std::span<const OpKey> keys() const { return {keys_.data(), count_}; }
+
+ private:
+  void add(KeySpace space, std::string text);
+  std::array<std::string, 2> text_;
+  std::array<OpKey, 2> keys_{};
+  std::size_t count_ = 0;
 };
 
 // The legacy row of a change as a JSON object (dead letters keep new_row and old_key as

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <random>
+
 #include "dualwrite/decode/hex.hpp"
 
 namespace dualwrite::testing {
@@ -56,6 +59,54 @@ int Bridge::pump(const std::string& origin) {
     }
   }
   return 0;
+}
+
+int Bridge::pump_grouped(std::uint32_t seed, int max_group, const std::string& origin) {
+  apply::ApplyOptions options;
+  options.conninfo = db_.conninfo();
+  options.origin = db_.name() + "_" + origin;
+  const auto messages = peek();
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> group_size(1, max_group);
+  apply::Applier applier(options, stats_);
+  applier.connect();
+  apply::Consumer consumer(applier);
+  // A rejected group is applied again in careful mode from its first message, as the daemon
+  // re-streams it from the origin.
+  std::size_t group_start = 0;
+  int commits = 0;
+  int in_group = 0;
+  int group = group_size(rng);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    try {
+      auto event = consumer.feed(messages[i]);
+      if (!event) throw std::runtime_error("consumer: " + event.error().message);
+      if (*event != apply::Consumer::Event::committed) continue;
+      if (++in_group < group && i + 1 < messages.size()) continue;
+      if (applier.in_transaction()) {
+        applier.commit();
+        ++commits;
+      }
+      if (applier.careful()) applier.set_careful(false);
+      in_group = 0;
+      group = group_size(rng);
+      group_start = i + 1;
+    } catch (const apply::ApplyRejected& e) {
+      if (applier.careful()) throw;
+      std::fprintf(stderr, "grouped apply: a group was rejected (%s); applied again carefully\n",
+                   e.what());
+      applier.set_careful(true);
+      consumer.reset();
+      in_group = 0;
+      i = group_start - 1;  // the loop's ++i makes it group_start
+      if (group_start == 0) i = static_cast<std::size_t>(-1);
+    }
+  }
+  if (applier.in_transaction()) {
+    applier.commit();
+    ++commits;
+  }
+  return commits;
 }
 
 std::vector<std::string> target_table_rows(TestDatabase& db) {

@@ -7,6 +7,7 @@
 // everything again under a second origin to prove idempotency.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ class Bridge {
   // transaction. Returns the number of source transactions applied. A batch the target rejects
   // is applied again in careful mode, as the daemon does.
   int pump(const std::string& origin = "dualwrite");
+  // Applies every pending change with target transactions of several source transactions each:
+  // after each commit, the next group's size is drawn from [1, max_group] (the daemon's
+  // batches). Returns the number of target transactions.
+  int pump_grouped(std::uint32_t seed, int max_group, const std::string& origin = "dualwrite");
   // Everything from the slot's start again, under a fresh origin: must change nothing.
   int replay() { return pump("dualwrite_replay_" + std::to_string(++replays_)); }
 

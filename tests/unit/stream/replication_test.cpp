@@ -81,9 +81,9 @@ TEST(TransactionCommitOf, BeginAndStreamCommitCarryTheCommit) {
 }  // namespace
 }  // namespace dualwrite::stream
 
-#include "dualwrite/pq/session.hpp"
+#include "dualwrite/pg/session.hpp"
 
-namespace dualwrite::pq {
+namespace dualwrite::pg {
 namespace {
 
 // Which failures to connect the daemon waits out at start-up (and which end it at once).
@@ -116,4 +116,4 @@ TEST(TransientConnectFailure, WhatAPersonMustFixIsNot) {
 }
 
 }  // namespace
-}  // namespace dualwrite::pq
+}  // namespace dualwrite::pg

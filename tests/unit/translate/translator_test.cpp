@@ -11,7 +11,7 @@ namespace {
 // Records each op as "kind: p1 | p2 | …" (NULL shown as ∅).
 class RecordingSink : public OpSink {
  public:
-  void op(OpKind kind, std::span<const Param> params, std::string_view run_key) override {
+  void op(OpKind kind, std::span<const Param> params, std::span<const OpKey> op_keys) override {
     EXPECT_EQ(params.size(), info(kind).param_count) << info(kind).name;
     std::string line(info(kind).name);
     line += ":";
@@ -21,7 +21,13 @@ class RecordingSink : public OpSink {
       line += " |";
     }
     lines.push_back(line);
-    keys.emplace_back(run_key);
+    std::string key_list;
+    for (const auto& k : op_keys) {
+      if (!key_list.empty()) key_list += ' ';
+      key_list += std::to_string(static_cast<int>(k.space)) + "/" +
+                  std::to_string(static_cast<int>(k.access)) + ":" + std::string(k.text);
+    }
+    keys.push_back(key_list);
   }
   std::vector<std::string> lines;
   std::vector<std::string> keys;
@@ -86,7 +92,8 @@ TEST(Translator, FeedbackBecomesAnInteractionWithADerivedId) {
             "feedback_insert: 369f20a0-35e7-53ce-8348-7fd91b9e9391 | " + std::string(kUser) +
                 " | " + kAccount +
                 " | surf-lesson | like | ∅ | ∅ | 0.500 | {} | 2026-01-02 03:04:05+00 | like |");
-  EXPECT_EQ(sink.keys[0], "369f20a0-35e7-53ce-8348-7fd91b9e9391");
+  // Its row (written), and the account it names (read: it must exist).
+  EXPECT_EQ(sink.keys[0], "3/1:369f20a0-35e7-53ce-8348-7fd91b9e9391 10/0:" + std::string(kAccount));
 }
 
 TEST(Translator, FeedbackTypesMapToInteractionTypes) {
@@ -402,6 +409,76 @@ TEST(Translator, AccountMetadataStatusIsChecked) {
   EXPECT_FALSE(t.translate(
       remove(LegacyTable::account_metadata, row_of({{am::account_id, kAccount}})), sink));
   EXPECT_EQ(sink.lines.size(), 1u) << "an account_metadata DELETE writes nothing";
+}
+
+// The keys of ops (ops.hpp) decide what the grouped apply may reorder: these are the ones whose
+// loss would reorder what must not be (apply/batch.hpp).
+TEST(TranslatorKeys, ARowWithoutAccountReadsItsUsersLinkAndALinkWritesIt) {
+  Translator t;
+  RecordingSink sink;
+  auto unlinked = feedback("view");
+  unlinked[fb::account_id] = Value{Value::State::null, {}};
+  ASSERT_FALSE(t.translate(insert(LegacyTable::activity_feedback, unlinked), sink));
+  EXPECT_EQ(sink.keys[0], "3/1:369f20a0-35e7-53ce-8348-7fd91b9e9391 9/0:" + std::string(kUser));
+  const auto link = row_of({{al::id, "L1"},
+                            {al::user_id, kUser},
+                            {al::account_id, kAccount},
+                            {al::created_at, "2026-01-02 03:04:05+00"}});
+  ASSERT_FALSE(t.translate(insert(LegacyTable::account_linkages, link), sink));
+  EXPECT_EQ(sink.keys[1], "0/1:L1 9/1:" + std::string(kUser) + " 10/1:" + kAccount);
+}
+
+TEST(TranslatorKeys, WhatTheStreamDoesNotNameOrdersEverything) {
+  // A link UPDATE or DELETE carries only the link's id: the user it leaves is unknown.
+  Translator t;
+  RecordingSink sink;
+  const auto link = row_of({{al::id, "L1"},
+                            {al::user_id, kUser},
+                            {al::account_id, kAccount},
+                            {al::created_at, "2026-01-02 03:04:05+00"}});
+  ASSERT_FALSE(t.translate(update(LegacyTable::account_linkages, link), sink));
+  ASSERT_FALSE(t.translate(remove(LegacyTable::account_linkages, row_of({{al::id, "L1"}})), sink));
+  EXPECT_NE(sink.keys[0].find(" 12/1:"), std::string::npos) << sink.keys[0];
+  EXPECT_EQ(sink.keys[1], "0/1:L1 12/1:");
+}
+
+TEST(TranslatorKeys, MessagesNeedTheirSessionAndKeepTheirSessionsOrder) {
+  Translator t;
+  RecordingSink sink;
+  ASSERT_FALSE(t.translate(
+      insert(LegacyTable::chatbot_messages, row_of({{cm::id, "m1"},
+                                                    {cm::conversation_id, "c1"},
+                                                    {cm::role, "user"},
+                                                    {cm::content, "x"},
+                                                    {cm::metadata, "{}"},
+                                                    {cm::created_at, "2026-01-02 03:04:05+00"}})),
+      sink));
+  ASSERT_FALSE(
+      t.translate(remove(LegacyTable::chatbot_messages, row_of({{cm::id, "m1"}})), sink));
+  // row, session (read), the session's order (ordered write), every session's order (read)
+  EXPECT_EQ(sink.keys[0], "7/1:m1 6/0:c1 11/2:c1 11/0:");
+  // a delete changes the next sequence of a session the stream does not name: all of them
+  EXPECT_EQ(sink.keys[1], "7/1:m1 11/1:");
+}
+
+TEST(TranslatorKeys, ARefusedChangeIsKeyedAsItsOpsWouldHaveBeen) {
+  // A dead letter sits where the change's ops would have (apply/batch.hpp): its row keys are
+  // the ones the translator gives the ops of the same row.
+  Translator t;
+  RecordingSink sink;
+  const Change insert_like = insert(LegacyTable::activity_feedback, feedback("like"));
+  ASSERT_FALSE(t.translate(insert_like, sink));
+  const RowKeys keys(insert_like);
+  ASSERT_EQ(keys.keys().size(), 1u);
+  EXPECT_EQ("3/1:" + std::string(keys.keys()[0].text), sink.keys[0].substr(0, sink.keys[0].find(' ')));
+  namespace ol = col::offline_likes;
+  const Change like_offline =
+      remove(LegacyTable::offline_likes, row_of({{ol::user_id, "11111111-2222-3333-4444-555555555555"},
+                                                 {ol::activity_slug, "café-lisboa"}}));
+  ASSERT_FALSE(t.translate(like_offline, sink));
+  const RowKeys offline_keys(like_offline);
+  ASSERT_EQ(offline_keys.keys().size(), 1u);
+  EXPECT_EQ("5/1:" + std::string(offline_keys.keys()[0].text), sink.keys[1]);
 }
 
 TEST(RowToJson, RendersTypesAndSkipsUnchangedColumns) {

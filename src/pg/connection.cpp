@@ -1,21 +1,21 @@
-#include "dualwrite/apply/pg.hpp"
+#include "dualwrite/pg/connection.hpp"
 
-namespace dualwrite::apply {
+namespace dualwrite::pg {
 
 Connection Connection::open(const std::string& conninfo, const std::string& password,
-                            const pq::Cancelled& cancelled) {
-  std::vector<pq::Param> extra;
+                            const pg::Cancelled& cancelled) {
+  std::vector<pg::Param> extra;
   if (!password.empty()) extra.push_back({"password", password});
   Connection c;
   std::string error;
-  c.conn_.reset(pq::connect(conninfo, extra, cancelled, error));
+  c.conn_.reset(pg::connect(conninfo, extra, cancelled, error));
   if (!c.conn_ || PQstatus(c.conn_.get()) != CONNECTION_OK) {
     throw DbError("cannot connect: " + error, "", true);
   }
   return c;
 }
 
-void Connection::set_wait_limit(std::chrono::milliseconds limit, pq::Cancelled cancelled) {
+void Connection::set_wait_limit(std::chrono::milliseconds limit, pg::Cancelled cancelled) {
   wait_limit_ = limit;
   cancelled_ = std::move(cancelled);
 }
@@ -27,7 +27,7 @@ ResultPtr Connection::run(std::string_view sql, const std::vector<const char*>* 
                                   static_cast<int>(params->size()), nullptr, params->data(),
                                   nullptr, nullptr, 0));
   }
-  auto r = pq::exec(conn_.get(), std::string(sql), params, wait_limit_, cancelled_);
+  auto r = pg::exec(conn_.get(), std::string(sql), params, wait_limit_, cancelled_);
   if (!r.error.empty()) {
     conn_.reset();
     throw DbError("waiting for the server: " + r.error, "", true);
@@ -76,4 +76,4 @@ void append_array_element(std::string& literal, std::string_view value) {
   literal += '"';
 }
 
-}  // namespace dualwrite::apply
+}  // namespace dualwrite::pg

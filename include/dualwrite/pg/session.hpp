@@ -1,4 +1,4 @@
-// pq: deadlines for every libpq connection the daemon opens, and waits that can be ended.
+// pg stage, sessions: a deadline for every libpq connection and wait, and waits that can end.
 //
 // For: connecting and running a blocking command without ever waiting forever. libpq's own
 // blocking calls (PQconnectdbParams, PQexec, PQgetResult) wait without limit on a server that
@@ -12,7 +12,7 @@
 //     check), so a silent server costs at most the deadline.
 // Waits that outlive these (a pipelined statement in flight) are bounded by the daemon's
 // supervisor, which shuts the socket down (daemon/supervisor.hpp).
-// Not for: owning connections (apply::Connection, stream::ReplicationConnection do) or SQL.
+// Not for: owning connections (pg::Connection, stream::ReplicationConnection do) or SQL.
 // Thread-safety: free functions; a PGconn is used by one thread at a time.
 #pragma once
 
@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-namespace dualwrite::pq {
+namespace dualwrite::pg {
 
 // Asked every 100 ms during a wait; true ends it (e.g. SIGTERM). Empty: never.
 using Cancelled = std::function<bool()>;
@@ -86,4 +86,4 @@ bool transient_connect_failure(std::string_view message);
 // libpq report the connection as lost. The descriptor stays open (its owner closes it).
 void shut_down(int fd);
 
-}  // namespace dualwrite::pq
+}  // namespace dualwrite::pg

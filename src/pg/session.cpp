@@ -1,4 +1,4 @@
-#include "dualwrite/pq/session.hpp"
+#include "dualwrite/pg/session.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace dualwrite::pq {
+namespace dualwrite::pg {
 
 namespace {
 
@@ -202,4 +202,4 @@ ExecResult exec(PGconn* conn, const std::string& command, const std::vector<cons
   }
 }
 
-}  // namespace dualwrite::pq
+}  // namespace dualwrite::pg

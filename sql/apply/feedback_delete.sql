@@ -1,0 +1,45 @@
+-- activity_feedback DELETE (an unlike, or any delete). $1 interaction ids (text[]).
+-- Removes the interactions, kept or merged. For a kept like or bookmark, the earliest merged
+-- duplicate of its key (not itself deleted here) takes its place, so the kept one stays the
+-- earliest of the key (feedback_insert.sql). The recommendation items whose outcome the deleted
+-- rows counted for are queued in pg_temp.dw_outcome_keys for recompute_outcomes.sql.
+-- Returns no rows.
+WITH ids AS MATERIALIZED (
+  SELECT DISTINCT i::uuid AS id FROM unnest($1::text[]) AS i
+), gone_merged AS (
+  DELETE FROM dualwrite.merged_interactions m USING ids
+   WHERE m.id = ids.id
+  RETURNING m.source_session_id, m.activity_slug
+), gone AS (
+  DELETE FROM public.activity_interactions x USING ids
+   WHERE x.id = ids.id
+  RETURNING x.account_id, x.activity_slug, x.interaction_type, x.source_session_id
+), successors AS MATERIALIZED (
+  SELECT DISTINCT ON (m.account_id, m.activity_slug, m.interaction_type) m.*
+    FROM gone g
+    JOIN dualwrite.merged_interactions m
+      ON m.account_id = g.account_id AND m.activity_slug = g.activity_slug
+     AND m.interaction_type = g.interaction_type
+   WHERE g.interaction_type IN ('like', 'bookmark')
+     AND m.id NOT IN (SELECT id FROM ids)
+   ORDER BY m.account_id, m.activity_slug, m.interaction_type, m.created_at, m.id
+), unparked AS (
+  DELETE FROM dualwrite.merged_interactions m USING successors n WHERE m.id = n.id
+), promoted AS (
+  INSERT INTO public.activity_interactions (id, account_id, activity_id, activity_slug,
+                                            interaction_type, source_session_id, score_delta,
+                                            metadata, created_at)
+  SELECT id, account_id, activity_id, activity_slug, interaction_type, source_session_id,
+         score_delta, metadata, created_at
+    FROM successors
+   -- after the kept ones are gone (the unique index), which `gone` run to completion ensures
+   WHERE (SELECT count(*) FROM gone) >= 0
+), outcomes AS (
+  INSERT INTO pg_temp.dw_outcome_keys (run_id, slug)
+  SELECT DISTINCT s.source_id, k.activity_slug
+    FROM (SELECT source_session_id, activity_slug FROM gone
+          UNION ALL
+          SELECT source_session_id, activity_slug FROM gone_merged) k
+    JOIN public.interaction_sources s ON s.id = k.source_session_id
+)
+SELECT NULL::bigint AS ord, NULL::text AS outcome WHERE false;
