@@ -110,7 +110,7 @@ SELECT is((SELECT count(*)::int FROM pg_trigger WHERE tgname IN ('compat_frozen'
           'no frozen table, no change log trigger left');
 SELECT table_privs_are('public', 'activity_feedback', 'authenticated', ARRAY['SELECT'], 'the legacy table kept its grants');
 SELECT table_privs_are('compat', 'activity_feedback', 'authenticated', ARRAY[]::text[], 'the view is its owner''s alone again');
-SELECT policies_are('public', 'account_metadata', ARRAY['service_role_all', 'account_member_read', 'account_member_update', 'dualwrite_read'],
+SELECT policies_are('public', 'account_metadata', ARRAY['service_role_all', 'account_member_read', 'dualwrite_read'],
                     'account_metadata is back in public with its policies');
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.account_metadata'::regclass), 'and its row-level security');
 

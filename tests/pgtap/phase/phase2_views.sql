@@ -151,7 +151,7 @@ SELECT table_privs_are('public', 'account_linkages', 'authenticated', ARRAY['SEL
 SELECT table_privs_are('public', 'account_metadata', 'anon', ARRAY[]::text[],
                        'none where it had none');
 SELECT table_privs_are('public', 'account_metadata', 'authenticated', ARRAY['SELECT'],
-                       'account_metadata: the SELECT of Phase 0 (20261204000600), not its column-level UPDATE');
+                       'account_metadata: the SELECT of Phase 0 (20261204000600)');
 SELECT is((SELECT count(*) FROM public.activity_feedback), (SELECT count(*) FROM dualwrite_expected.activity_interactions),
           'the same feedback rows under the legacy name');
 SELECT is_empty($$ SELECT l.* FROM legacy.chatbot_messages l

@@ -20,7 +20,7 @@ SELECT columns_are('public', 'account_metadata', ARRAY['account_id', 'metadata',
 SELECT is_empty($$ TABLE metadata_before EXCEPT TABLE public.account_metadata $$, 'with every row');
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.account_metadata'::regclass),
           'and its row-level security (20261204000600)');
-SELECT policies_are('public', 'account_metadata', ARRAY['service_role_all', 'account_member_read', 'account_member_update'],
+SELECT policies_are('public', 'account_metadata', ARRAY['service_role_all', 'account_member_read'],
                     'and the proposal''s policies, the bridge''s gone');
 SELECT is((SELECT count(*) FROM public.activity_interactions), :'interactions_before'::bigint, 'the new tables keep their rows');
 SELECT ok(to_regnamespace('compat') IS NULL AND to_regnamespace('legacy') IS NULL AND to_regnamespace('dualwrite_expected') IS NULL,
