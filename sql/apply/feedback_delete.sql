@@ -2,7 +2,7 @@
 -- Removes the interactions, kept or merged. For a kept like or bookmark, the earliest merged
 -- duplicate of its key (not itself deleted here) takes its place, so the kept one stays the
 -- earliest of the key (feedback_insert.sql). The recommendation items whose outcome the deleted
--- rows counted for are queued in pg_temp.dw_outcome_keys for recompute_outcomes.sql.
+-- rows counted for are queued in dualwrite.apply_outcome_keys for recompute_outcomes.sql.
 -- Returns no rows.
 WITH ids AS MATERIALIZED (
   SELECT DISTINCT i::uuid AS id FROM unnest($1::text[]) AS i
@@ -35,7 +35,7 @@ WITH ids AS MATERIALIZED (
    -- after the kept ones are gone (the unique index), which `gone` run to completion ensures
    WHERE (SELECT count(*) FROM gone) >= 0
 ), outcomes AS (
-  INSERT INTO pg_temp.dw_outcome_keys (run_id, slug)
+  INSERT INTO dualwrite.apply_outcome_keys (run_id, slug)
   SELECT DISTINCT s.source_id, k.activity_slug
     FROM (SELECT source_session_id, activity_slug FROM gone
           UNION ALL

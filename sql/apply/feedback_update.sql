@@ -5,7 +5,7 @@
 -- Returns (ord, 'unlinked_user') for rows with no account and (ord, 'merged') for likes and
 -- bookmarks that were not kept.
 -- $12: the source transaction (xid) of each op: a link deleted in the same source transaction
--- still resolves its user (mapping.md rule 4; pg_temp.dw_deleted_links, link_delete.sql).
+-- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
 WITH src AS (
   SELECT s.ord, s.id::uuid AS id,
          coalesce(s.account_id::uuid, l.account_id, d.account_id) AS account_id,
@@ -20,7 +20,7 @@ WITH src AS (
                               suggestion_id, score, metadata, created_at, legacy_type, xid, ord)
     LEFT JOIN public.account_user_links l
            ON s.account_id IS NULL AND l.supabase_user_id = s.user_id::uuid
-    LEFT JOIN pg_temp.dw_deleted_links d
+    LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
     LEFT JOIN public.activities act ON act.slug = s.activity_slug
@@ -35,7 +35,7 @@ WITH src AS (
 )
 , old_outcomes AS (
   -- the outcome of the item the row counted for before (its suggestion or slug may change)
-  INSERT INTO pg_temp.dw_outcome_keys (run_id, slug)
+  INSERT INTO dualwrite.apply_outcome_keys (run_id, slug)
   SELECT s.source_id, x.activity_slug
     FROM ok JOIN public.activity_interactions x ON x.id = ok.id
     JOIN public.interaction_sources s ON s.id = x.source_session_id

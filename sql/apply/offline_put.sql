@@ -1,7 +1,7 @@
 -- offline_likes INSERT/UPDATE. $1 id, $2 user_id, $3 account_id (NULL: resolve), $4 activity_slug,
 -- $5 payload (NULL: keep), $6 updated_at. Returns (ord, 'unlinked_user') for rows with no account.
 -- $7: the source transaction (xid) of each op: a link deleted in the same source transaction
--- still resolves its user (mapping.md rule 4; pg_temp.dw_deleted_links, link_delete.sql).
+-- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
 WITH src AS (
   SELECT s.ord, s.id::uuid AS id,
          coalesce(s.account_id::uuid, l.account_id, d.account_id) AS account_id,
@@ -10,7 +10,7 @@ WITH src AS (
          WITH ORDINALITY AS s(id, user_id, account_id, activity_slug, payload, updated_at, xid, ord)
     LEFT JOIN public.account_user_links l
            ON s.account_id IS NULL AND l.supabase_user_id = s.user_id::uuid
-    LEFT JOIN pg_temp.dw_deleted_links d
+    LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
 ), ok AS (

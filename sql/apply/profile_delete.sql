@@ -7,7 +7,7 @@ WITH users AS (
 ), accounts AS (
   SELECT l.account_id FROM public.account_user_links l JOIN users ON l.supabase_user_id = users.user_id
   UNION
-  SELECT d.account_id FROM pg_temp.dw_deleted_links d
+  SELECT d.account_id FROM dualwrite.apply_deleted_links d
     JOIN users ON d.supabase_user_id = users.user_id AND d.xid = users.xid
 ), profiles AS (
   DELETE FROM public.account_profiles WHERE account_id IN (SELECT account_id FROM accounts)

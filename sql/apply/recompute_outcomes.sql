@@ -2,18 +2,21 @@
 -- are a function of the interactions recorded for the run's suggestion (migration
 -- 20261125001400 says which): recomputed once per target transaction, for the items it may
 -- have changed only: $1 run ids and $2 slugs (text[]; a NULL slug: every item of the run), plus
--- the keys statements queued in pg_temp.dw_outcome_keys. Index-driven: items by run
+-- the keys statements queued in dualwrite.apply_outcome_keys, which it consumes (deletes: the
+-- scratch table is empty between transactions, migration 20261204000700). Index-driven: items by run
 -- (recommendation_items_run_slug), interactions by source (activity_interactions_source_session_id).
 --   presented_at  the earliest view
 --   dismissed_at  the earliest skip (a legacy dislike is a skip)
 --   clicked_at    the earliest bookmark, book or share
 --   liked         the latest like (true) or dislike (false), by created_at then id
 -- Returns no rows.
-WITH keys AS MATERIALIZED (
+WITH queued AS (
+  DELETE FROM dualwrite.apply_outcome_keys RETURNING run_id, slug
+), keys AS MATERIALIZED (
   SELECT DISTINCT k.run_id, k.slug
     FROM (SELECT r::uuid, s FROM unnest($1::text[], $2::text[]) AS u(r, s)
           UNION ALL
-          SELECT run_id, slug FROM pg_temp.dw_outcome_keys) AS k(run_id, slug)
+          SELECT run_id, slug FROM queued) AS k(run_id, slug)
 ), items AS MATERIALIZED (
   SELECT DISTINCT ri.run_id, ri.activity_slug, src.id AS source_id
     FROM keys k

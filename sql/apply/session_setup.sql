@@ -1,21 +1,11 @@
--- The apply session's own state, run once per target connection.
--- dw_deleted_links: links deleted earlier in the open target transaction, by the source
--- transaction (xid) that deleted them: account resolution in that source transaction still finds
--- them (mapping.md rule 4: a user's deletion cascades in an undefined order), later ones do not,
--- whichever target transaction they share. One per user and xid, so that the statements' joins
--- on it never multiply a row.
--- dw_outcome_keys: recommendation items whose outcome a statement of the open transaction may
--- have changed without the applier knowing the item (a deleted feedback names only its id);
--- recompute_outcomes.sql reads them once before the commit.
-CREATE TEMP TABLE IF NOT EXISTS dw_deleted_links (
-  supabase_user_id uuid NOT NULL,
-  xid bigint NOT NULL,
-  account_id uuid NOT NULL,
-  PRIMARY KEY (supabase_user_id, xid)
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS dw_outcome_keys (
-  run_id uuid NOT NULL,
-  slug text
-) ON COMMIT DELETE ROWS;
-SET search_path = public, extensions, pg_temp;
+-- The apply session's settings, run once per target connection.
+-- No temporary tables here, on purpose: a backend's exit drops them in a transaction that commits
+-- with the session's replication origin and would move it past a transaction the exit
+-- interrupted (migration 20261204000700 says how; its scratch tables replace them).
+SET search_path = public, extensions;
 SET application_name = 'dualwrite';
+-- Generic plans: the apply's statements take arrays, so a custom plan knows little more than a
+-- generic one, yet PostgreSQL kept re-planning several of them on every call (the plan cache's
+-- cost comparison favoured custom plans): planning was about half of the target's CPU on the
+-- mixed workload (bench/README.md, "generic plans").
+SET plan_cache_mode = force_generic_plan;

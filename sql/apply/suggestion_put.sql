@@ -6,7 +6,7 @@
 -- Items 1..n are upserted keeping their outcome columns; items past n are removed.
 -- Returns (ord, 'unlinked_user') for rows with no account.
 -- $13: the source transaction (xid) of each op: a link deleted in the same source transaction
--- still resolves its user (mapping.md rule 4; pg_temp.dw_deleted_links, link_delete.sql).
+-- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
 WITH src AS (
   SELECT s.ord, s.id::uuid AS id,
          coalesce(s.account_id::uuid, l.account_id, d.account_id) AS account_id,
@@ -22,7 +22,7 @@ WITH src AS (
                               model_params, status, created_at, items, item_count, model_keep, xid, ord)
     LEFT JOIN public.account_user_links l
            ON s.account_id IS NULL AND l.supabase_user_id = s.user_id::uuid
-    LEFT JOIN pg_temp.dw_deleted_links d
+    LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
 ), ok AS (

@@ -31,7 +31,8 @@
 --     It comes back to public if the switch had moved it to schema legacy;
 --   * the bridge's own objects: dualwrite.merged_interactions (the duplicate likes/bookmarks the
 --     new model does not keep: one per account and activity), dualwrite.bootstrap and
---     bootstrap_chunks, the functions put_unique_interaction(), delete_interactions() and
+--     bootstrap_chunks, the apply's scratch tables apply_deleted_links and apply_outcome_keys,
+--     the functions put_unique_interaction(), delete_interactions() and
 --     recompute_outcomes(), schema dualwrite_expected, the publication(s) (dualwrite_legacy and
 --     any recorded in dualwrite.bootstrap); the bridge's DEFERRABLE on
 --     activity_interactions.source_session_id's foreign key goes back to immediate;
@@ -215,7 +216,8 @@ $bridge$;
 DROP FUNCTION IF EXISTS dualwrite.put_unique_interaction(public.activity_interactions, boolean),
                         dualwrite.delete_interactions(uuid[]),
                         dualwrite.recompute_outcomes(uuid[], text[]);
-DROP TABLE IF EXISTS dualwrite.merged_interactions, dualwrite.bootstrap_chunks, dualwrite.bootstrap;
+DROP TABLE IF EXISTS dualwrite.merged_interactions, dualwrite.bootstrap_chunks, dualwrite.bootstrap,
+                     dualwrite.apply_deleted_links, dualwrite.apply_outcome_keys;
 
 COMMENT ON SCHEMA dualwrite IS
   'Archive of the legacy -> normalized migration (Phase 3 done): schema_migrations, dead_letters, verify_runs, stream_gaps.';

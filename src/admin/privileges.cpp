@@ -58,9 +58,14 @@ void add_target(std::vector<Requirement>& out) {
   out.push_back(need(T, ObjectKind::function,
                      "dualwrite.put_unique_interaction(public.activity_interactions, boolean)",
                      {"EXECUTE"}, kAppliers, privileges));
-  // The apply session keeps a temporary table (sql/apply/session_setup.sql), and so do the
-  // backfill's writer and reader.
-  out.push_back(need(T, ObjectKind::database, "", {"TEMPORARY"}, kAppliers, privileges));
+  // The apply's scratch tables, empty between its transactions (migration 20261204000700: not
+  // temporary tables, whose drop at a backend's exit would move the replication origin).
+  for (const char* table : {"dualwrite.apply_deleted_links", "dualwrite.apply_outcome_keys"}) {
+    out.push_back(need(T, ObjectKind::table, table, {"SELECT", "INSERT", "UPDATE", "DELETE"},
+                       kAppliers, privileges));
+  }
+  // The backfill's writer and reader keep temporary tables (they set no replication origin).
+  out.push_back(need(T, ObjectKind::database, "", {"TEMPORARY"}, kBootstrap, privileges));
 
   // The replication-origin functions, which PostgreSQL revokes from PUBLIC.
   const char* origins = kOriginFunctionsCheck;

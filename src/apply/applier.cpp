@@ -150,6 +150,7 @@ void Applier::reset_state() {
   result_letters_.clear();
   outcome_keys_.clear();
   outcome_keys_queued_ = false;
+  deleted_links_written_ = false;
   resolved_letters_.clear();
   failed_retries_.clear();
   first_error_.reset();
@@ -232,7 +233,8 @@ void Applier::apply(const Change& change) {
   pipeline_->send("ROLLBACK TO SAVEPOINT dw_change");
   sync();
   write_letter_in_own_transaction(record_of(change), DeadLetterReason::apply_error,
-                                  message + " [its dead letter could not be written in the batch (" +
+                                  message +
+                                      " [its dead letter could not be written in the batch (" +
                                       letter_error + "): written in a transaction of its own]");
 }
 
@@ -402,8 +404,9 @@ void Applier::send_statement(SlotBuffer& statement) {
     }
   }
   if (kind == OpKind::feedback_delete || kind == OpKind::feedback_update) {
-    outcome_keys_queued_ = true;  // the statement queues its items in pg_temp.dw_outcome_keys
+    outcome_keys_queued_ = true;  // the statement queues its items in apply_outcome_keys
   }
+  if (kind == OpKind::link_delete) deleted_links_written_ = true;
   pipeline_->send_prepared(s.name, values, std::string(slot_name(statement.slot)),
                            [this, slot = statement.slot, records = statement.records](
                                const PGresult* r) { on_outcomes(slot, records, r); });
@@ -511,6 +514,14 @@ void Applier::send_outcome_recomputation() {
   pipeline_->send_prepared(statement::recompute_outcomes.name, values, "recommendation outcomes");
 }
 
+void Applier::send_transaction_end() {
+  send_outcome_recomputation();
+  if (deleted_links_written_) {
+    pipeline_->send_prepared(statement::forget_deleted_links.name, {}, "deleted links forgotten");
+    deleted_links_written_ = false;
+  }
+}
+
 void Applier::end(const SourcePosition& position) {
   last_end_ = position;
   current_.reset();
@@ -524,7 +535,7 @@ Lsn Applier::commit() {
   // would be outside the transaction that advances the origin, and lost if the process dies in
   // between. Without such rows in flight, everything goes out in one round trip.
   if (letter_rows_in_flight_ > 0) sync();
-  send_outcome_recomputation();
+  send_transaction_end();
   if (last_end_ && !options_.origin.empty()) {
     const std::string lsn = last_end_->end_lsn.to_string();
     const std::string time = format_pg_timestamp(last_end_->commit_time_micros);

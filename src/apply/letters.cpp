@@ -171,9 +171,8 @@ void Applier::forget_records() {
 }
 
 void Applier::count_letter(const Record& record, DeadLetterReason reason) {
-  const std::size_t table = record.unknown_relation.empty()
-                                ? static_cast<std::size_t>(record.table)
-                                : ApplyStats::kUnknownRelation;
+  const std::size_t table = record.unknown_relation.empty() ? static_cast<std::size_t>(record.table)
+                                                            : ApplyStats::kUnknownRelation;
   stats_.dead_letters[table][static_cast<std::size_t>(reason)].fetch_add(1);
   stats_.unresolved_dead_letters.fetch_add(1);
   if (reason == DeadLetterReason::unlinked_user) ++unresolved_unlinked_;
@@ -204,8 +203,7 @@ void Applier::write_letter_in_own_transaction(const Record& record, DeadLetterRe
       std::max<std::chrono::milliseconds>(options_.statement_timeout * 10, std::chrono::minutes(1));
   set_session_timeouts(side, options_, timeout);
   auto insert = [&](const std::string& new_row, const std::string& text) {
-    LetterColumns letter(record.unknown_relation, record.table, record.op, record.position,
-                         reason);
+    LetterColumns letter(record.unknown_relation, record.table, record.op, record.position, reason);
     letter.old_key = &record.old_key_json;
     letter.new_row = &new_row;
     letter.detail = &text;
@@ -443,7 +441,7 @@ Applier::RetryReport Applier::retry_dead_letters(const std::string& where_sql,
       pipeline_->send_prepared(statement::resolve_dead_letters.name, std::span(v, 1),
                                "dead letter retry");
     }
-    send_outcome_recomputation();
+    send_transaction_end();
     pipeline_->send("COMMIT");
     sync();
     reset_state();

@@ -49,6 +49,7 @@ const Statement resolve_dead_letters{"dw_resolve_dead_letters", files::resolve_d
 const Statement retry_failed{"dw_retry_failed", files::retry_failed};
 const Statement recompute_outcomes{"dw_recompute_outcomes", files::recompute_outcomes};
 const Statement origin_xact_setup{"dw_origin_xact_setup", files::origin_xact_setup};
+const Statement forget_deleted_links{"dw_forget_deleted_links", files::forget_deleted_links};
 }  // namespace statement
 
 const Statement& slot_statement(std::size_t slot) {
@@ -61,13 +62,14 @@ std::string_view session_setup_sql() {
 
 std::span<const Statement* const> all_statements() {
   static const auto all = [] {
-    std::array<const Statement*, kSlotCount + 7> a{};
+    std::array<const Statement*, kSlotCount + 8> a{};
     std::size_t n = 0;
     for (const auto& s : kSlots) a[n++] = &s;
     for (const auto* s :
          {&statement::unlinked_letters_of_users, &statement::orphan_letters_of_sessions,
           &statement::supersede_letters, &statement::resolve_dead_letters, &statement::retry_failed,
-          &statement::recompute_outcomes, &statement::origin_xact_setup}) {
+          &statement::recompute_outcomes, &statement::origin_xact_setup,
+          &statement::forget_deleted_links}) {
       a[n++] = s;
     }
     return a;

@@ -172,6 +172,9 @@ class Applier {
                    const PGresult* result);
   void sync();
   void send_outcome_recomputation();
+  // What every apply transaction sends before its COMMIT: the outcomes it may have changed, and
+  // its scratch rows gone.
+  void send_transaction_end();
 
   // Dead letters (letters.cpp).
   Record record_of(const translate::Change& change) const;
@@ -221,9 +224,13 @@ class Applier {
   std::int64_t unresolved_unlinked_ = 0;
   std::int64_t unresolved_missing_parent_ = 0;
   // (run id, slug) of recommendation items whose outcome the open transaction may change;
-  // an empty slug: every item of the run. Statements add their own in pg_temp.dw_outcome_keys.
+  // an empty slug: every item of the run. Statements add their own in
+  // dualwrite.apply_outcome_keys.
   std::set<std::pair<std::string, std::string>> outcome_keys_;
   bool outcome_keys_queued_ = false;
+  // A link_delete statement of the open transaction wrote dualwrite.apply_deleted_links, which
+  // must be empty again before COMMIT (migration 20261204000700).
+  bool deleted_links_written_ = false;
   std::vector<std::int64_t> resolved_letters_;
   std::vector<std::int64_t> failed_retries_;
   std::optional<translate::SourcePosition> current_;   // the source transaction being applied

@@ -39,6 +39,7 @@ extern const Statement resolve_dead_letters;
 extern const Statement retry_failed;
 extern const Statement recompute_outcomes;
 extern const Statement origin_xact_setup;
+extern const Statement forget_deleted_links;
 }  // namespace statement
 
 // Every statement to prepare: the slots' and the others.

@@ -446,6 +446,12 @@ void apply_both_ways(std::uint32_t seed, std::uint32_t transactions, bool churn,
   EXPECT_EQ(first(letters_only_serial), std::vector<std::string>{});
   EXPECT_EQ(first(letters_only_grouped), std::vector<std::string>{});
   EXPECT_EQ(g.stats().careful_retries.load(), 0u) << "no group was refused";
+  // The apply's scratch tables hold nothing between transactions (migration 20261204000700).
+  for (auto* db : {out.grouped.get(), out.serial.get()}) {
+    EXPECT_EQ(db->scalar("SELECT (SELECT count(*) FROM dualwrite.apply_deleted_links) + "
+                         "(SELECT count(*) FROM dualwrite.apply_outcome_keys)"),
+              "0");
+  }
   EXPECT_GT(g.stats().merged[static_cast<int>(translate::LegacyTable::activity_feedback)].load(),
             0u);
   out.grouped_statements = g.stats().statements.load();
