@@ -86,11 +86,13 @@ void add_target(std::vector<Requirement>& out) {
 
 void add_source(std::vector<Requirement>& out, const config::Config& config) {
   const auto S = Side::source;
-  // The backfill reads the legacy tables in its snapshot (the rows it dead-letters, key ranges);
-  // the stream itself needs no table privilege (the walsender decodes WAL).
+  // The backfill reads the legacy tables in its snapshot (the rows it dead-letters, key ranges),
+  // and `run`, creating a missing slot, looks for rows in them (a populated database that was
+  // never bootstrapped is refused): under row-level security without a policy both would see
+  // none, silently. The stream itself needs no table privilege (the walsender decodes WAL).
   for (const auto& table : config.source.tables) {
-    out.push_back(
-        need(S, ObjectKind::table, "public." + table, {"SELECT"}, kBootstrap, kLegacyTablesCheck));
+    out.push_back(need(S, ObjectKind::table, "public." + table, {"SELECT"}, kBootstrap | kRun,
+                       kLegacyTablesCheck));
   }
   // mapping.md as views over the legacy tables: what bootstrap copies and verify compares. The
   // views read the legacy tables with their owner's rights, so reading a view is all it takes.

@@ -7,6 +7,7 @@
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/admin/inspect.hpp"
+#include "dualwrite/admin/privileges.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/sql/daemon.hpp"
 #include "dualwrite/stream/replication.hpp"
@@ -63,6 +64,29 @@ RecordedProgress recorded_progress(apply::Connection& target, const config::Conf
     return {b->consistent_point, false};
   }
   return {};
+}
+
+// Whether the source role may look into every configured legacy table: under row-level security
+// without a policy for it (account_metadata has RLS since 20261204000600) a table reads as empty,
+// and a populated database would pass for a fresh one. The first shortfall as a refusal.
+std::optional<Error> unreadable_legacy_tables(apply::Connection& source,
+                                              const config::Config& config) {
+  std::vector<admin::Requirement> mine;
+  for (const auto& r : admin::required_privileges(config)) {
+    if (r.side == admin::Side::source && (r.commands & admin::kRun) &&
+        std::string(r.check) == admin::kLegacyTablesCheck) {
+      mine.push_back(r);
+    }
+  }
+  const std::string role = source.scalar("SELECT current_user");
+  for (const auto& shortfall : admin::missing_privileges(source, role, admin::Side::source, mine)) {
+    if (shortfall.object_missing) continue;  // the look itself names a missing table
+    return make_error(ErrorDomain::source,
+                      "cannot tell whether the legacy tables are empty: " + shortfall.line(role) +
+                          ". Nothing was created: fix it (`dualwrite check` lists every "
+                          "shortfall), then start again");
+  }
+  return std::nullopt;
 }
 
 // The configured legacy tables that hold at least one row (as the source role sees them).
@@ -129,6 +153,7 @@ Result<std::optional<PendingGap>> decide(const RecordedProgress& progress,
         "to accept; ignored",
         options.accept_gap_from->to_string(), config.source.origin);
   }
+  if (auto refusal = unreadable_legacy_tables(source, config)) return *refusal;
   const auto busy = legacy_tables_with_rows(source, config);
   if (busy.empty()) {
     if (options.skip_backfill) {

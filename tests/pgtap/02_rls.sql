@@ -6,7 +6,7 @@
 -- single statement and switch back, so that pgTAP (whose bookkeeping tables belong to the
 -- test's owner) records the result as the owner.
 BEGIN;
-SELECT plan(207);
+SELECT plan(246);
 
 -- Runs `query` as `role` with `sub` as the JWT subject (NULL: no claims) and returns its row
 -- count. An error propagates: a read that should work must not fail.
@@ -93,6 +93,8 @@ BEGIN
   INSERT INTO public.chat_messages (session_id, role, content, sequence) VALUES (cs, 'user', 'hi', 1);
   INSERT INTO public.chat_summaries (session_id, summary) VALUES (cs, 'greeting');
   INSERT INTO public.chat_session_metrics (session_id, message_count) VALUES (cs, 1);
+  -- the legacy JSON store, written as the backend writes it (the owner here)
+  INSERT INTO public.account_metadata (account_id, status, metadata) VALUES (acc, 'active', jsonb_build_object('owner', x));
 END
 $$;
 SELECT pg_temp.seed('aaaaaaaa-0000-0000-0000-00000000000a', 'a');
@@ -119,37 +121,38 @@ INSERT INTO scoped VALUES
   ('chat_sessions',           'account_id = ''bbbbbbbb-0000-0000-0000-00000000000b'''),
   ('chat_messages',           'session_id = ''ffffffff-0000-0000-0000-00000000000b'''),
   ('chat_summaries',          'session_id = ''ffffffff-0000-0000-0000-00000000000b'''),
-  ('chat_session_metrics',    'session_id = ''ffffffff-0000-0000-0000-00000000000b''');
+  ('chat_session_metrics',    'session_id = ''ffffffff-0000-0000-0000-00000000000b'''),
+  ('account_metadata',        'account_id = ''bbbbbbbb-0000-0000-0000-00000000000b''');
 GRANT SELECT ON scoped TO PUBLIC;
 
 \set ua '''aaaaaaaa-1111-0000-0000-00000000000a'''
 \set ub '''bbbbbbbb-1111-0000-0000-00000000000b'''
 \set uz '''00000000-1111-0000-0000-0000000000ff'''
 
--- Reads: A sees exactly one row in each table, and it is not B's (19 x 2).
+-- Reads: A sees exactly one row in each table, and it is not B's (20 x 2).
 SELECT is(pg_temp.count_as('authenticated', :ua, format('SELECT 1 FROM public.%I', tbl)), 1::bigint,
           tbl || ': a member of A sees exactly one row') FROM scoped;
 SELECT is(pg_temp.count_as('authenticated', :ua, format('SELECT 1 FROM public.%I WHERE %s', tbl, b_row)), 0::bigint,
           tbl || ': a member of A does not see B''s row') FROM scoped;
--- Symmetrically for B, and nothing for a user without an account (19 x 2).
+-- Symmetrically for B, and nothing for a user without an account (20 x 2).
 SELECT is(pg_temp.count_as('authenticated', :ub, format('SELECT 1 FROM public.%I WHERE %s', tbl, b_row)), 1::bigint,
           tbl || ': a member of B sees B''s row') FROM scoped;
 SELECT is(pg_temp.count_as('authenticated', :uz, format('SELECT 1 FROM public.%I', tbl)), 0::bigint,
           tbl || ': an authenticated user without an account sees nothing') FROM scoped;
 
--- Writes on B's rows from A change nothing (19 x 2). On accounts and account_user_links A has no
--- UPDATE/DELETE at all: permission denied.
+-- Writes on B's rows from A change nothing (20 x 2). On accounts, account_user_links and
+-- account_metadata A has no UPDATE/DELETE at all: permission denied.
 SELECT is(pg_temp.exec_as('authenticated', :ua, format('UPDATE public.%I SET %s WHERE %s', tbl,
             CASE tbl WHEN 'accounts' THEN 'status = status' WHEN 'account_user_links' THEN 'is_primary = is_primary'
                      WHEN 'interaction_sources' THEN 'context = context' WHEN 'recommendation_items' THEN 'liked = true'
                      WHEN 'chat_messages' THEN 'content = content' WHEN 'chat_summaries' THEN 'summary = summary'
                      WHEN 'chat_session_metrics' THEN 'message_count = 9' WHEN 'quiz_answers' THEN 'question_ref = question_ref'
-                     WHEN 'account_embeddings' THEN 'updated_at = now()'
+                     WHEN 'account_embeddings' THEN 'updated_at = now()' WHEN 'account_metadata' THEN 'metadata = metadata'
                      ELSE 'account_id = account_id' END, b_row)),
-          CASE WHEN tbl IN ('accounts', 'account_user_links', 'interaction_sources') THEN '42501' ELSE 'ok 0' END,
+          CASE WHEN tbl IN ('accounts', 'account_user_links', 'interaction_sources', 'account_metadata') THEN '42501' ELSE 'ok 0' END,
           tbl || ': A cannot update B''s row') FROM scoped;
 SELECT is(pg_temp.exec_as('authenticated', :ua, format('DELETE FROM public.%I WHERE %s', tbl, b_row)),
-          CASE WHEN tbl IN ('accounts', 'account_user_links', 'interaction_sources') THEN '42501' ELSE 'ok 0' END,
+          CASE WHEN tbl IN ('accounts', 'account_user_links', 'interaction_sources', 'account_metadata') THEN '42501' ELSE 'ok 0' END,
           tbl || ': A cannot delete B''s row') FROM scoped;
 -- ... and B's rows are all still there.
 SELECT is(pg_temp.count_as('service_role', NULL, format('SELECT 1 FROM public.%I WHERE %s', tbl, b_row)), 1::bigint,
@@ -238,6 +241,88 @@ SELECT is(pg_temp.exec_as('anon', NULL, 'SELECT 1 FROM public.activity_interacti
 -- The view applies the caller's RLS.
 SELECT is(pg_temp.count_as('authenticated', :ua, 'SELECT 1 FROM public.activity_likes_latest'), 1::bigint,
           'activity_likes_latest shows A its own like only');
+
+-- ---------------------------------------------------------------------------------------------
+-- account_metadata, the legacy JSON store the proposal keeps (migration 20261204000600). Its
+-- rows of A and B are in `scoped` above; here what is particular to it.
+-- ---------------------------------------------------------------------------------------------
+\set a '''aaaaaaaa-0000-0000-0000-00000000000a'''
+\set b '''bbbbbbbb-0000-0000-0000-00000000000b'''
+\set c '''cccccccc-aaaa-0000-0000-00000000000c'''
+SELECT ok((SELECT relrowsecurity AND NOT relforcerowsecurity FROM pg_class WHERE oid = 'public.account_metadata'::regclass),
+          'account_metadata: RLS on, not forced (its owner, the legacy backend, stays exempt)');
+SELECT policies_are('public', 'account_metadata',
+                    ARRAY['service_role_all', 'account_member_read', 'dualwrite_read'],
+                    'account_metadata: the proposal''s policies and the bridge''s read policy');
+
+-- An account holder reads its own row (above) and writes none, its own included: status,
+-- onboarding_state and updated_at are what the bridge carries to accounts, metadata the backend's.
+SELECT is(pg_temp.exec_as('authenticated', :ua, format('UPDATE public.account_metadata SET %s WHERE account_id = %L', set_clause, :a)),
+          '42501', 'account_metadata: A cannot set ' || set_clause || ' on its own row')
+  FROM unnest(ARRAY['metadata = metadata || ''{"theme": "dark"}''', 'status = ''active''', 'onboarding_state = ''{}''',
+                    'updated_at = now()', format('account_id = %L', :c)]) AS set_clause;
+SELECT is(pg_temp.exec_as('authenticated', :ua, format('INSERT INTO public.account_metadata (account_id) VALUES (%L)', :c)),
+          '42501', 'account_metadata: an account holder cannot create a row (its status would reach accounts)');
+SELECT is(pg_temp.exec_as('authenticated', :ua, format('DELETE FROM public.account_metadata WHERE account_id = %L', :a)),
+          '42501', 'account_metadata: nor delete its own');
+SELECT is(pg_temp.count_as('authenticated', NULL, 'SELECT 1 FROM public.account_metadata'), 0::bigint,
+          'account_metadata: authenticated without a JWT subject sees nothing');
+-- anon has no grant (above); even one it got from a platform's default privileges shows nothing.
+GRANT SELECT, UPDATE ON public.account_metadata TO anon;
+SELECT is(pg_temp.count_as('anon', NULL, 'SELECT 1 FROM public.account_metadata'), 0::bigint,
+          'account_metadata: anon sees nothing even when granted SELECT');
+SELECT is(pg_temp.exec_as('anon', NULL, 'UPDATE public.account_metadata SET metadata = ''{}'''), 'ok 0',
+          'account_metadata: and changes nothing when granted UPDATE');
+REVOKE SELECT, UPDATE ON public.account_metadata FROM anon;
+
+-- The legacy application's roles do what they did: service_role (the server key) and the table's
+-- owner, here as on Supabase a role that is no superuser. The upsert is the bench workload's.
+CREATE TEMP TABLE legacy_writes (n int, label text, stmt text, expected text);
+INSERT INTO legacy_writes VALUES
+  (1, 'upsert of an existing row',
+   format('INSERT INTO public.account_metadata (account_id, status, onboarding_state) VALUES (%L, ''suspended'', ''{"step": 2}'') '
+          'ON CONFLICT (account_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()', :a), 'ok 1'),
+  (2, 'insert of a new row', format('INSERT INTO public.account_metadata (account_id, metadata) VALUES (%L, ''{}'')', :c), 'ok 1'),
+  (3, 'update of every row', 'UPDATE public.account_metadata SET status = ''active'', updated_at = now()', 'ok 3'),
+  (4, 'delete', format('DELETE FROM public.account_metadata WHERE account_id = %L', :c), 'ok 1');
+SELECT is(pg_temp.exec_as('service_role', NULL, stmt), expected, 'account_metadata: service_role, ' || label)
+  FROM legacy_writes ORDER BY n;
+CREATE ROLE pgtap_account_metadata_owner NOLOGIN NOSUPERUSER NOBYPASSRLS;
+SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE oid = 'public.account_metadata'::regclass \gset
+ALTER TABLE public.account_metadata OWNER TO pgtap_account_metadata_owner;
+SELECT is(pg_temp.exec_as('pgtap_account_metadata_owner', NULL, stmt), expected, 'account_metadata: its owner, ' || label)
+  FROM legacy_writes ORDER BY n;
+SELECT is(pg_temp.count_as('pgtap_account_metadata_owner', NULL, 'SELECT 1 FROM public.account_metadata'), 2::bigint,
+          'account_metadata: its owner reads every row');
+ALTER TABLE public.account_metadata OWNER TO :"owner";
+
+-- The bridge's role reads every row (backfill, `run`'s populated-table check), the ones it
+-- dead-letters too, through its own policy, not BYPASSRLS; it writes none.
+INSERT INTO public.account_metadata (account_id, status) VALUES (:c, 'banned');
+SELECT is(pg_temp.count_as('dualwrite', NULL, 'SELECT 1 FROM public.account_metadata'), 3::bigint,
+          'account_metadata: dualwrite reads every row');
+SELECT is(pg_temp.count_as('dualwrite', NULL, 'SELECT 1 FROM public.account_metadata x WHERE x.status IS NULL OR x.status NOT IN (''active'', ''suspended'', ''deleted'')'),
+          1::bigint, 'account_metadata: dualwrite reads the rows the backfill dead-letters');
+SELECT is(pg_temp.count_as('dualwrite', NULL, 'SELECT 1 FROM dualwrite_expected.accounts'),
+          (SELECT count(*) FROM dualwrite_expected.accounts), 'account_metadata: dualwrite''s expected state is the owner''s');
+SELECT is(pg_temp.exec_as('dualwrite', NULL, 'UPDATE public.account_metadata SET metadata = metadata'), '42501',
+          'account_metadata: dualwrite writes none of it');
+
+-- On a Supabase project, default privileges gave the table to every API role. Re-running the
+-- migration there takes anon's and authenticated's away and leaves service_role's alone.
+GRANT ALL ON public.account_metadata TO anon, authenticated, service_role;
+\ir ../../sql/migrations/20261204000600_account_metadata_rls.sql
+SELECT table_privs_are('public', 'account_metadata', 'anon', ARRAY[]::text[],
+                       'account_metadata after Supabase''s default grants: nothing for anon');
+SELECT table_privs_are('public', 'account_metadata', 'authenticated', ARRAY['SELECT'],
+                       'account_metadata after Supabase''s default grants: SELECT for authenticated');
+SELECT is(pg_temp.exec_as('authenticated', :ua, format('UPDATE public.account_metadata SET status = ''active'' WHERE account_id = %L', :a)),
+          '42501', 'account_metadata after Supabase''s default grants: A still cannot set its status');
+SELECT is(pg_temp.exec_as('authenticated', :ua, 'UPDATE public.account_metadata SET metadata = ''{}'''), '42501',
+          'account_metadata after Supabase''s default grants: nor its metadata');
+SELECT table_privs_are('public', 'account_metadata', 'service_role',
+                       ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'],
+                       'account_metadata after Supabase''s default grants: service_role keeps all it had');
 
 SELECT * FROM finish();
 ROLLBACK;

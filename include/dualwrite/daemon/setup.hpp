@@ -16,6 +16,8 @@
 //                                        dualwrite.stream_gaps and move the origin to C in one
 //                                        target transaction, log it at warn
 //   slot missing, no progress (a fresh bridge):
+//       a legacy table the role cannot see into (row-level security without its policy)
+//                                     -> refuse (exit 4), nothing created: it would read empty
 //       legacy tables hold rows, no bootstrap recorded:
 //         without --skip-backfill     -> refuse (exit 2), nothing created: `dualwrite bootstrap`
 //         --skip-backfill             -> create the slot at C, record "rows before C not

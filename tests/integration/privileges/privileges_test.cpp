@@ -2,8 +2,9 @@
 // application's tables (schema public) nothing more: the list is what `check` verifies and
 // `bootstrap` checks before it starts, so a privilege a command needs and the migrations forgot
 // (or one they give and no command needs) fails here. Also: what `check` reports for a revoked
-// privilege and a missing policy, and that the migration taking back write grants on the
-// application's tables (20261204000200) does.
+// privilege and a missing policy (the bridge's read policy on account_metadata, which has
+// row-level security since 20261204000600, included), and that the migration taking back write
+// grants on the application's tables (20261204000200) does.
 #include "dualwrite/admin/privileges.hpp"
 
 #include <gtest/gtest.h>
@@ -108,6 +109,22 @@ TEST(Privileges, AMissingPrivilegeOrPolicyIsNamedWithItsFix) {
             "role dualwrite lacks EXECUTE on pg_catalog.pg_replication_origin_drop(text): GRANT "
             "EXECUTE ON FUNCTION pg_catalog.pg_replication_origin_drop(text) TO dualwrite (as a "
             "superuser) (needed by decommission)");
+}
+
+// account_metadata has row-level security (migration 20261204000600). The bridge reads it through
+// its dualwrite_read policy, not BYPASSRLS; without that policy the backfill and `run`'s check
+// for a populated database would see no rows, so `check` names the policy that is missing.
+TEST(Privileges, TheJsonStoreUnderRowLevelSecurityNeedsTheBridgesReadPolicy) {
+  TestDatabase db("privileges_metadata_rls");
+  auto conn = dualwrite::apply::Connection::open(db.conninfo());
+  EXPECT_EQ(lines_of(conn, Side::source), std::vector<std::string>{});
+  db.exec("DROP POLICY dualwrite_read ON public.account_metadata");
+  EXPECT_EQ(lines_of(conn, Side::source),
+            std::vector<std::string>{
+                "public.account_metadata has row-level security and no policy lets role "
+                "dualwrite read it (it would read no rows): CREATE POLICY dualwrite_read ON "
+                "public.account_metadata FOR SELECT TO dualwrite USING (true) (needed by "
+                "bootstrap, run)"});
 }
 
 // What an operator may have granted to get past "permission denied for table activities" is

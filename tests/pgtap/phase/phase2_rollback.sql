@@ -6,7 +6,7 @@
 -- see the copy: its changes decode under schema legacy, which the bridge does not translate.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-SELECT plan(44);
+SELECT plan(46);
 
 SELECT current_database() AS db \gset
 
@@ -110,6 +110,9 @@ SELECT is((SELECT count(*)::int FROM pg_trigger WHERE tgname IN ('compat_frozen'
           'no frozen table, no change log trigger left');
 SELECT table_privs_are('public', 'activity_feedback', 'authenticated', ARRAY['SELECT'], 'the legacy table kept its grants');
 SELECT table_privs_are('compat', 'activity_feedback', 'authenticated', ARRAY[]::text[], 'the view is its owner''s alone again');
+SELECT policies_are('public', 'account_metadata', ARRAY['service_role_all', 'account_member_read', 'dualwrite_read'],
+                    'account_metadata is back in public with its policies');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.account_metadata'::regclass), 'and its row-level security');
 
 -- Nothing written after the switch is lost: the legacy tables hold what the views showed.
 SELECT is_empty($$ TABLE post_activity_feedback EXCEPT TABLE public.activity_feedback $$, 'activity_feedback: every row the view showed');

@@ -10,7 +10,7 @@
 --     legacy tables are frozen; rows the application creates get a legacy id.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-SELECT plan(100);
+SELECT plan(102);
 
 SELECT current_database() AS db \gset
 -- What production grants on the legacy tables (the fixture grants nothing): the switch must
@@ -148,8 +148,10 @@ SELECT table_privs_are('public', 'activity_feedback', 'authenticated', ARRAY['SE
                        'the legacy table''s grants carried over to its view');
 SELECT table_privs_are('public', 'account_linkages', 'authenticated', ARRAY['SELECT'],
                        'only the grants the legacy table had');
-SELECT table_privs_are('public', 'account_metadata', 'authenticated', ARRAY[]::text[],
+SELECT table_privs_are('public', 'account_metadata', 'anon', ARRAY[]::text[],
                        'none where it had none');
+SELECT table_privs_are('public', 'account_metadata', 'authenticated', ARRAY['SELECT'],
+                       'account_metadata: the SELECT of Phase 0 (20261204000600)');
 SELECT is((SELECT count(*) FROM public.activity_feedback), (SELECT count(*) FROM dualwrite_expected.activity_interactions),
           'the same feedback rows under the legacy name');
 SELECT is_empty($$ SELECT l.* FROM legacy.chatbot_messages l
@@ -414,7 +416,9 @@ SELECT is((SELECT * FROM pg_temp.as_user(:'u', format($q$ INSERT INTO public.act
           'view', 'RLS: an account holder writes their own feedback through the view');
 SELECT is((SELECT * FROM pg_temp.as_user(:'u', format($q$ INSERT INTO public.activity_feedback (user_id, account_id, activity_slug, feedback_type) VALUES (%L, %L, 'rls-view', 'view') RETURNING feedback_type $q$, :'u', :'other_a'))),
           'error 42501', 'RLS: but not another account''s');
-SELECT is((SELECT * FROM pg_temp.as_user(:'u', 'SELECT count(*)::text FROM public.account_metadata')),
-          'error 42501', 'RLS: account_metadata was not granted, and is not now');
+SELECT is((SELECT * FROM pg_temp.as_user(:'u', 'SELECT string_agg(account_id::text, '','') FROM public.account_metadata')),
+          :'a', 'RLS: an account holder reads exactly their own account_metadata row through the view');
+SELECT is((SELECT * FROM pg_temp.as_user(:'u', 'SELECT count(*)::text FROM legacy.account_metadata')),
+          '1', 'RLS: the JSON store keeps its row-level security in schema legacy');
 
 SELECT * FROM finish();

@@ -5,7 +5,7 @@
 -- and runs again cleanly.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-SELECT plan(34);
+SELECT plan(38);
 
 SELECT current_database() AS db \gset
 \set phase3 `cat "$DW_ROOT/sql/phase3/20261125900000_phase3_cleanup.sql"`
@@ -69,6 +69,21 @@ SELECT columns_are('public', 'account_metadata', ARRAY['account_id', 'metadata',
 SELECT is_empty($$ TABLE metadata_before EXCEPT TABLE public.account_metadata $$, 'account_metadata keeps every row and value');
 SELECT is((SELECT metadata ->> 'kept' FROM public.account_metadata WHERE account_id = :'a'), 'true',
           'including what was written through the view after the switch');
+-- The JSON store keeps its row-level security (20261204000600): the proposal's policies, the
+-- bridge's gone; an account holder reads its own row only, and writes none.
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.account_metadata'::regclass),
+          'account_metadata keeps row-level security');
+SELECT policies_are('public', 'account_metadata', ARRAY['service_role_all', 'account_member_read'],
+                    'account_metadata keeps the proposal''s policies');
+SELECT set_config('request.jwt.claims', json_build_object('sub', :'u')::text, false) IS NOT NULL AS claims_set \gset
+SET ROLE authenticated;
+SELECT coalesce(string_agg(account_id::text, ','), 'none') AS holder_sees FROM public.account_metadata \gset
+RESET ROLE;
+SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS claims_reset \gset
+SELECT is(:'holder_sees'::text, :'a'::text, 'an account holder reads exactly their own account_metadata row');
+SELECT ok(NOT has_any_column_privilege('authenticated', 'public.account_metadata', 'INSERT, UPDATE')
+          AND NOT has_table_privilege('authenticated', 'public.account_metadata', 'DELETE, TRUNCATE'),
+          'and writes none: authenticated holds SELECT only');
 
 SELECT is_empty($$ SELECT c.table_name, c.n FROM counts_before c
                     WHERE c.n <> (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM public.%I', c.table_name), false, true, '')))[1]::text::bigint $$,

@@ -3,7 +3,7 @@
 -- schema compat is prepared but unused. The same end state.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-SELECT plan(8);
+SELECT plan(10);
 
 \set phase3 `cat "$DW_ROOT/sql/phase3/20261125900000_phase3_cleanup.sql"`
 CREATE TABLE metadata_before AS SELECT account_id, metadata, updated_at FROM public.account_metadata;
@@ -18,6 +18,10 @@ SELECT is((SELECT count(*)::int FROM pg_class c
 SELECT columns_are('public', 'account_metadata', ARRAY['account_id', 'metadata', 'updated_at'],
                    'account_metadata stays in public without the moved columns');
 SELECT is_empty($$ TABLE metadata_before EXCEPT TABLE public.account_metadata $$, 'with every row');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.account_metadata'::regclass),
+          'and its row-level security (20261204000600)');
+SELECT policies_are('public', 'account_metadata', ARRAY['service_role_all', 'account_member_read'],
+                    'and the proposal''s policies, the bridge''s gone');
 SELECT is((SELECT count(*) FROM public.activity_interactions), :'interactions_before'::bigint, 'the new tables keep their rows');
 SELECT ok(to_regnamespace('compat') IS NULL AND to_regnamespace('legacy') IS NULL AND to_regnamespace('dualwrite_expected') IS NULL,
           'compat, legacy and dualwrite_expected are gone');

@@ -3,7 +3,8 @@
 # run as that role on a populated database, in the runbook's order: check, bootstrap, run,
 # status (text and JSON), verify, peek, replay, dead-letters list/show/retry/resolve, and
 # decommission. Each must do its job: the exit status it documents, and never a "permission
-# denied". The database work is set up as the owner (postgres), as the runbook's SQL is.
+# denied" (nor, under row-level security, rows silently unseen: the backfill's letters of
+# account_metadata). The database work is set up as the owner (postgres), as the runbook's SQL is.
 #
 #   tests/shell/tools/bridge_role.sh BUILD_DIR      (needs DUALWRITE_TEST_CONNINFO, as scripts/test sets)
 source "$(dirname "$0")/lib.sh"
@@ -40,6 +41,14 @@ wait_for() {
 as_bridge "check" 0 "^ok   target privileges: role dualwrite may" "^[0-9]+ checks: 0 failed" \
   -- "$bin" check
 as_bridge "bootstrap" 0 "^created slot $slot" "^bootstrap finished: " -- "$bin" bootstrap
+# account_metadata has row-level security (20261204000600): the backfill, as dualwrite, reads it
+# through the bridge's policy, so the rows it cannot carry (a status outside the enum) are letters.
+letters=$(sql -c "SELECT (SELECT count(*) FROM dualwrite.dead_letters WHERE source_table = 'account_metadata')
+                    || ' of ' || (SELECT count(*) FROM public.account_metadata
+                                   WHERE status NOT IN ('active', 'suspended', 'deleted'))")
+[ "${letters%% *}" != 0 ] && [ "${letters%% *}" = "${letters##* }" ] \
+  && pass "bootstrap dead-lettered the untranslatable account_metadata rows under RLS: $letters" \
+  || fail "account_metadata letters after bootstrap: $letters"
 
 start_daemon
 # While it streams: an unlinked user's like (an unlinked_user letter) and a TRUNCATE of the

@@ -7,7 +7,10 @@
 #   - `run --skip-backfill` starts empty: it streams what changes from then on, logs at warn
 #     that the existing rows are not copied and records that in dualwrite.stream_gaps, which
 #     `status` reports; a restart needs no flag (the bridge is no longer fresh);
-#   - an empty database needs no flag (the other daemon tests start that way).
+#   - an empty database needs no flag (the other daemon tests start that way);
+#   - rows the role reads through its policy only count too: account_metadata has row-level
+#     security (migration 20261204000600); without the bridge's dualwrite_read policy `run` would
+#     see it empty and start streaming, never copying it, so it refuses (exit 4) naming the policy.
 #
 #   tests/shell/tools/populated_run.sh BUILD_DIR  (needs DUALWRITE_TEST_CONNINFO, as scripts/test sets)
 source "$(dirname "$0")/lib.sh"
@@ -22,6 +25,21 @@ nothing_created() {  # nothing_created NAME
                            (SELECT count(*) FROM pg_replication_origin WHERE roname = '$slot')")
   [ "$objects" = "0 0" ] && pass "$1: no slot, no origin created" || fail "$1: slots and origins: $objects"
 }
+
+# Only the JSON store holds a row: RLS is on there, and the bridge reads it through its policy.
+sql -c "INSERT INTO public.account_metadata (account_id) VALUES ('e0000000-0000-4000-8000-0000000000a1')"
+expect "run refuses when only account_metadata (under row-level security) holds rows" 2 \
+  "the legacy tables hold rows \(public.account_metadata\) and slot $slot was never bootstrapped" \
+  -- timeout 30 "$bin" run
+nothing_created "the refusal over account_metadata"
+# Without that policy the table would read as empty: `run` refuses to guess, naming the policy.
+sql -c "DROP POLICY dualwrite_read ON public.account_metadata"
+expect "run refuses when the role cannot see account_metadata's rows: exit 4, the policy named" 4 \
+  "cannot tell whether the legacy tables are empty: public.account_metadata has row-level security and no policy lets role dualwrite read it .*CREATE POLICY dualwrite_read ON public.account_metadata FOR SELECT TO dualwrite USING \(true\)" \
+  -- timeout 30 "$bin" run
+nothing_created "the refusal without the policy"
+sql -c "CREATE POLICY dualwrite_read ON public.account_metadata FOR SELECT TO dualwrite USING (true)"
+sql -c "DELETE FROM public.account_metadata"
 
 # The application wrote before the bridge was set up.
 sql -c "INSERT INTO auth.users (id) VALUES ('$user');
