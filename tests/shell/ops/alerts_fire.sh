@@ -82,10 +82,14 @@ prom wait-alert "$url" DualwriteDeadLettersGrowing firing 30 table=activity_feed
 step "dead letter -> DualwriteDeadLettersGrowing firing"
 
 # 5. The target held: the table the writer's rows go to and the dead letters (where a change that
-# keeps failing would go) locked for as long as the lag alert needs, under writes.
+# keeps failing would go) locked for as long as the lag alert needs, under writes. EXCLUSIVE, not
+# ACCESS EXCLUSIVE: it blocks every write all the same, and an ACCESS EXCLUSIVE lock gives its
+# transaction an xid (it is WAL-logged for standbys), which would hold up every logical slot
+# being created on this shared test server (a slot's consistent point waits for running xids):
+# the outage tests' daemons then failed to start streaming while this test ran.
 prom not-active "$url" DualwriteLagHigh || prom_fail "DualwriteLagHigh active before the lock"
 psql -X -q "$conn" -c "SET application_name = 'dw_test_lock'" \
-  -c "BEGIN; LOCK TABLE public.activity_interactions, dualwrite.dead_letters IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(150); COMMIT" \
+  -c "BEGIN; LOCK TABLE public.activity_interactions, dualwrite.dead_letters IN EXCLUSIVE MODE; SELECT pg_sleep(150); COMMIT" \
   >/dev/null 2>&1 &
 lock_pid=$!
 unlock() {
