@@ -1,8 +1,9 @@
 -- activity_feedback DELETE (an unlike, or any delete). $1 interaction ids (text[]).
 -- Removes the interactions, kept or merged. For a kept like or bookmark, the earliest merged
 -- duplicate of its key (not itself deleted here) takes its place, so the kept one stays the
--- earliest of the key (feedback_insert.sql). The recommendation items whose outcome the deleted
--- rows counted for are queued in dualwrite.apply_outcome_keys for recompute_outcomes.sql.
+-- earliest of the key (feedback_insert.sql), with the catalog id of its slug as it is now. The
+-- recommendation items whose outcome the deleted rows counted for are queued in
+-- dualwrite.apply_outcome_keys for recompute_outcomes.sql.
 -- Returns no rows.
 WITH ids AS MATERIALIZED (
   SELECT DISTINCT i::uuid AS id FROM unnest($1::text[]) AS i
@@ -29,9 +30,11 @@ WITH ids AS MATERIALIZED (
   INSERT INTO public.activity_interactions (id, account_id, activity_id, activity_slug,
                                             interaction_type, source_session_id, score_delta,
                                             metadata, created_at)
-  SELECT id, account_id, activity_id, activity_slug, interaction_type, source_session_id,
-         score_delta, metadata, created_at
-    FROM successors
+  -- the catalog id as it is now: the one the row was parked with may have been renamed or
+  -- deleted since (dualwrite.merged_interactions has no foreign key to keep it current)
+  SELECT id, account_id, (SELECT a.id FROM public.activities a WHERE a.slug = n.activity_slug),
+         activity_slug, interaction_type, source_session_id, score_delta, metadata, created_at
+    FROM successors n
    -- after the kept ones are gone (the unique index), which `gone` run to completion ensures
    WHERE (SELECT count(*) FROM gone) >= 0
 ), outcomes AS (

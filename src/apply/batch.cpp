@@ -35,6 +35,10 @@ constexpr std::array<std::size_t, kSlotCount> kExecutionOrder{
     slot_of(OpKind::suggestion_delete),
     slot_of(OpKind::session_delete),
     slot_of(OpKind::profile_delete),
+    // Last: it reads the catalog and the rows the phase wrote (it commutes with every op, so
+    // any position is correct; this one heals rows of the same phase in this statement rather
+    // than leaving them to the join of their own).
+    slot_of(OpKind::activity_put),
 };
 
 constexpr std::array<std::size_t, kSlotCount> ranks() {

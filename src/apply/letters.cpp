@@ -117,6 +117,8 @@ translate::LegacyTable table_of(OpKind kind) {
     case OpKind::summary_put:
     case OpKind::summary_delete:
       return LegacyTable::conversation_context;
+    case OpKind::activity_put:
+      return LegacyTable::activities;
   }
   return LegacyTable::account_linkages;
 }

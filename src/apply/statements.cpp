@@ -32,9 +32,10 @@ constexpr std::array<Statement, kSlotCount> kSlots{{
     {"dw_message_delete", files::message_delete},
     {"dw_summary_put", files::summary_put},
     {"dw_summary_delete", files::summary_delete},
+    {"dw_activity_put", files::activity_put},
     {"dw_dead_letters_insert", files::dead_letters_insert},
 }};
-static_assert(static_cast<std::size_t>(OpKind::summary_delete) + 1 == kLetterSlot);
+static_assert(static_cast<std::size_t>(OpKind::activity_put) + 1 == kLetterSlot);
 
 }  // namespace
 

@@ -49,6 +49,7 @@ constexpr LegacyColumn kChatbotMessages[] = {
     {"content", T::text},  {"metadata", T::jsonb},       {"created_at", T::timestamptz}};
 constexpr LegacyColumn kConversationContext[] = {
     {"conversation_id", T::uuid, kKey}, {"summary", T::text}, {"updated_at", T::timestamptz}};
+constexpr LegacyColumn kActivities[] = {{"id", T::uuid, kKey}, {"slug", T::text}};
 
 constexpr LegacyTableInfo kTables[kLegacyTableCount] = {
     {LegacyTable::account_linkages, "account_linkages", kAccountLinkages},
@@ -60,6 +61,7 @@ constexpr LegacyTableInfo kTables[kLegacyTableCount] = {
     {LegacyTable::chatbot_conversations, "chatbot_conversations", kChatbotConversations},
     {LegacyTable::chatbot_messages, "chatbot_messages", kChatbotMessages},
     {LegacyTable::conversation_context, "conversation_context", kConversationContext},
+    {LegacyTable::activities, "activities", kActivities},
 };
 
 static_assert(std::size(kAccountLinkages) == col::account_linkages::count_);
@@ -71,12 +73,13 @@ static_assert(std::size(kOfflineLikes) == col::offline_likes::count_);
 static_assert(std::size(kChatbotConversations) == col::chatbot_conversations::count_);
 static_assert(std::size(kChatbotMessages) == col::chatbot_messages::count_);
 static_assert(std::size(kConversationContext) == col::conversation_context::count_);
+static_assert(std::size(kActivities) == col::activities::count_);
 
 // Every relation the bridge expects in its stream, and what becomes of its changes: the one
 // place that decides. A relation that matches no line is unknown, and its changes become
 // schema_mismatch dead letters (mapping.md rule 6). When the publication follows another table,
-// add its line here (e.g. {"public", "activities", RelationRole::catalog}, with the role its
-// changes get).
+// add its line here (a table of kTables, like the catalog `activities`, needs none: the first
+// line follows every one of them by name).
 struct KnownRelation {
   std::string_view schema;
   std::string_view name;  // empty: every legacy table of kTables, by its name

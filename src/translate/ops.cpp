@@ -23,6 +23,7 @@ constexpr OpKindInfo kOps[kOpKindCount] = {
     {OpKind::message_delete, "message_delete", "chat_messages", 1},
     {OpKind::summary_put, "summary_put", "chat_summaries", 3},
     {OpKind::summary_delete, "summary_delete", "chat_summaries", 1},
+    {OpKind::activity_put, "activity_put", "activity_interactions", 1},
 };
 
 constexpr bool table_is_in_enum_order() {

@@ -253,6 +253,8 @@ std::optional<Rejection> Translator::translate(const Change& c, OpSink& sink) {
       return chatbot_messages(c, sink);
     case LegacyTable::conversation_context:
       return conversation_context(c, sink);
+    case LegacyTable::activities:
+      return activities(c, sink);
   }
   return reject(DeadLetterReason::invalid_payload, "unknown legacy table");
 }
@@ -728,10 +730,27 @@ std::optional<Rejection> Translator::conversation_context(const Change& c, OpSin
   return std::nullopt;
 }
 
+// activities (the catalog) -> activity_id of interactions and recommendation items
+std::optional<Rejection> Translator::activities(const Change& c, OpSink& sink) {
+  namespace k = col::activities;
+  // A slug that leaves the catalog leaves what the foreign key's ON DELETE says (SET NULL,
+  // done by the database in the same transaction): nothing to write.
+  if (c.op == Operation::delete_) return std::nullopt;
+  const Row& row = c.new_row;
+  if (auto r = require(row[k::id], "id")) return r;
+  // Only the id: the statement reads the activity's slug from the catalog as it is when it runs
+  // (a later change may already have renamed or deleted it), which makes the outcome the same
+  // whatever order catalog and feedback changes are applied in.
+  const Param p[] = {param(row[k::id])};
+  const OpKey keys[] = {row_key(KeySpace::activities, row[k::id].text)};
+  sink.op(OpKind::activity_put, p, keys);
+  return std::nullopt;
+}
+
 static_assert(static_cast<int>(KeySpace::account_linkages) ==
                       static_cast<int>(LegacyTable::account_linkages) &&
-                  static_cast<int>(KeySpace::conversation_context) ==
-                      static_cast<int>(LegacyTable::conversation_context),
+                  static_cast<int>(KeySpace::activities) ==
+                      static_cast<int>(LegacyTable::activities),
               "a legacy table's row keys live in the key space of the same number");
 
 void RowKeys::add(KeySpace space, std::string text) {
@@ -779,6 +798,8 @@ RowKeys::RowKeys(const Change& change) {
         return text(col::chatbot_messages::id);
       case LegacyTable::conversation_context:
         return text(col::conversation_context::conversation_id);
+      case LegacyTable::activities:
+        return text(col::activities::id);
     }
     return std::nullopt;
   };

@@ -32,8 +32,11 @@ enum class LegacyTable : std::uint8_t {
   chatbot_conversations,
   chatbot_messages,
   conversation_context,
+  // The catalog: not copied anywhere, followed so that the rows naming a slug get its id
+  // whenever it enters the catalog (mapping.md, "activities (the catalog)").
+  activities,
 };
-inline constexpr std::size_t kLegacyTableCount = 9;
+inline constexpr std::size_t kLegacyTableCount = 10;
 
 // How a column's text is rendered into JSON (dead letters keep the legacy row as jsonb).
 enum class JsonKind : std::uint8_t { string, number, boolean, json };
@@ -137,6 +140,11 @@ enum : std::uint8_t { id, conversation_id, role, content, metadata, created_at, 
 }
 namespace conversation_context {
 enum : std::uint8_t { conversation_id, summary, updated_at, count_ };
+}
+// Only what the catalog rule reads; the other columns (title, city, the Phase 0 additions …)
+// are not the bridge's concern and may change freely.
+namespace activities {
+enum : std::uint8_t { id, slug, count_ };
 }
 }  // namespace col
 

@@ -67,8 +67,12 @@ enum class OpKind : std::uint8_t {
   summary_put,
   // conversation_context DELETE. (session_id)
   summary_delete,
+  // activities INSERT/UPDATE (the catalog rule): the rows naming the activity's slug get its id,
+  // rows linked to it under a slug it no longer has lose the link. Read from the catalog as it
+  // is when applied, so ops of this kind commute with every other. (id)
+  activity_put,
 };
-inline constexpr std::size_t kOpKindCount = 18;
+inline constexpr std::size_t kOpKindCount = 19;
 
 struct OpKindInfo {
   OpKind kind;
@@ -94,6 +98,7 @@ enum class KeySpace : std::uint8_t {
   chatbot_conversations,  // also read by messages and summaries: their session must exist
   chatbot_messages,
   conversation_context,
+  activities,
   // A user's link: written by link puts, read by every op that resolves its account from the
   // user (rule 3).
   user,

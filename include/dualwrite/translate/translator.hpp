@@ -94,6 +94,7 @@ class Translator {
   std::optional<Rejection> chatbot_conversations(const Change& c, OpSink& sink);
   std::optional<Rejection> chatbot_messages(const Change& c, OpSink& sink);
   std::optional<Rejection> conversation_context(const Change& c, OpSink& sink);
+  std::optional<Rejection> activities(const Change& c, OpSink& sink);
 
   FlatJson outer_json_, inner_json_;
   std::vector<JsonField> fields_, inner_fields_;

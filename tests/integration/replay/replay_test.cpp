@@ -139,10 +139,10 @@ TEST_F(Replay, RangesSelectTransactionsByTheirEndInclusively) {
   feedback(kU1, "surf", "dislike");
   bridge_.pump();
   const auto c = commits();
-  ASSERT_EQ(c.size(), 4u);  // the link, then T1..T3
-  const auto& t1 = c[1];
-  const auto& t2 = c[2];
-  const auto& t3 = c[3];
+  ASSERT_EQ(c.size(), 5u);  // the catalog, the link, then T1..T3
+  const auto& t1 = c[2];
+  const auto& t2 = c[3];
+  const auto& t3 = c[4];
 
   EXPECT_EQ(span(t1.end, t3.end).transactions, 3u) << "a range starting at an end includes it";
   const auto only_t2 = span(t2.commit, t2.end);
@@ -161,22 +161,22 @@ TEST_F(Replay, ARangeRepairsExactlyWhatItsTransactionsWrote) {
   feedback(kU1, "surf", "dislike");
   bridge_.pump();
   const auto c = commits();
-  ASSERT_EQ(c.size(), 4u);
+  ASSERT_EQ(c.size(), 5u);  // the catalog, the link, then T1..T3
   const auto before = target_rows(db_);
   const auto positions = slot_positions();
   const auto progress = applied();
 
   db_.exec("DELETE FROM public.activity_interactions");  // drift on the target
-  auto report = replay(c[2].commit, c[2].end);
+  auto report = replay(c[3].commit, c[3].end);
   EXPECT_EQ(report.transactions, 1u);
   EXPECT_EQ(report.changes, 1u);
-  EXPECT_EQ(report.first_end, c[2].end);
+  EXPECT_EQ(report.first_end, c[3].end);
   EXPECT_EQ(db_.scalar("SELECT string_agg(activity_slug || ' ' || interaction_type, ',') FROM "
                        "public.activity_interactions"),
             "hike view");
 
   report = replay(oldest(), progress);
-  EXPECT_EQ(report.transactions, 4u);
+  EXPECT_EQ(report.transactions, 5u);
   EXPECT_EQ(target_rows(db_), before);
   EXPECT_EQ(slot_positions(), positions) << "a replay never moves the slot";
   EXPECT_EQ(applied(), progress) << "nor the bridge's origin";
@@ -247,7 +247,7 @@ TEST_F(Replay, ABatchTheTargetRejectsIsReplayedChangeByChange) {
   db_.exec("DELETE FROM public.activity_interactions WHERE activity_slug = 'surf'");
   auto report = replay(oldest(), applied());
   EXPECT_EQ(report.careful_batches, 1u);
-  EXPECT_EQ(report.transactions, 4u);
+  EXPECT_EQ(report.transactions, 5u);  // the catalog, the link, the three feedback rows
   EXPECT_EQ(report.new_dead_letters, 1u);
   EXPECT_EQ(db_.scalar("SELECT reason || ' ' || (new_row->>'score') FROM dualwrite.dead_letters"),
             "apply_error 60.000");
@@ -276,7 +276,7 @@ TEST_F(Replay, PeekShowsPendingChangesAndConsumesNothing) {
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   EXPECT_EQ(summary->changes, 2u);
   EXPECT_TRUE(summary->more);
-  EXPECT_EQ(summary->applied_skipped, 41u);
+  EXPECT_EQ(summary->applied_skipped, 42u);  // the catalog, the link, 40 views
   EXPECT_GE(summary->passes, 2) << "the first read is sized for the limit, not the whole slot";
   ASSERT_EQ(seen.size(), 2u);
   const auto& like = seen[0].changes.at(0);
@@ -308,11 +308,11 @@ TEST_F(Replay, PeekShowsPendingChangesAndConsumesNothing) {
   options.include_applied = true;
   summary = admin::peek(source_, slot_, options, collect);
   ASSERT_TRUE(summary.ok()) << summary.error().message;
-  EXPECT_EQ(summary->changes, 44u);
+  EXPECT_EQ(summary->changes, 46u);  // the catalog transaction holds two rows
   EXPECT_EQ(summary->applied_skipped, 0u);
-  ASSERT_EQ(seen.size(), 44u);
-  EXPECT_TRUE(seen[40].applied);
-  EXPECT_FALSE(seen[41].applied);
+  ASSERT_EQ(seen.size(), 45u);
+  EXPECT_TRUE(seen[41].applied);
+  EXPECT_FALSE(seen[42].applied);
 
   EXPECT_EQ(slot_positions(), positions) << "peek moved the slot";
   EXPECT_EQ(bridge_.pump(), 3) << "the peeked changes are still there to apply";

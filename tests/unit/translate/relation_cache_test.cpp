@@ -210,14 +210,24 @@ TEST(RelationCache, ARelationThatIsNoFollowedTableIsASchemaMismatchNamedAsItArri
   EXPECT_EQ(std::get<Change>((*truncated)[1]).op, Operation::truncate);
 }
 
-TEST(RelationCache, ATableTheCatalogWillBeIsUnknownUntilFollowed) {
-  // public.activities is not in the publication yet: should it appear, its changes are letters.
+TEST(RelationCache, TheCatalogIsFollowedByIdAndSlugWhateverItsOtherColumns) {
+  // public.activities carries title, city, the Phase 0 columns …: only id and slug are read.
   RelationCache cache;
-  ASSERT_TRUE(
-      cache.remember(relation(8, "public", "activities", {{"id", kUuid}, {"slug", kText}})));
-  auto mapped = cache.map(insert(8, {text("a"), text("b")}));
+  EXPECT_FALSE(cache.remember(relation(
+      8, "public", "activities",
+      {{"title", kText}, {"slug", kText}, {"id", kUuid}, {"is_published", 16}})));
+  auto mapped = cache.map(insert(8, {text("Surf"), text("surf-lesson"), text("a1"), text("t")}));
   ASSERT_TRUE(mapped.ok());
-  EXPECT_NE(std::get_if<Unmapped>(&*mapped), nullptr);
+  const auto* change = std::get_if<Change>(&*mapped);
+  ASSERT_NE(change, nullptr);
+  EXPECT_EQ(change->table, LegacyTable::activities);
+  EXPECT_EQ(change->new_row[col::activities::id].text, "a1");
+  EXPECT_EQ(change->new_row[col::activities::slug].text, "surf-lesson");
+  // Without its slug, the catalog's changes are schema_mismatch letters like a legacy table's.
+  ASSERT_TRUE(cache.remember(relation(8, "public", "activities", {{"id", kUuid}, {"name", kText}})));
+  auto letter = cache.map(insert(8, {text("a1"), text("surf-lesson")}));
+  ASSERT_TRUE(letter.ok());
+  EXPECT_NE(std::get_if<Unmapped>(&*letter), nullptr);
 }
 
 TEST(RelationCache, LegacyTablesMovedAsideByThePhase2SwitchAreNotTranslated) {

@@ -93,7 +93,7 @@ TEST(Translator, FeedbackBecomesAnInteractionWithADerivedId) {
                 " | " + kAccount +
                 " | surf-lesson | like | ∅ | ∅ | 0.500 | {} | 2026-01-02 03:04:05+00 | like |");
   // Its row (written), and the account it names (read: it must exist).
-  EXPECT_EQ(sink.keys[0], "3/1:369f20a0-35e7-53ce-8348-7fd91b9e9391 10/0:" + std::string(kAccount));
+  EXPECT_EQ(sink.keys[0], "3/1:369f20a0-35e7-53ce-8348-7fd91b9e9391 11/0:" + std::string(kAccount));
 }
 
 TEST(Translator, FeedbackTypesMapToInteractionTypes) {
@@ -419,13 +419,13 @@ TEST(TranslatorKeys, ARowWithoutAccountReadsItsUsersLinkAndALinkWritesIt) {
   auto unlinked = feedback("view");
   unlinked[fb::account_id] = Value{Value::State::null, {}};
   ASSERT_FALSE(t.translate(insert(LegacyTable::activity_feedback, unlinked), sink));
-  EXPECT_EQ(sink.keys[0], "3/1:369f20a0-35e7-53ce-8348-7fd91b9e9391 9/0:" + std::string(kUser));
+  EXPECT_EQ(sink.keys[0], "3/1:369f20a0-35e7-53ce-8348-7fd91b9e9391 10/0:" + std::string(kUser));
   const auto link = row_of({{al::id, "L1"},
                             {al::user_id, kUser},
                             {al::account_id, kAccount},
                             {al::created_at, "2026-01-02 03:04:05+00"}});
   ASSERT_FALSE(t.translate(insert(LegacyTable::account_linkages, link), sink));
-  EXPECT_EQ(sink.keys[1], "0/1:L1 9/1:" + std::string(kUser) + " 10/1:" + kAccount);
+  EXPECT_EQ(sink.keys[1], "0/1:L1 10/1:" + std::string(kUser) + " 11/1:" + kAccount);
 }
 
 TEST(TranslatorKeys, WhatTheStreamDoesNotNameOrdersEverything) {
@@ -438,8 +438,8 @@ TEST(TranslatorKeys, WhatTheStreamDoesNotNameOrdersEverything) {
                             {al::created_at, "2026-01-02 03:04:05+00"}});
   ASSERT_FALSE(t.translate(update(LegacyTable::account_linkages, link), sink));
   ASSERT_FALSE(t.translate(remove(LegacyTable::account_linkages, row_of({{al::id, "L1"}})), sink));
-  EXPECT_NE(sink.keys[0].find(" 12/1:"), std::string::npos) << sink.keys[0];
-  EXPECT_EQ(sink.keys[1], "0/1:L1 12/1:");
+  EXPECT_NE(sink.keys[0].find(" 13/1:"), std::string::npos) << sink.keys[0];
+  EXPECT_EQ(sink.keys[1], "0/1:L1 13/1:");
 }
 
 TEST(TranslatorKeys, MessagesNeedTheirSessionAndKeepTheirSessionsOrder) {
@@ -456,9 +456,9 @@ TEST(TranslatorKeys, MessagesNeedTheirSessionAndKeepTheirSessionsOrder) {
   ASSERT_FALSE(
       t.translate(remove(LegacyTable::chatbot_messages, row_of({{cm::id, "m1"}})), sink));
   // row, session (read), the session's order (ordered write), every session's order (read)
-  EXPECT_EQ(sink.keys[0], "7/1:m1 6/0:c1 11/2:c1 11/0:");
+  EXPECT_EQ(sink.keys[0], "7/1:m1 6/0:c1 12/2:c1 12/0:");
   // a delete changes the next sequence of a session the stream does not name: all of them
-  EXPECT_EQ(sink.keys[1], "7/1:m1 11/1:");
+  EXPECT_EQ(sink.keys[1], "7/1:m1 12/1:");
 }
 
 TEST(TranslatorKeys, ARefusedChangeIsKeyedAsItsOpsWouldHaveBeen) {
@@ -479,6 +479,34 @@ TEST(TranslatorKeys, ARefusedChangeIsKeyedAsItsOpsWouldHaveBeen) {
   const RowKeys offline_keys(like_offline);
   ASSERT_EQ(offline_keys.keys().size(), 1u);
   EXPECT_EQ("5/1:" + std::string(offline_keys.keys()[0].text), sink.keys[1]);
+}
+
+TEST(Translator, ACatalogInsertOrUpdateHealsByIdAndADeleteIsTheForeignKeys) {
+  namespace a = col::activities;
+  const char* id = "8c1f0d52-7a43-4c55-9d3e-0b6a2f9e1c77";
+  Translator t;
+  RecordingSink sink;
+  ASSERT_FALSE(t.translate(insert(LegacyTable::activities,
+                                  row_of({{a::id, id}, {a::slug, "surf-lesson"}})),
+                           sink));
+  // An UPDATE whatever it changed (the old slug is not in the stream: the statement finds the
+  // rows linked under it by id), even one whose slug is unchanged TOAST.
+  ASSERT_FALSE(t.translate(update(LegacyTable::activities,
+                                  row_of({{a::id, id}, {a::slug, kUnchanged}})),
+                           sink));
+  ASSERT_EQ(sink.lines.size(), 2u);
+  EXPECT_EQ(sink.lines[0], "activity_put: " + std::string(id) + " |");
+  EXPECT_EQ(sink.lines[1], sink.lines[0]);
+  // Keyed by its row only: it reads the catalog when it runs, so it commutes with every op.
+  EXPECT_EQ(sink.keys[0], "9/1:" + std::string(id));
+  // DELETE: ON DELETE SET NULL did it in the same transaction as the delete; nothing to write.
+  ASSERT_FALSE(t.translate(remove(LegacyTable::activities, row_of({{a::id, id}})), sink));
+  EXPECT_EQ(sink.lines.size(), 2u);
+  // An activity without its id cannot be applied: a letter, like any legacy row.
+  auto rejected =
+      t.translate(insert(LegacyTable::activities, row_of({{a::id, nullptr}, {a::slug, "x"}})), sink);
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->reason, DeadLetterReason::invalid_payload);
 }
 
 TEST(RowToJson, RendersTypesAndSkipsUnchangedColumns) {
