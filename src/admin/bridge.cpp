@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "dualwrite/core/identifier.hpp"
+
 namespace dualwrite::admin {
 
 namespace {
@@ -72,8 +74,33 @@ bool ensure_publication(apply::Connection& source, const config::Config& config)
     if (!tables.empty()) tables += ", ";
     tables += "public." + quote(t);
   }
+  // The catalog too: its changes give earlier rows their activity_id (mapping.md).
+  tables += ", public.activities";
   source.exec("CREATE PUBLICATION " + quote(config.source.publication) + " FOR TABLE " + tables);
   return true;
+}
+
+std::optional<std::string> ensure_catalog_published(apply::Connection& source,
+                                                    const config::Config& config) {
+  const char* publication = config.source.publication.c_str();
+  bool found = false;
+  source.scalar(
+      "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'public' "
+      "AND tablename = 'activities'",
+      {publication}, &found);
+  if (found) return std::nullopt;
+  try {
+    source.exec("ALTER PUBLICATION " + quote_identifier(config.source.publication) +
+                " ADD TABLE public.activities");
+    return std::nullopt;
+  } catch (const apply::DbError& e) {
+    return "publication " + config.source.publication +
+           " does not carry public.activities, and this role cannot add it (" + e.what() +
+           "): rows written before their activity enters the catalog keep activity_id NULL. "
+           "Apply migration 20261205000100_catalog_followed.sql (as the owner of the legacy "
+           "tables), or run ALTER PUBLICATION " +
+           config.source.publication + " ADD TABLE public.activities as that owner";
+  }
 }
 
 bool same_database(apply::Connection& source, apply::Connection& target) {

@@ -610,6 +610,11 @@ void Bootstrap::start(const admin::BridgePositions& positions) {
   if (admin::ensure_publication(source_, config_)) {
     say("created publication " + config_.source.publication);
   }
+  // Before the slot: a slug that enters the catalog after the snapshot reaches the stream only
+  // if the publication carries the catalog when the slot starts decoding.
+  if (auto missing = admin::ensure_catalog_published(source_, config_)) {
+    throw Refusal(ErrorDomain::usage, *missing);
+  }
   std::string snapshot;
   if (positions.slot_exists) {
     if (!positions.confirmed_flush || positions.wal_status == "lost") {

@@ -259,8 +259,13 @@ Status ensure_replication_setup(const config::Config& config, const SetupOptions
     if (auto s = check_bootstrap_finished(target, config); !s) return s;
     side = ErrorDomain::source;
     if (admin::ensure_publication(source, config)) {
-      spdlog::info("created publication {} for {} legacy tables", config.source.publication,
-                   config.source.tables.size());
+      spdlog::info("created publication {} for {} legacy tables and the catalog",
+                   config.source.publication, config.source.tables.size());
+    }
+    // Not a refusal: the legacy tables are still carried, only the catalog rule is not, and
+    // stopping the bridge would lose more than it protects. `check` fails on it.
+    if (auto missing = admin::ensure_catalog_published(source, config)) {
+      spdlog::warn("{}", *missing);
     }
     bool found = false;
     const std::string wal_status = source.scalar(

@@ -137,8 +137,8 @@ SELECT function_privs_are('pg_catalog', 'pg_show_replication_origin_status', ARR
 SELECT set_eq($$SELECT tablename::text FROM pg_publication_tables WHERE pubname = 'dualwrite_legacy'$$,
               ARRAY['account_linkages', 'user_attributes', 'account_metadata', 'activity_feedback',
                     'ai_suggestions', 'offline_likes', 'chatbot_conversations', 'chatbot_messages',
-                    'conversation_context'],
-              'publication dualwrite_legacy holds the nine translated legacy tables');
+                    'conversation_context', 'activities'],
+              'publication dualwrite_legacy holds the nine translated legacy tables and the catalog');
 SELECT results_eq($$SELECT pubinsert, pubupdate, pubdelete, pubtruncate FROM pg_publication WHERE pubname = 'dualwrite_legacy'$$,
                   $$VALUES (true, true, true, true)$$, 'the publication publishes truncate too');
 

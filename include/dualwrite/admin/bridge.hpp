@@ -10,7 +10,8 @@
 //     (pg_stat_replication; it is walEnd when the daemon is idle, so an idle bridge counts as
 //     caught up even though no transaction moved the origin),
 //   * the slot's confirmed_flush_lsn (never past what was applied).
-// Not for: the daemon's loop (daemon/). Everything here only reads, except ensure_publication.
+// Not for: the daemon's loop (daemon/). Everything here only reads, except ensure_publication
+// and ensure_catalog_published.
 // Thread-safety: plain functions over connections owned by the caller.
 #pragma once
 
@@ -58,9 +59,16 @@ std::string target_password(const config::Config& config);
 // config::ConfigError.
 apply::ApplyOptions target_apply_options(const config::Config& config);
 
-// Creates the configured publication over the configured legacy tables when it is missing;
-// returns whether it created it. Throws DbError.
+// Creates the configured publication over the configured legacy tables and the catalog
+// (public.activities) when it is missing; returns whether it created it. Throws DbError.
 bool ensure_publication(apply::Connection& source, const config::Config& config);
+
+// The catalog rule (mapping.md) needs the publication to carry public.activities. Adds it to an
+// existing publication that lacks it when this role may (it owns publication and table, as when
+// it created them); otherwise returns what to tell the operator. nullopt: the catalog is
+// followed. Throws DbError when the source cannot be read.
+std::optional<std::string> ensure_catalog_published(apply::Connection& source,
+                                                    const config::Config& config);
 
 // Throws apply::DbError (connection) or config::ConfigError (unreadable password file).
 apply::Connection connect_source(const config::Config& config);
