@@ -10,6 +10,7 @@
 
 #include "applier_internal.hpp"
 #include "dualwrite/apply/statements.hpp"
+#include "dualwrite/core/pg_time.hpp"
 
 namespace dualwrite::apply {
 
@@ -92,8 +93,7 @@ bool is_delete(std::size_t slot) {
 }  // namespace
 
 std::string format_pg_timestamp(std::int64_t micros_since_2000) {
-  constexpr std::int64_t kEpochShift = 946'684'800LL * 1'000'000;
-  const std::int64_t unix_micros = micros_since_2000 + kEpochShift;
+  const std::int64_t unix_micros = micros_since_2000 + kPgEpochUnixMicros;
   std::int64_t secs = unix_micros / 1'000'000;
   std::int64_t frac = unix_micros % 1'000'000;
   if (frac < 0) {

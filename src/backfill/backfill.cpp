@@ -17,6 +17,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/backfill/plan.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/sql/backfill.hpp"
 #include "dualwrite/stream/replication.hpp"
 #include "dualwrite/translate/json_change.hpp"
@@ -401,11 +402,7 @@ std::uint64_t Bootstrap::run_letters(const Step& step) {
   translate::SourcePosition position;
   position.commit_lsn = consistent_point_;
   position.end_lsn = consistent_point_;
-  position.commit_time_micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count() -
-      std::int64_t{946684800} * 1000000;  // PostgreSQL's epoch is 2000-01-01
+  position.commit_time_micros = to_pg_micros(std::chrono::system_clock::now());
   reader_.exec("DECLARE dw_letters NO SCROLL CURSOR FOR " + step.reader);
   std::uint64_t rows = 0;
   for (;;) {

@@ -52,6 +52,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/core/text.hpp"
 #include "dualwrite/sql/check.hpp"
 
 namespace dualwrite::cli {
@@ -99,15 +100,6 @@ class Report {
   int warnings_ = 0;
   ErrorDomain first_failure_ = ErrorDomain::internal;
 };
-
-std::string join(const std::vector<std::string>& items, const char* separator = ", ") {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
 
 std::string text_array(const std::vector<std::string>& items) {
   std::string literal = "{";

@@ -8,6 +8,7 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/consumer.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/daemon/buffer_release.hpp"
 #include "dualwrite/daemon/supervisor.hpp"
 #include "dualwrite/pg/session.hpp"
@@ -218,7 +219,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
         }
         // From the source commit of the batch's last transaction to now, when it is visible.
         const double commit_unix =
-            static_cast<double>(consumer.last_commit_time()) / 1e6 + 946'684'800.0;
+            static_cast<double>(consumer.last_commit_time() + kPgEpochUnixMicros) / 1e6;
         const double now_unix =
             std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
@@ -227,9 +228,7 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
       batch_started = {};
       tracker.mark_durable(durable);
       tracker.mark_consumed(last_commit_seq);
-      tracker.note_applied_commit_time(std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::microseconds(consumer.last_commit_time() + 946'684'800LL * 1'000'000))));
+      tracker.note_applied_commit_time(from_pg_micros(consumer.last_commit_time()));
       if (applier.careful() && durable > careful_until) {
         applier.set_careful(false);
         spdlog::info("past the rejected batch at {}: back to fast mode", careful_until.to_string());

@@ -9,6 +9,7 @@
 #include "dualwrite/admin/inspect.hpp"
 #include "dualwrite/admin/privileges.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/core/text.hpp"
 #include "dualwrite/sql/daemon.hpp"
 #include "dualwrite/stream/replication.hpp"
 
@@ -31,12 +32,6 @@ struct PendingGap {
   std::string acknowledged;  // the flag as the operator gave it
   std::string tables;        // not_backfilled: the legacy tables that held rows
 };
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
 
 // A bootstrap that has not finished owns the new tables: a streamed change to a row its backfill
 // has not reached yet would collide with the backfill when it resumes.
