@@ -170,8 +170,7 @@ void Applier::connect() {
   if (!options_.origin.empty()) {
     const char* origin = options_.origin.c_str();
     bool found = false;
-    conn_.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
-    if (!found) conn_.query("SELECT pg_replication_origin_create($1)", {origin});
+    pg::create_origin_if_missing(conn_, options_.origin);
     conn_.query("SELECT pg_replication_origin_session_setup($1)", {origin});
     const std::string progress =
         conn_.scalar("SELECT pg_replication_origin_progress($1, true)", {origin}, &found);

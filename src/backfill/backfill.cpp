@@ -543,9 +543,7 @@ void Bootstrap::check_privileges() {
 void Bootstrap::place_origin() {
   const std::string point = consistent_point_.to_string();
   const char* origin = config_.source.origin.c_str();
-  bool found = false;
-  target_.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin}, &found);
-  if (!found) target_.query("SELECT pg_replication_origin_create($1)", {origin});
+  pg::create_origin_if_missing(target_, config_.source.origin);
   target_.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)", {origin, point.c_str()});
   say("replication origin " + config_.source.origin + " set to " + point);
 }

@@ -101,15 +101,6 @@ class Report {
   ErrorDomain first_failure_ = ErrorDomain::internal;
 };
 
-std::string text_array(const std::vector<std::string>& items) {
-  std::string literal = "{";
-  for (const auto& item : items) {
-    if (literal.size() > 1) literal += ',';
-    apply::append_array_element(literal, item);
-  }
-  return literal + "}";
-}
-
 std::string public_table(const std::string& name) {
   return "public." + admin::quote_ident(name);
 }
@@ -222,10 +213,10 @@ Params slot_name(const Run& run) {
   return {run.cfg.source.slot};
 }
 Params configured_tables(const Run& run) {
-  return {text_array(run.cfg.source.tables)};
+  return {pg::array_literal(run.cfg.source.tables)};
 }
 Params existing_tables(const Run& run) {
-  return {text_array(run.existing)};
+  return {pg::array_literal(run.existing)};
 }
 Params publication_name(const Run& run) {
   return {run.cfg.source.publication};

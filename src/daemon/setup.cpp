@@ -171,9 +171,7 @@ std::int64_t start_origin_at(apply::Connection& target, const config::Config& co
   std::int64_t id = 0;
   target.exec("BEGIN");
   try {
-    bool found = false;
-    target.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
-    if (!found) target.query("SELECT pg_replication_origin_create($1)", {origin});
+    pg::create_origin_if_missing(target, config.source.origin);
     if (gap) {
       const std::string from = gap->from ? gap->from->to_string() : std::string();
       const std::string recorded = target.scalar(

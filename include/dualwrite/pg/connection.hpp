@@ -87,4 +87,21 @@ class Connection {
 // with backslash and double quote escaped.
 void append_array_element(std::string& literal, std::string_view value);
 
+// The array literal of `items` (strings or string views), for a `$n::text[]` parameter:
+// {"a","b"}; {} for none.
+template <typename Range>
+std::string array_literal(const Range& items) {
+  std::string literal = "{";
+  for (const auto& item : items) {
+    if (literal.size() > 1) literal += ',';
+    append_array_element(literal, std::string_view(item));
+  }
+  return literal + '}';
+}
+
+// Creates the replication origin `name` unless it exists, in the caller's transaction if one is
+// open (pg_replication_origin_oid, then _create: the role needs EXECUTE on both, which
+// admin::required_privileges() lists for run and bootstrap). Throws DbError.
+void create_origin_if_missing(Connection& conn, const std::string& name);
+
 }  // namespace dualwrite::pg
