@@ -47,10 +47,8 @@ Status check_bootstrap_finished(apply::Connection& target, const config::Config&
 
 RecordedProgress recorded_progress(apply::Connection& target, const config::Config& config) {
   bool found = false;
-  const std::string origin = target.scalar(
-      "SELECT coalesce(pg_replication_origin_progress(roname, true)::text, '') "
-      "FROM pg_replication_origin WHERE roname = $1",
-      {config.source.origin.c_str()}, &found);
+  const std::string origin =
+      target.scalar(sql::daemon::origin_progress, {config.source.origin.c_str()}, &found);
   if (found && !origin.empty()) {
     const Lsn at = Lsn::parse(origin).value_or(Lsn::invalid());
     if (at.is_valid()) return {at, true};

@@ -11,6 +11,8 @@
 //     caught up even though no transaction moved the origin),
 //   * the slot's confirmed_flush_lsn (never past what was applied).
 // Not for: the daemon's loop (daemon/). Everything here only reads, except ensure_publication.
+// Where the SQL lives: sql/admin/ (cmake/embed_sql.cmake) for what has been moved there; bridge.cpp,
+// inspect.cpp and slot_reader.cpp still write some statements out (issue 14).
 // Thread-safety: plain functions over connections owned by the caller.
 #pragma once
 

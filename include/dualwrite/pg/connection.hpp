@@ -6,6 +6,8 @@
 // statement's wait on the client side (the pollers: a server that stops answering must not hang
 // their thread). Used by apply, admin, backfill, verify and the commands.
 // Not for: the replication connection (stream/), or pipelining (pg/pipeline.hpp).
+// Where the SQL lives: with the callers (sql/<stage>/); the stage's own statements are one-line
+// calls of the replication-origin functions (create_origin_if_missing).
 // Thread-safety: a Connection is used by one thread at a time.
 #pragma once
 
