@@ -82,12 +82,9 @@ std::vector<Migration> missing_migrations(apply::Connection& target) {
     missing.assign(std::begin(migrations), std::end(migrations));
     return missing;
   }
-  std::string versions = "{";
-  for (const auto& m : migrations) {
-    if (versions.size() > 1) versions += ',';
-    apply::append_array_element(versions, m.version);
-  }
-  versions += '}';
+  std::vector<std::string_view> known;
+  for (const auto& m : migrations) known.push_back(m.version);
+  const std::string versions = pg::array_literal(known);
   auto r = target.query(
       "SELECT v FROM unnest($1::text[]) v "
       "WHERE NOT EXISTS (SELECT FROM dualwrite.schema_migrations m WHERE m.version = v)",

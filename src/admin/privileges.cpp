@@ -6,6 +6,7 @@
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/admin/inspect.hpp"
+#include "dualwrite/core/text.hpp"
 #include "dualwrite/sql/admin.hpp"
 
 namespace dualwrite::admin {
@@ -123,21 +124,6 @@ const char* kind_name(ObjectKind kind) {
   return "table";
 }
 
-std::string joined(const std::vector<std::string>& items, const char* separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
-
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string literal = "{";
-  for (const auto& item : items) {
-    if (literal.size() > 1) literal += ',';
-    apply::append_array_element(literal, item);
-  }
-  return literal + "}";
-}
-
 std::vector<std::string> text_array(const PGresult* r, int row, int col) {
   // A one-dimensional array of plain words (privilege names): {A,B}.
   std::string text = PQgetvalue(r, row, col);
@@ -177,7 +163,7 @@ std::string policy_fix(const std::string& table, const std::vector<std::string>&
     statements.push_back("CREATE POLICY " + name + " ON " + table + " FOR " + command + to +
                          clauses);
   }
-  return joined(statements, "; ");
+  return join(statements, "; ");
 }
 
 }  // namespace
@@ -196,7 +182,7 @@ std::string command_names(Commands commands) {
   for (const auto& [bit, name] : names) {
     if (commands & bit) out.emplace_back(name);
   }
-  return joined(out);
+  return join(out);
 }
 
 std::vector<Requirement> required_privileges(const config::Config& config) {
@@ -211,7 +197,7 @@ std::string Shortfall::fix(const std::string& role) const {
   std::vector<std::string> statements;
   const std::string to = " TO " + quote_ident(role);
   if (!privileges.empty()) {
-    const std::string list = joined(privileges);
+    const std::string list = join(privileges);
     switch (requirement.kind) {
       case ObjectKind::table:
         statements.push_back("GRANT " + list + " ON " + object + to);
@@ -233,7 +219,7 @@ std::string Shortfall::fix(const std::string& role) const {
   if (!blocked.empty()) {
     statements.push_back(policy_fix(object, blocked, requirement.privileges, role));
   }
-  return joined(statements, "; ");
+  return join(statements, "; ");
 }
 
 std::string Shortfall::line(const std::string& role) const {
@@ -245,13 +231,13 @@ std::string Shortfall::line(const std::string& role) const {
   const std::string needed_by = " (needed by " + command_names(requirement.commands) + ")";
   if (object_missing) return name + " does not exist: apply the migrations" + needed_by;
   std::string out;
-  if (!privileges.empty()) out = "role " + role + " lacks " + joined(privileges) + " on " + name;
+  if (!privileges.empty()) out = "role " + role + " lacks " + join(privileges) + " on " + name;
   if (!blocked.empty()) {
     if (!out.empty()) out += ", and ";
     out += name + " has row-level security and no policy lets role " + role +
            (blocked.size() == 1 && blocked[0] == "SELECT"
                 ? " read it (it would read no rows)"
-                : " " + joined(blocked, "/") + " it (it would see or write no rows)");
+                : " " + join(blocked, "/") + " it (it would see or write no rows)");
   }
   const bool catalog = object.rfind("pg_catalog.", 0) == 0;
   return out + ": " + fix(role) + (catalog ? " (as a superuser)" : "") + needed_by;
@@ -266,12 +252,12 @@ std::vector<Shortfall> missing_privileges(apply::Connection& conn, const std::st
     asked.push_back(&r);
     kinds.emplace_back(kind_name(r.kind));
     objects.push_back(r.object);
-    privileges.push_back(joined(r.privileges, ","));
+    privileges.push_back(join(r.privileges, ","));
   }
   std::vector<Shortfall> out;
   if (asked.empty()) return out;
-  const std::string k = array_literal(kinds), o = array_literal(objects),
-                    p = array_literal(privileges);
+  const std::string k = pg::array_literal(kinds), o = pg::array_literal(objects),
+                    p = pg::array_literal(privileges);
   auto rows =
       conn.query(sql::admin::missing_privileges, {role.c_str(), k.c_str(), o.c_str(), p.c_str()});
   for (int i = 0; i < PQntuples(rows.get()); ++i) {

@@ -10,6 +10,7 @@
 
 #include "applier_internal.hpp"
 #include "dualwrite/apply/statements.hpp"
+#include "dualwrite/core/pg_time.hpp"
 
 namespace dualwrite::apply {
 
@@ -92,8 +93,7 @@ bool is_delete(std::size_t slot) {
 }  // namespace
 
 std::string format_pg_timestamp(std::int64_t micros_since_2000) {
-  constexpr std::int64_t kEpochShift = 946'684'800LL * 1'000'000;
-  const std::int64_t unix_micros = micros_since_2000 + kEpochShift;
+  const std::int64_t unix_micros = micros_since_2000 + kPgEpochUnixMicros;
   std::int64_t secs = unix_micros / 1'000'000;
   std::int64_t frac = unix_micros % 1'000'000;
   if (frac < 0) {
@@ -170,8 +170,7 @@ void Applier::connect() {
   if (!options_.origin.empty()) {
     const char* origin = options_.origin.c_str();
     bool found = false;
-    conn_.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
-    if (!found) conn_.query("SELECT pg_replication_origin_create($1)", {origin});
+    pg::create_origin_if_missing(conn_, options_.origin);
     conn_.query("SELECT pg_replication_origin_session_setup($1)", {origin});
     const std::string progress =
         conn_.scalar("SELECT pg_replication_origin_progress($1, true)", {origin}, &found);

@@ -311,12 +311,7 @@ void Applier::retry_letters(DeadLetterReason reason, const std::vector<std::stri
   // (sync writes them), and must exist before they are looked for.
   sync();
   if (first_error_) return;
-  std::string literal = "{";
-  for (const auto& k : keys) {
-    if (literal.size() > 1) literal += ',';
-    pg::append_array_element(literal, k);
-  }
-  literal += '}';
+  const std::string literal = pg::array_literal(keys);
   const char* values[1] = {literal.c_str()};
   ResultPtr letters;
   const Statement& lookup = reason == DeadLetterReason::unlinked_user

@@ -17,6 +17,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/backfill/plan.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/sql/backfill.hpp"
 #include "dualwrite/stream/replication.hpp"
 #include "dualwrite/translate/json_change.hpp"
@@ -401,11 +402,7 @@ std::uint64_t Bootstrap::run_letters(const Step& step) {
   translate::SourcePosition position;
   position.commit_lsn = consistent_point_;
   position.end_lsn = consistent_point_;
-  position.commit_time_micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count() -
-      std::int64_t{946684800} * 1000000;  // PostgreSQL's epoch is 2000-01-01
+  position.commit_time_micros = to_pg_micros(std::chrono::system_clock::now());
   reader_.exec("DECLARE dw_letters NO SCROLL CURSOR FOR " + step.reader);
   std::uint64_t rows = 0;
   for (;;) {
@@ -546,9 +543,7 @@ void Bootstrap::check_privileges() {
 void Bootstrap::place_origin() {
   const std::string point = consistent_point_.to_string();
   const char* origin = config_.source.origin.c_str();
-  bool found = false;
-  target_.scalar("SELECT 1 FROM pg_replication_origin WHERE roname = $1", {origin}, &found);
-  if (!found) target_.query("SELECT pg_replication_origin_create($1)", {origin});
+  pg::create_origin_if_missing(target_, config_.source.origin);
   target_.query("SELECT pg_replication_origin_advance($1, $2::pg_lsn)", {origin, point.c_str()});
   say("replication origin " + config_.source.origin + " set to " + point);
 }

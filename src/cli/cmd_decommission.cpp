@@ -35,6 +35,8 @@
 // Exit status: 0 done (or nothing left, or --dry-run with every gate met); 2 refused (a gate is
 // unmet) or bad arguments; 4/5 the source/target cannot be reached or a drop failed there (the
 // other drops are still attempted).
+// Where its SQL lives: sql/cli/publication_owner.sql; the positions, the verification and the
+// dead letters it reads through the admin stage (admin/inspect.hpp, admin/bridge.hpp).
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -48,6 +50,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/sql/cli.hpp"
 
 namespace dualwrite::cli {
 
@@ -161,6 +164,185 @@ struct Steps {
   }
 };
 
+// The bridge's publication as decommission sees it. It is its owner's to drop (CREATE
+// PUBLICATION … FOR TABLE needs the tables' owner, so the Phase 0 migration made it): a bridge
+// role that does not own it leaves it to the Phase 3 cleanup rather than fail.
+struct Publication {
+  bool exists = false;
+  bool ours = false;  // this role may drop it
+  std::string owner;
+};
+
+Publication read_publication(apply::Connection& src, const config::Config& cfg) {
+  auto r = src.query(sql::cli::publication_owner, {cfg.source.publication.c_str()});
+  Publication pub;
+  pub.exists = PQntuples(r.get()) == 1;
+  pub.ours = pub.exists && *PQgetvalue(r.get(), 0, 0) == 't';
+  if (pub.exists) pub.owner = PQgetvalue(r.get(), 0, 1);
+  return pub;
+}
+
+// What the lines call the three things decommission drops.
+struct Names {
+  std::string slot, publication, origin;
+  explicit Names(const config::Config& cfg)
+      : slot("slot " + cfg.source.slot + " (source)"),
+        publication("publication " + cfg.source.publication + " (source)"),
+        origin("origin " + cfg.source.origin + " (target)") {}
+};
+
+// Waits (up to `wait`) for the daemon to let go of the slot: it may be finishing its last batch
+// after `systemctl stop`; while it runs, its applied position may still reach the start.
+void wait_for_daemon(apply::Connection& src, apply::Connection& tgt, const config::Config& cfg,
+                     std::chrono::milliseconds wait, admin::BridgePositions& p) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (p.slot_exists && p.slot_active && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    p = admin::read_positions(src, tgt, cfg);
+  }
+}
+
+void daemon_stopped_gate(Gates& gates, const config::Config& cfg, const admin::BridgePositions& p) {
+  if (!p.slot_exists) {
+    gates.ok("daemon stopped", "slot " + cfg.source.slot + " is gone");
+  } else if (p.slot_active) {
+    gates.fail("daemon stopped",
+               "slot " + cfg.source.slot + " is held by pid " + std::to_string(p.active_pid) +
+                   " (the daemon is running): stop it first (systemctl stop dualwrite), or give "
+                   "it longer (--wait)");
+  } else {
+    gates.ok("daemon stopped", "slot " + cfg.source.slot + " is not active");
+  }
+}
+
+void bootstrap_gate(Gates& gates, apply::Connection& tgt, const config::Config& cfg) {
+  if (const auto b = admin::read_bootstrap(tgt, cfg.source.slot); !b) {
+    gates.ok("bootstrap", "none recorded for slot " + cfg.source.slot);
+  } else if (!b->finished) {
+    gates.fail("bootstrap", "the bootstrap of slot " + cfg.source.slot + " is unfinished (" +
+                                std::to_string(b->chunks_done) + " of " +
+                                std::to_string(b->chunks_total) +
+                                " chunks done): finish it (rerun `dualwrite bootstrap`, it "
+                                "resumes) and let the daemon catch up");
+  } else {
+    gates.ok("bootstrap", "finished " + b->finished_at);
+  }
+}
+
+// `start`: the source's WAL position when decommission started.
+void caught_up_gate(Gates& gates, apply::Connection& src, const config::Config& cfg,
+                    const admin::BridgePositions& p, Lsn start) {
+  const Lsn applied = p.applied();
+  if (!p.slot_exists) {
+    gates.ok("caught up", "no slot: nothing left to stream");
+  } else if (p.slot_active) {
+    if (applied >= start) {
+      gates.ok("caught up", "applied " + applied.to_string() + " >= " + start.to_string() +
+                                " (the source position at start)");
+    } else {
+      gates.fail("caught up", "applied " + applied.to_string() + " is " +
+                                  std::to_string(start.bytes_since(applied)) +
+                                  " bytes behind the source (" + start.to_string() +
+                                  "): let the daemon catch up (dualwrite status), then stop it");
+    }
+  } else {
+    try {
+      const auto pending = admin::pending_transactions(src, cfg, applied);
+      if (pending == 0) {
+        gates.ok("caught up", "no transaction left in slot " + cfg.source.slot +
+                                  " past the applied position " + applied.to_string());
+      } else {
+        gates.fail("caught up",
+                   plural(pending, "transaction") + " in slot " + cfg.source.slot +
+                       " not applied (applied position " + applied.to_string() + ", source at " +
+                       start.to_string() +
+                       "): start the daemon (systemctl start dualwrite) until `dualwrite "
+                       "status` shows no lag, stop it, and run decommission again");
+      }
+    } catch (const apply::DbError& e) {
+      gates.fail("caught up", "cannot read slot " + cfg.source.slot +
+                                  " to see what is pending: " + admin::one_line(e));
+    }
+  }
+}
+
+void dead_letters_gate(Gates& gates, apply::Connection& tgt) {
+  const auto letters = admin::dead_letter_summary(tgt);
+  if (letters.unresolved == 0) {
+    gates.ok("dead letters", "none unresolved");
+    return;
+  }
+  std::string reasons;
+  for (const auto& [reason, n] : letters.by_reason) {
+    if (!reasons.empty()) reasons += ", ";
+    reasons += reason + " " + std::to_string(n);
+  }
+  gates.fail("dead letters",
+             std::to_string(letters.unresolved) + " unresolved (" + reasons +
+                 "): fix the cause and `dualwrite dead-letters retry --reason R`, or mark each "
+                 "one `dualwrite dead-letters resolve ID`; then verify again");
+}
+
+void drop_slot(Steps& steps, apply::Connection& src, const config::Config& cfg,
+               const admin::BridgePositions& p, const Names& names) {
+  if (!p.slot_exists) {
+    steps.gone(names.slot);
+  } else if (steps.dry_run) {
+    steps.done(names.slot);
+  } else {
+    try {
+      src.query("SELECT pg_drop_replication_slot($1)", {cfg.source.slot.c_str()});
+      steps.done(names.slot);
+    } catch (const apply::DbError& e) {
+      steps.failed(ErrorDomain::source, names.slot, admin::one_line(e));
+    }
+  }
+}
+
+void drop_publication(Steps& steps, apply::Connection& src, const config::Config& cfg,
+                      const Publication& pub, const Names& names) {
+  const std::string quoted = admin::quote_ident(cfg.source.publication);
+  if (!pub.exists) {
+    steps.gone(names.publication);
+  } else if (!pub.ours) {
+    steps.kept(names.publication, "owned by " + pub.owner +
+                                      ", not by this role: the Phase 3 cleanup drops it (or DROP "
+                                      "PUBLICATION " +
+                                      quoted + " as " + pub.owner + ")");
+  } else if (steps.dry_run) {
+    steps.done(names.publication);
+  } else {
+    try {
+      src.exec(src.scalar("SELECT format('DROP PUBLICATION IF EXISTS %I', $1::text)",
+                          {cfg.source.publication.c_str()}));
+      steps.done(names.publication);
+    } catch (const apply::DbError& e) {
+      steps.failed(ErrorDomain::source, names.publication,
+                   std::string(admin::one_line(e)) +
+                       " (a publication is dropped by its owner: run DROP PUBLICATION " + quoted +
+                       " as that role)");
+    }
+  }
+}
+
+void drop_origin(Steps& steps, apply::Connection& tgt, const config::Config& cfg,
+                 const admin::BridgePositions& p, const Names& names) {
+  if (!p.origin_exists) {
+    steps.gone(names.origin);
+  } else if (steps.dry_run) {
+    steps.done(names.origin);
+  } else {
+    try {
+      tgt.query("SELECT pg_replication_origin_drop($1)", {cfg.source.origin.c_str()});
+      steps.done(names.origin);
+    } catch (const apply::DbError& e) {
+      steps.failed(ErrorDomain::target, names.origin, admin::one_line(e));
+    }
+  }
+}
+
+// The command: the options read, both sides reached; the gates, each on its line; the drops
+// when every gate holds.
 int decommission_command(const Options& o) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
@@ -177,124 +359,35 @@ int decommission_command(const Options& o) {
   std::optional<apply::Connection> src;
   std::optional<apply::Connection> tgt;
   if (const int code = connect_both(cfg, src, tgt); code != 0) return code;
-  ErrorDomain side = ErrorDomain::source;
 
-  const std::string slot_name = "slot " + cfg.source.slot + " (source)";
-  const std::string pub_name = "publication " + cfg.source.publication + " (source)";
-  const std::string origin_name = "origin " + cfg.source.origin + " (target)";
+  const Names names(cfg);
   Gates gates;
   admin::BridgePositions p;
-  bool publication_exists = false;
-  // The publication is its owner's to drop (CREATE PUBLICATION … FOR TABLE needs the tables'
-  // owner, so the Phase 0 migration made it): a bridge role that does not own it leaves it to
-  // the Phase 3 cleanup rather than fail.
-  bool publication_ours = false;
-  std::string publication_owner;
+  Publication pub;
+  ErrorDomain side = ErrorDomain::source;  // of the query under way, for its failure
   try {
     side = ErrorDomain::source;
     const Lsn start = admin::current_wal_lsn(*src);
-    auto pub = src->query(
-        "SELECT pg_has_role(pubowner, 'USAGE'), pubowner::regrole::text FROM pg_publication "
-        "WHERE pubname = $1",
-        {cfg.source.publication.c_str()});
-    publication_exists = PQntuples(pub.get()) == 1;
-    publication_ours = publication_exists && *PQgetvalue(pub.get(), 0, 0) == 't';
-    if (publication_exists) publication_owner = PQgetvalue(pub.get(), 0, 1);
+    pub = read_publication(*src, cfg);
     side = ErrorDomain::target;
     p = admin::read_positions(*src, *tgt, cfg);
-    if (!p.slot_exists && !publication_ours && !p.origin_exists) {
-      const std::string publication =
-          publication_exists
-              ? pub_name + " is " + publication_owner + "'s to drop (the Phase 3 cleanup does)"
-              : pub_name + " is gone too";
-      std::printf("nothing left to decommission: %s and %s are gone; %s\n", slot_name.c_str(),
-                  origin_name.c_str(), publication.c_str());
+    if (!p.slot_exists && !pub.ours && !p.origin_exists) {
+      const std::string publication = pub.exists ? names.publication + " is " + pub.owner +
+                                                       "'s to drop (the Phase 3 cleanup does)"
+                                                 : names.publication + " is gone too";
+      std::printf("nothing left to decommission: %s and %s are gone; %s\n", names.slot.c_str(),
+                  names.origin.c_str(), publication.c_str());
       return 0;
     }
-
-    // Wait for the daemon to let go of the slot (it may be finishing its last batch after
-    // `systemctl stop`); while it runs, its applied position may still reach `start`.
-    const auto deadline = std::chrono::steady_clock::now() + *wait;
-    while (p.slot_exists && p.slot_active && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(200ms);
-      p = admin::read_positions(*src, *tgt, cfg);
-    }
-
-    if (!p.slot_exists) {
-      gates.ok("daemon stopped", "slot " + cfg.source.slot + " is gone");
-    } else if (p.slot_active) {
-      gates.fail("daemon stopped",
-                 "slot " + cfg.source.slot + " is held by pid " + std::to_string(p.active_pid) +
-                     " (the daemon is running): stop it first (systemctl stop dualwrite), or "
-                     "give it longer (--wait)");
-    } else {
-      gates.ok("daemon stopped", "slot " + cfg.source.slot + " is not active");
-    }
-
+    wait_for_daemon(*src, *tgt, cfg, *wait, p);
+    daemon_stopped_gate(gates, cfg, p);
     side = ErrorDomain::target;
-    if (const auto b = admin::read_bootstrap(*tgt, cfg.source.slot); !b) {
-      gates.ok("bootstrap", "none recorded for slot " + cfg.source.slot);
-    } else if (!b->finished) {
-      gates.fail("bootstrap", "the bootstrap of slot " + cfg.source.slot + " is unfinished (" +
-                                  std::to_string(b->chunks_done) + " of " +
-                                  std::to_string(b->chunks_total) +
-                                  " chunks done): finish it (rerun `dualwrite bootstrap`, it "
-                                  "resumes) and let the daemon catch up");
-    } else {
-      gates.ok("bootstrap", "finished " + b->finished_at);
-    }
-
+    bootstrap_gate(gates, *tgt, cfg);
     side = ErrorDomain::source;
-    const Lsn applied = p.applied();
-    if (!p.slot_exists) {
-      gates.ok("caught up", "no slot: nothing left to stream");
-    } else if (p.slot_active) {
-      if (applied >= start) {
-        gates.ok("caught up", "applied " + applied.to_string() + " >= " + start.to_string() +
-                                  " (the source position at start)");
-      } else {
-        gates.fail("caught up", "applied " + applied.to_string() + " is " +
-                                    std::to_string(start.bytes_since(applied)) +
-                                    " bytes behind the source (" + start.to_string() +
-                                    "): let the daemon catch up (dualwrite status), then stop it");
-      }
-    } else {
-      try {
-        const auto pending = admin::pending_transactions(*src, cfg, applied);
-        if (pending == 0) {
-          gates.ok("caught up", "no transaction left in slot " + cfg.source.slot +
-                                    " past the applied position " + applied.to_string());
-        } else {
-          gates.fail("caught up",
-                     plural(pending, "transaction") + " in slot " + cfg.source.slot +
-                         " not applied (applied position " + applied.to_string() + ", source at " +
-                         start.to_string() +
-                         "): start the daemon (systemctl start dualwrite) until `dualwrite "
-                         "status` shows no lag, stop it, and run decommission again");
-        }
-      } catch (const apply::DbError& e) {
-        gates.fail("caught up", "cannot read slot " + cfg.source.slot +
-                                    " to see what is pending: " + admin::one_line(e));
-      }
-    }
-
+    caught_up_gate(gates, *src, cfg, p, start);
     side = ErrorDomain::target;
     verified_gate(gates, *tgt, p, *max_age, o.max_verify_age);
-
-    const auto letters = admin::dead_letter_summary(*tgt);
-    if (letters.unresolved == 0) {
-      gates.ok("dead letters", "none unresolved");
-    } else {
-      std::string reasons;
-      for (const auto& [reason, n] : letters.by_reason) {
-        if (!reasons.empty()) reasons += ", ";
-        reasons += reason + " " + std::to_string(n);
-      }
-      gates.fail("dead letters",
-                 std::to_string(letters.unresolved) + " unresolved (" + reasons +
-                     "): fix the cause and `dualwrite dead-letters retry --reason R`, or mark "
-                     "each one `dualwrite dead-letters resolve ID`; then verify again");
-    }
+    dead_letters_gate(gates, *tgt);
   } catch (const apply::DbError& e) {
     std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(side), admin::one_line(e).c_str());
     return exit_code(side);
@@ -311,56 +404,13 @@ int decommission_command(const Options& o) {
   // once it is gone the publication and the origin are only leftovers. Each drop is attempted
   // whatever happened to the one before.
   Steps steps{o.dry_run};
-  if (!p.slot_exists) {
-    steps.gone(slot_name);
-  } else if (o.dry_run) {
-    steps.done(slot_name);
-  } else {
-    try {
-      src->query("SELECT pg_drop_replication_slot($1)", {cfg.source.slot.c_str()});
-      steps.done(slot_name);
-    } catch (const apply::DbError& e) {
-      steps.failed(ErrorDomain::source, slot_name, admin::one_line(e));
-    }
-  }
-  if (!publication_exists) {
-    steps.gone(pub_name);
-  } else if (!publication_ours) {
-    steps.kept(pub_name, "owned by " + publication_owner + ", not by this role: the Phase 3 " +
-                             "cleanup drops it (or DROP PUBLICATION " +
-                             admin::quote_ident(cfg.source.publication) + " as " +
-                             publication_owner + ")");
-  } else if (o.dry_run) {
-    steps.done(pub_name);
-  } else {
-    try {
-      src->exec(src->scalar("SELECT format('DROP PUBLICATION IF EXISTS %I', $1::text)",
-                            {cfg.source.publication.c_str()}));
-      steps.done(pub_name);
-    } catch (const apply::DbError& e) {
-      steps.failed(ErrorDomain::source, pub_name,
-                   std::string(admin::one_line(e)) +
-                       " (a publication is dropped by its owner: run DROP "
-                       "PUBLICATION " +
-                       admin::quote_ident(cfg.source.publication) + " as that role)");
-    }
-  }
-  if (!p.origin_exists) {
-    steps.gone(origin_name);
-  } else if (o.dry_run) {
-    steps.done(origin_name);
-  } else {
-    try {
-      tgt->query("SELECT pg_replication_origin_drop($1)", {cfg.source.origin.c_str()});
-      steps.done(origin_name);
-    } catch (const apply::DbError& e) {
-      steps.failed(ErrorDomain::target, origin_name, admin::one_line(e));
-    }
-  }
+  drop_slot(steps, *src, cfg, p, names);
+  drop_publication(steps, *src, cfg, pub, names);
+  drop_origin(steps, *tgt, cfg, p, names);
   if (steps.code == 0 && o.dry_run) {
     std::printf("dry run: every gate is met; nothing was dropped\n");
   } else if (steps.code == 0) {
-    std::printf(publication_exists && !publication_ours
+    std::printf(pub.exists && !pub.ours
                     ? "decommissioned: the bridge has left no slot or origin; its publication "
                       "goes with the Phase 3 cleanup\n"
                     : "decommissioned: the bridge has left no slot, publication or origin\n");

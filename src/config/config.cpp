@@ -11,6 +11,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "dualwrite/core/text.hpp"
+
 extern char** environ;  // POSIX: the process environment
 
 namespace dualwrite::config {
@@ -34,15 +36,6 @@ struct KeyDef {
   std::function<std::string(const Config&)> render;
   bool secret_in_file_forbidden = false;  // conninfo: a password here is refused
 };
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += sep;
-    out += items[i];
-  }
-  return out;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);

@@ -8,6 +8,7 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/consumer.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/daemon/buffer_release.hpp"
 #include "dualwrite/daemon/supervisor.hpp"
 #include "dualwrite/pg/session.hpp"
@@ -38,6 +39,68 @@ Lsn slot_confirmed_flush(const std::string& source, const std::string& slot) {
         e.what());
     return Lsn::invalid();
   }
+}
+
+// Waits `wait`, telling the supervisor the loop still turns, until `stop` says otherwise.
+void sleep_turning(std::chrono::milliseconds wait, const std::atomic<bool>& stop,
+                   ApplyProbe& probe) {
+  for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();) {
+    probe.turned();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// READY=1 (and /readyz) once per run, the first time the stream is connected or brings a frame.
+class Readiness {
+ public:
+  Readiness(const Observers& observers, Supervisor& supervisor, std::string slot)
+      : observers_(observers), supervisor_(supervisor), slot_(std::move(slot)) {}
+  bool sent() const { return sent_; }
+  void send() {
+    if (sent_) return;
+    if (observers_.notifier != nullptr) observers_.notifier->ready("streaming slot " + slot_);
+    supervisor_.mark_ready();
+    sent_ = true;
+  }
+
+ private:
+  const Observers& observers_;
+  Supervisor& supervisor_;
+  std::string slot_;
+  bool sent_ = false;
+};
+
+// The replication stream of one attempt, from the tracker's durable position.
+stream::StreamConfig stream_config(const config::Config& config, const std::string& source,
+                                   progress::ProgressTracker& tracker, progress::LagMonitor& lag) {
+  stream::StreamConfig sc;
+  sc.conninfo = source;
+  sc.start.slot = config.source.slot;
+  sc.start.publications = {config.source.publication};
+  sc.start.proto_version = config.source.proto_version;
+  sc.status_interval = config.progress.status_interval;
+  sc.backoff = {config.reconnect.initial_backoff, config.reconnect.max_backoff};
+  sc.durable_position = [&tracker]() -> Result<Lsn> { return tracker.durable(); };
+  sc.on_retry = [](const Error& e, std::chrono::milliseconds in) {
+    spdlog::warn("source: {}; reconnecting in {} ms", e.message, in.count());
+  };
+  sc.on_transaction = [&lag](const stream::TransactionCommit& c) {
+    lag.on_received(c.commit_lsn, stream::from_pg_timestamp(c.commit_time));
+  };
+  return sc;
+}
+
+// The apply duration of a batch (from its first pending transaction) and the time from the
+// source commit of its last transaction to now, when it is visible.
+void observe_batch(ops::Metrics& metrics, Clock::time_point batch_started,
+                   std::int64_t last_commit_time) {
+  if (batch_started != Clock::time_point{}) {
+    metrics.observe_apply(std::chrono::duration<double>(Clock::now() - batch_started).count());
+  }
+  const double commit_unix = static_cast<double>(last_commit_time + kPgEpochUnixMicros) / 1e6;
+  const double now_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  metrics.observe_commit_to_apply(std::max(0.0, now_unix - commit_unix));
 }
 
 }  // namespace
@@ -80,11 +143,7 @@ int set_up_with_retries(const config::Config& config, const SetupOptions& setup,
     const auto wait = backoff.next();
     spdlog::warn("start-up attempt {}: {}; retrying in {} ms (not ready until streaming)", attempt,
                  e.message, wait.count());
-    for (auto until = Clock::now() + wait; Clock::now() < until;) {
-      if (stop.load()) return 0;
-      probe.turned();
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    sleep_turning(wait, stop, probe);
     if (stop.load()) return 0;
   }
 }
@@ -96,6 +155,297 @@ std::uint64_t total_changes(const apply::ApplyStats& s) {
   }
   return n;
 }
+
+namespace {
+
+// `dualwrite run` once set up: the parts it wires together (the applier, the backoffs, the
+// readiness, the careful-mode mark), and the loop that connects the target, streams from its
+// origin, and starts again after a failure (runner.hpp has the state machine).
+class Daemon {
+ public:
+  Daemon(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
+         const Observers& observers, BatchLimits& limits, progress::LagMonitor& lag,
+         ApplyProbe& probe, Supervisor& supervisor)
+      : config_(config),
+        stop_(stop),
+        stats_(stats),
+        observers_(observers),
+        limits_(limits),
+        lag_(lag),
+        probe_(probe),
+        supervisor_(supervisor),
+        applier_(apply_options(config), stats),
+        target_backoff_({config.reconnect.initial_backoff, config.reconnect.max_backoff}),
+        attempt_backoff_({config.reconnect.initial_backoff, config.reconnect.max_backoff}),
+        source_(admin::source_conninfo(config)),
+        readiness_(observers, supervisor, config.source.slot) {}
+
+  // Until SIGTERM or a fatal failure; returns the exit status.
+  int loop() {
+    while (!stop_.load()) {
+      // Target first: its origin says where the stream starts.
+      if (!connect_target()) continue;
+      int fatal_code = 0;
+      const Outcome outcome = attempt(fatal_code);
+      if (outcome == Outcome::fatal) return fatal_code;
+      if (outcome == Outcome::stopped && stop_.load()) break;
+      // Restart: the target connection is rebuilt and the stream starts again from its origin.
+      if (applier_.in_transaction()) {
+        auto call = probe_.target_call();
+        applier_.rollback();
+      }
+      if (outcome == Outcome::restart && !stop_.load()) {
+        // Not at once: a failure that repeats (a refused change, a lock) must not spin.
+        sleep_turning(attempt_backoff_.next(), stop_, probe_);
+      }
+    }
+    spdlog::info("stopped at {}", applier_.origin_progress().to_string());
+    return 0;
+  }
+
+ private:
+  enum class Outcome { stopped, restart, fatal };
+
+  // The state of one attempt at streaming: from the origin, until a failure or SIGTERM.
+  struct Attempt {
+    Attempt(Daemon& d, Lsn origin)
+        : slot_confirmed(d.config_.progress.replay_window.count() > 0
+                             ? slot_confirmed_flush(d.source_, d.config_.source.slot)
+                             : Lsn::invalid()),
+          tracker(origin, d.config_.progress.replay_window, clock, slot_confirmed),
+          queue(d.config_.apply.queue_max_bytes),
+          driver(stream_config(d.config_, d.source_, tracker, d.lag_), tracker, queue),
+          consumer(d.applier_) {}
+    progress::SteadyClock clock;
+    Lsn slot_confirmed;
+    progress::ProgressTracker tracker;
+    stream::FrameQueue queue;
+    stream::StreamDriver driver;
+    Status stream_status = Ok{};
+    apply::Consumer consumer;
+    std::uint64_t last_commit_seq = 0;
+    Clock::time_point first_pending{};
+    Clock::time_point batch_started{};
+  };
+
+  static apply::ApplyOptions apply_options(const config::Config& config) {
+    apply::ApplyOptions options = admin::target_apply_options(config);
+    options.origin = config.source.origin;
+    return options;
+  }
+
+  // Connects the applier to the target; on failure waits a backoff and returns false.
+  bool connect_target() {
+    try {
+      {
+        auto call = probe_.target_call();
+        applier_.connect();
+      }
+      probe_.set_target(applier_.socket(), true);
+      probe_.new_attempt(total_changes(stats_));
+      if (target_attempts_ > 0) spdlog::info("target: connected again");
+      target_attempts_ = 0;
+      target_backoff_.reset();
+      // A new target connection here, a new replication connection below: what libpq held for
+      // a large change is gone with the old ones.
+      if (buffer_release_.connections_renewed()) return_freed_memory();
+      return true;
+    } catch (const apply::DbError& e) {
+      probe_.set_target(-1, false);
+      const auto wait = target_backoff_.next();
+      ++target_attempts_;
+      spdlog::warn("target: {} (attempt {}); retrying in {} ms", e.what(), target_attempts_,
+                   wait.count());
+      if (observers_.metrics != nullptr) observers_.metrics->count_error("target_connect");
+      sleep_turning(wait, stop_, probe_);
+      return false;
+    }
+  }
+
+  // Streams from the target's origin until a failure or SIGTERM. For a fatal outcome
+  // `exit_status` says how to exit.
+  Outcome attempt(int& exit_status) {
+    const Lsn origin = applier_.origin_progress();
+    spdlog::info("target origin {} at {}; streaming slot {}", config_.source.origin,
+                 origin.to_string(), config_.source.slot);
+    Attempt a(*this, origin);
+    lag_.on_applied(origin);
+    supervisor_.attach(a.driver, a.tracker);
+    std::thread stream_thread([&a] { a.stream_status = a.driver.run(); });
+
+    Outcome outcome = Outcome::stopped;
+    int fatal_code = 0;
+    try {
+      if (careful_until_ > origin) applier_.set_careful(true);
+      outcome = consume(a, fatal_code);
+    } catch (const apply::ApplyRejected& e) {
+      // Every failed attempt is counted (also a careful-mode one, which can fail again).
+      if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
+      careful_until_ = std::max(careful_until_, a.consumer.last_end_lsn() + 1);
+      spdlog::warn("target rejected a batch ({}); re-applying it change by change", e.what());
+      outcome = Outcome::restart;
+    } catch (const apply::DbError& e) {
+      spdlog::warn("target: {}", e.what());
+      if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
+      if (e.connection_lost()) probe_.set_target(-1, false);
+      outcome = Outcome::restart;
+    } catch (const std::exception& e) {
+      // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined
+      // and nothing uncommitted is confirmed) and let the service manager restart us.
+      spdlog::critical("apply: {}", e.what());
+      fatal_code = exit_code(ErrorDomain::internal);
+      outcome = Outcome::fatal;
+    }
+
+    a.driver.stop();
+    stream_thread.join();
+    supervisor_.detach();
+    if (outcome == Outcome::fatal) {
+      if (!a.stream_status.ok()) {
+        spdlog::critical("{}", a.stream_status.error().message);
+        exit_status = exit_code(a.stream_status.error().domain);
+      } else {
+        exit_status = fatal_code != 0 ? fatal_code : exit_code(ErrorDomain::internal);
+      }
+    }
+    return outcome;
+  }
+
+  // Commits the open target transaction (the batch) and moves every position past it.
+  void commit_batch(Attempt& a) {
+    Lsn durable;
+    {
+      auto call = probe_.target_call();
+      durable = applier_.commit();
+    }
+    lag_.on_applied(durable);
+    probe_.new_attempt(total_changes(stats_));
+    attempt_backoff_.reset();
+    if (observers_.metrics != nullptr) {
+      observe_batch(*observers_.metrics, a.batch_started, a.consumer.last_commit_time());
+    }
+    a.batch_started = {};
+    a.tracker.mark_durable(durable);
+    a.tracker.mark_consumed(a.last_commit_seq);
+    a.tracker.note_applied_commit_time(from_pg_micros(a.consumer.last_commit_time()));
+    if (applier_.careful() && durable > careful_until_) {
+      applier_.set_careful(false);
+      spdlog::info("past the rejected batch at {}: back to fast mode", careful_until_.to_string());
+    }
+  }
+
+  // The apply loop of one attempt: frames from the queue into the consumer, batches committed
+  // when full, when the queue runs dry, or one by one in careful mode.
+  Outcome consume(Attempt& a, int& fatal_code) {
+    while (true) {
+      probe_.turned();
+      if (stop_.load()) {
+        // Only whole source transactions are committed; a partial one is rolled back and
+        // will be streamed again.
+        if (a.consumer.in_transaction()) {
+          auto call = probe_.target_call();
+          applier_.rollback();
+        } else if (applier_.in_transaction()) {
+          commit_batch(a);
+        }
+        return Outcome::stopped;
+      }
+      auto event = a.queue.pop_for(std::chrono::milliseconds(100));
+      if (!event) {
+        if (a.queue.closed()) {
+          return !a.stream_status.ok() || !stop_.load() ? Outcome::fatal : Outcome::stopped;
+        }
+        if (!readiness_.sent() && a.driver.stats().connected) readiness_.send();
+        // The queue ran dry: close the batch now for latency.
+        if (applier_.in_transaction() && !a.consumer.in_transaction()) commit_batch(a);
+        if (buffer_release_.due(a.consumer.between_transactions() && !applier_.in_transaction(),
+                                Clock::now())) {
+          spdlog::info(
+              "a {} MiB change has passed: reconnecting to release the memory libpq keeps for it",
+              (buffer_release_.largest() + (1 << 20) - 1) >> 20);
+          buffer_release_.released(Clock::now());
+          return Outcome::restart;
+        }
+        continue;
+      }
+      if (const auto* restarted = std::get_if<stream::Restarted>(&*event)) {
+        // The source reconnected: what was in flight comes again from the durable position.
+        if (applier_.in_transaction()) applier_.rollback();
+        a.consumer.reset();
+        a.tracker.mark_consumed(restarted->seq);
+        continue;
+      }
+      auto& frame = std::get<stream::Frame>(*event);
+      buffer_release_.note_message(frame.payload.size());
+      readiness_.send();
+      Result<apply::Consumer::Event> result = apply::Consumer::Event::none;
+      {
+        auto call = probe_.target_call();
+        result = a.consumer.feed(frame.payload);
+      }
+      if (!result) {
+        spdlog::critical("cannot process the change stream at {}: {}", frame.data_start.to_string(),
+                         result.error().message);
+        fatal_code = exit_code(result.error().domain);
+        if (observers_.metrics != nullptr) observers_.metrics->count_error("decode");
+        return Outcome::fatal;
+      }
+      if (*result != apply::Consumer::Event::committed) {
+        // A frame outside any transaction (a non-transactional logical message) carries
+        // nothing to apply: finished as soon as no batch is open, or the tracker would count
+        // it outstanding and hold the slot (and the reported positions) until the next commit.
+        if (a.consumer.between_transactions() && !applier_.in_transaction()) {
+          a.tracker.mark_consumed(frame.seq);
+        }
+        continue;
+      }
+      on_commit(a, frame.seq);
+    }
+  }
+
+  // A source transaction has ended: finished at once when it wrote nothing, else its batch is
+  // committed once full (or at once when the queue is empty, or in careful mode).
+  void on_commit(Attempt& a, std::uint64_t seq) {
+    a.last_commit_seq = seq;
+    if (!applier_.in_transaction()) {
+      // Skipped (already applied) or empty: nothing to commit, but it is finished.
+      a.tracker.mark_durable(a.consumer.last_end_lsn());
+      lag_.on_applied(a.consumer.last_end_lsn());
+      a.tracker.mark_consumed(seq);
+      return;
+    }
+    if (a.first_pending == Clock::time_point{}) a.first_pending = Clock::now();
+    if (a.batch_started == Clock::time_point{}) a.batch_started = a.first_pending;
+    const bool full =
+        applier_.pending_changes() >= limits_.max_changes.load() ||
+        applier_.pending_bytes() >= limits_.max_bytes.load() ||
+        Clock::now() - a.first_pending >= std::chrono::milliseconds(limits_.max_delay_ms.load());
+    if (full || a.queue.size() == 0 || applier_.careful()) {
+      commit_batch(a);
+      a.first_pending = {};
+    }
+  }
+
+  const config::Config& config_;
+  std::atomic<bool>& stop_;
+  apply::ApplyStats& stats_;
+  const Observers& observers_;
+  BatchLimits& limits_;
+  progress::LagMonitor& lag_;
+  ApplyProbe& probe_;
+  Supervisor& supervisor_;
+  apply::Applier applier_;
+  stream::Backoff target_backoff_;
+  // Between failed attempts at applying (a refused change, a timeout, a lock): reset by a commit.
+  stream::Backoff attempt_backoff_;
+  const std::string source_;
+  Readiness readiness_;
+  Lsn careful_until_;  // careful mode while source commits are at or below this
+  int target_attempts_ = 0;
+  BufferRelease buffer_release_;  // libpq keeps a large change's buffers: recycle when idle
+};
+
+}  // namespace
 
 int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats& stats,
         const Observers& observers, BatchLimits* limits, const SetupOptions& setup) {
@@ -115,267 +465,8 @@ int run(const config::Config& config, std::atomic<bool>& stop, apply::ApplyStats
   if (const int code = set_up_with_retries(config, setup, stop, probe, observers); code != 0) {
     return code;
   }
-  apply::ApplyOptions options = admin::target_apply_options(config);
-  options.origin = config.source.origin;
-  apply::Applier applier(options, stats);
-  stream::Backoff target_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
-  // Between failed attempts at applying (a refused change, a timeout, a lock): reset by a commit.
-  stream::Backoff attempt_backoff({config.reconnect.initial_backoff, config.reconnect.max_backoff});
-  const std::string source = admin::source_conninfo(config);
-
-  Lsn careful_until;  // careful mode while source commits are at or below this
-  bool ready_sent = false;
-  auto send_ready = [&] {
-    if (ready_sent) return;
-    if (observers.notifier != nullptr) {
-      observers.notifier->ready("streaming slot " + config.source.slot);
-    }
-    supervisor.mark_ready();
-    ready_sent = true;
-  };
-  int target_attempts = 0;
-  BufferRelease buffer_release;  // libpq keeps a large change's buffers: recycle when idle
-
-  while (!stop.load()) {
-    // Target first: its origin says where the stream starts.
-    try {
-      {
-        auto call = probe.target_call();
-        applier.connect();
-      }
-      probe.set_target(applier.socket(), true);
-      probe.new_attempt(total_changes(stats));
-      if (target_attempts > 0) spdlog::info("target: connected again");
-      target_attempts = 0;
-      target_backoff.reset();
-      // A new target connection here, a new replication connection below: what libpq held for
-      // a large change is gone with the old ones.
-      if (buffer_release.connections_renewed()) return_freed_memory();
-    } catch (const apply::DbError& e) {
-      probe.set_target(-1, false);
-      const auto wait = target_backoff.next();
-      ++target_attempts;
-      spdlog::warn("target: {} (attempt {}); retrying in {} ms", e.what(), target_attempts,
-                   wait.count());
-      if (observers.metrics != nullptr) observers.metrics->count_error("target_connect");
-      for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();) {
-        probe.turned();
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      continue;
-    }
-    const Lsn origin = applier.origin_progress();
-    spdlog::info("target origin {} at {}; streaming slot {}", config.source.origin,
-                 origin.to_string(), config.source.slot);
-
-    progress::SteadyClock clock;
-    const Lsn slot_confirmed = config.progress.replay_window.count() > 0
-                                   ? slot_confirmed_flush(source, config.source.slot)
-                                   : Lsn::invalid();
-    progress::ProgressTracker tracker(origin, config.progress.replay_window, clock, slot_confirmed);
-    stream::FrameQueue queue(config.apply.queue_max_bytes);
-    stream::StreamConfig sc;
-    sc.conninfo = source;
-    sc.start.slot = config.source.slot;
-    sc.start.publications = {config.source.publication};
-    sc.start.proto_version = config.source.proto_version;
-    sc.status_interval = config.progress.status_interval;
-    sc.backoff = {config.reconnect.initial_backoff, config.reconnect.max_backoff};
-    sc.durable_position = [&tracker]() -> Result<Lsn> { return tracker.durable(); };
-    sc.on_retry = [](const Error& e, std::chrono::milliseconds in) {
-      spdlog::warn("source: {}; reconnecting in {} ms", e.message, in.count());
-    };
-    sc.on_transaction = [&lag](const stream::TransactionCommit& c) {
-      lag.on_received(c.commit_lsn, stream::from_pg_timestamp(c.commit_time));
-    };
-    lag.on_applied(origin);
-    stream::StreamDriver driver(sc, tracker, queue);
-    supervisor.attach(driver, tracker);
-    Status stream_status = Ok{};
-    std::thread stream_thread([&] { stream_status = driver.run(); });
-
-    apply::Consumer consumer(applier);
-    enum class Outcome { stopped, restart, fatal } outcome = Outcome::stopped;
-    int fatal_code = 0;
-    std::uint64_t last_commit_seq = 0;
-    auto first_pending = Clock::time_point{};
-    auto batch_started = Clock::time_point{};
-
-    auto commit_batch = [&]() {
-      Lsn durable;
-      {
-        auto call = probe.target_call();
-        durable = applier.commit();
-      }
-      lag.on_applied(durable);
-      probe.new_attempt(total_changes(stats));
-      attempt_backoff.reset();
-      if (observers.metrics != nullptr) {
-        const auto now = Clock::now();
-        if (batch_started != Clock::time_point{}) {
-          observers.metrics->observe_apply(
-              std::chrono::duration<double>(now - batch_started).count());
-        }
-        // From the source commit of the batch's last transaction to now, when it is visible.
-        const double commit_unix =
-            static_cast<double>(consumer.last_commit_time()) / 1e6 + 946'684'800.0;
-        const double now_unix =
-            std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-                .count();
-        observers.metrics->observe_commit_to_apply(std::max(0.0, now_unix - commit_unix));
-      }
-      batch_started = {};
-      tracker.mark_durable(durable);
-      tracker.mark_consumed(last_commit_seq);
-      tracker.note_applied_commit_time(std::chrono::system_clock::time_point(
-          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-              std::chrono::microseconds(consumer.last_commit_time() + 946'684'800LL * 1'000'000))));
-      if (applier.careful() && durable > careful_until) {
-        applier.set_careful(false);
-        spdlog::info("past the rejected batch at {}: back to fast mode", careful_until.to_string());
-      }
-    };
-
-    try {
-      if (careful_until > origin) applier.set_careful(true);
-      while (true) {
-        probe.turned();
-        if (stop.load()) {
-          // Only whole source transactions are committed; a partial one is rolled back and
-          // will be streamed again.
-          if (consumer.in_transaction()) {
-            auto call = probe.target_call();
-            applier.rollback();
-          } else if (applier.in_transaction()) {
-            commit_batch();
-          }
-          outcome = Outcome::stopped;
-          break;
-        }
-        auto event = queue.pop_for(std::chrono::milliseconds(100));
-        if (!event) {
-          if (queue.closed()) {
-            if (!stream_status.ok() || !stop.load()) {
-              outcome = Outcome::fatal;
-              break;
-            }
-            outcome = Outcome::stopped;
-            break;
-          }
-          if (!ready_sent && driver.stats().connected) send_ready();
-          // The queue ran dry: close the batch now for latency.
-          if (applier.in_transaction() && !consumer.in_transaction()) commit_batch();
-          if (buffer_release.due(consumer.between_transactions() && !applier.in_transaction(),
-                                 Clock::now())) {
-            spdlog::info(
-                "a {} MiB change has passed: reconnecting to release the memory libpq keeps for "
-                "it",
-                (buffer_release.largest() + (1 << 20) - 1) >> 20);
-            buffer_release.released(Clock::now());
-            outcome = Outcome::restart;
-            break;
-          }
-          continue;
-        }
-        if (const auto* restarted = std::get_if<stream::Restarted>(&*event)) {
-          // The source reconnected: what was in flight comes again from the durable position.
-          if (applier.in_transaction()) applier.rollback();
-          consumer.reset();
-          tracker.mark_consumed(restarted->seq);
-          continue;
-        }
-        auto& frame = std::get<stream::Frame>(*event);
-        buffer_release.note_message(frame.payload.size());
-        send_ready();
-        Result<apply::Consumer::Event> result = apply::Consumer::Event::none;
-        {
-          auto call = probe.target_call();
-          result = consumer.feed(frame.payload);
-        }
-        if (!result) {
-          spdlog::critical("cannot process the change stream at {}: {}",
-                           frame.data_start.to_string(), result.error().message);
-          fatal_code = exit_code(result.error().domain);
-          if (observers.metrics != nullptr) observers.metrics->count_error("decode");
-          outcome = Outcome::fatal;
-          break;
-        }
-        if (*result != apply::Consumer::Event::committed) {
-          // A frame outside any transaction (a non-transactional logical message) carries
-          // nothing to apply: finished as soon as no batch is open, or the tracker would count
-          // it outstanding and hold the slot (and the reported positions) until the next commit.
-          if (consumer.between_transactions() && !applier.in_transaction()) {
-            tracker.mark_consumed(frame.seq);
-          }
-          continue;
-        }
-        {
-          last_commit_seq = frame.seq;
-          if (!applier.in_transaction()) {
-            // Skipped (already applied) or empty: nothing to commit, but it is finished.
-            tracker.mark_durable(consumer.last_end_lsn());
-            lag.on_applied(consumer.last_end_lsn());
-            tracker.mark_consumed(frame.seq);
-            continue;
-          }
-          if (first_pending == Clock::time_point{}) first_pending = Clock::now();
-          if (batch_started == Clock::time_point{}) batch_started = first_pending;
-          const bool full = applier.pending_changes() >= limits->max_changes.load() ||
-                            applier.pending_bytes() >= limits->max_bytes.load() ||
-                            Clock::now() - first_pending >=
-                                std::chrono::milliseconds(limits->max_delay_ms.load());
-          if (full || queue.size() == 0 || applier.careful()) {
-            commit_batch();
-            first_pending = {};
-          }
-        }
-      }
-    } catch (const apply::ApplyRejected& e) {
-      // Every failed attempt is counted (also a careful-mode one, which can fail again).
-      if (observers.metrics != nullptr) observers.metrics->count_error("apply");
-      careful_until = std::max(careful_until, consumer.last_end_lsn() + 1);
-      spdlog::warn("target rejected a batch ({}); re-applying it change by change", e.what());
-      outcome = Outcome::restart;
-    } catch (const apply::DbError& e) {
-      spdlog::warn("target: {}", e.what());
-      if (observers.metrics != nullptr) observers.metrics->count_error("apply");
-      if (e.connection_lost()) probe.set_target(-1, false);
-      outcome = Outcome::restart;
-    } catch (const std::exception& e) {
-      // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined
-      // and nothing uncommitted is confirmed) and let the service manager restart us.
-      spdlog::critical("apply: {}", e.what());
-      fatal_code = exit_code(ErrorDomain::internal);
-      outcome = Outcome::fatal;
-    }
-
-    driver.stop();
-    stream_thread.join();
-    supervisor.detach();
-    if (outcome == Outcome::fatal) {
-      if (!stream_status.ok()) {
-        spdlog::critical("{}", stream_status.error().message);
-        return exit_code(stream_status.error().domain);
-      }
-      return fatal_code != 0 ? fatal_code : exit_code(ErrorDomain::internal);
-    }
-    if (outcome == Outcome::stopped && stop.load()) break;
-    // Restart: the target connection is rebuilt and the stream starts again from its origin.
-    if (applier.in_transaction()) {
-      auto call = probe.target_call();
-      applier.rollback();
-    }
-    if (outcome == Outcome::restart && !stop.load()) {
-      // Not at once: a failure that repeats (a refused change, a lock) must not spin.
-      const auto wait = attempt_backoff.next();
-      for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();) {
-        probe.turned();
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-  }
-  spdlog::info("stopped at {}", applier.origin_progress().to_string());
-  return 0;
+  Daemon daemon(config, stop, stats, observers, *limits, lag, probe, supervisor);
+  return daemon.loop();
 }
 
 }  // namespace dualwrite::daemon

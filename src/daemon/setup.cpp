@@ -9,6 +9,7 @@
 #include "dualwrite/admin/inspect.hpp"
 #include "dualwrite/admin/privileges.hpp"
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/core/text.hpp"
 #include "dualwrite/sql/daemon.hpp"
 #include "dualwrite/stream/replication.hpp"
 
@@ -32,12 +33,6 @@ struct PendingGap {
   std::string tables;        // not_backfilled: the legacy tables that held rows
 };
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
 // A bootstrap that has not finished owns the new tables: a streamed change to a row its backfill
 // has not reached yet would collide with the backfill when it resumes.
 Status check_bootstrap_finished(apply::Connection& target, const config::Config& config) {
@@ -52,10 +47,8 @@ Status check_bootstrap_finished(apply::Connection& target, const config::Config&
 
 RecordedProgress recorded_progress(apply::Connection& target, const config::Config& config) {
   bool found = false;
-  const std::string origin = target.scalar(
-      "SELECT coalesce(pg_replication_origin_progress(roname, true)::text, '') "
-      "FROM pg_replication_origin WHERE roname = $1",
-      {config.source.origin.c_str()}, &found);
+  const std::string origin =
+      target.scalar(sql::daemon::origin_progress, {config.source.origin.c_str()}, &found);
   if (found && !origin.empty()) {
     const Lsn at = Lsn::parse(origin).value_or(Lsn::invalid());
     if (at.is_valid()) return {at, true};
@@ -176,9 +169,7 @@ std::int64_t start_origin_at(apply::Connection& target, const config::Config& co
   std::int64_t id = 0;
   target.exec("BEGIN");
   try {
-    bool found = false;
-    target.scalar("SELECT pg_replication_origin_oid($1)", {origin}, &found);
-    if (!found) target.query("SELECT pg_replication_origin_create($1)", {origin});
+    pg::create_origin_if_missing(target, config.source.origin);
     if (gap) {
       const std::string from = gap->from ? gap->from->to_string() : std::string();
       const std::string recorded = target.scalar(

@@ -3,16 +3,11 @@
 
 #include <string>
 
+#include "dualwrite/core/text.hpp"
+
 namespace dualwrite::decode {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r';

@@ -13,6 +13,8 @@
 #include <ctime>
 #include <string>
 
+#include "dualwrite/core/text.hpp"
+
 namespace dualwrite::ops {
 
 namespace {
@@ -21,37 +23,12 @@ void append(spdlog::memory_buf_t& dest, std::string_view s) {
   dest.append(s.data(), s.data() + s.size());
 }
 
+// The JSON string of `s` (core/text.hpp: invalid UTF-8 becomes U+FFFD, so a line is always JSON).
 void append_json_string(spdlog::memory_buf_t& dest, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  dest.push_back('"');
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        append(dest, "\\\"");
-        break;
-      case '\\':
-        append(dest, "\\\\");
-        break;
-      case '\n':
-        append(dest, "\\n");
-        break;
-      case '\r':
-        append(dest, "\\r");
-        break;
-      case '\t':
-        append(dest, "\\t");
-        break;
-      default:
-        if (u < 0x20) {
-          const char esc[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15]};
-          dest.append(esc, esc + sizeof esc);
-        } else {
-          dest.push_back(c);
-        }
-    }
-  }
-  dest.push_back('"');
+  std::string quoted;
+  quoted.reserve(s.size() + 2);
+  dualwrite::append_json_string(s, quoted);
+  append(dest, quoted);
 }
 
 std::string_view level_name(spdlog::level::level_enum l) {

@@ -67,6 +67,12 @@ std::string Connection::scalar(std::string_view sql, const std::vector<const cha
   return has ? PQgetvalue(r.get(), 0, 0) : "";
 }
 
+void create_origin_if_missing(Connection& conn, const std::string& name) {
+  bool found = false;
+  conn.scalar("SELECT pg_replication_origin_oid($1)", {name.c_str()}, &found);
+  if (!found) conn.query("SELECT pg_replication_origin_create($1)", {name.c_str()});
+}
+
 void append_array_element(std::string& literal, std::string_view value) {
   literal += '"';
   for (char c : value) {

@@ -2,12 +2,11 @@
 
 #include <string>
 
+#include "dualwrite/core/pg_time.hpp"
+
 namespace dualwrite::stream {
 
 namespace {
-
-// PostgreSQL's epoch is 2000-01-01 00:00:00 UTC: 946684800 s after the Unix epoch.
-constexpr std::int64_t kPgEpochOffsetMicros = 946'684'800LL * 1'000'000LL;
 
 Error frame_error(const char* what, std::size_t offset, std::size_t size) {
   return make_error(ErrorDomain::source, std::string("replication frame: ") + what + " at offset " +
@@ -31,14 +30,11 @@ void write_u64(std::array<std::byte, N>& out, std::size_t off, std::uint64_t v) 
 }  // namespace
 
 PgTimestamp to_pg_timestamp(std::chrono::system_clock::time_point t) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
-  return static_cast<PgTimestamp>(us.count()) - kPgEpochOffsetMicros;
+  return to_pg_micros(t);
 }
 
 std::chrono::system_clock::time_point from_pg_timestamp(PgTimestamp t) {
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::microseconds(t + kPgEpochOffsetMicros)));
+  return from_pg_micros(t);
 }
 
 Result<CopyMessage> parse_copy_data(std::span<const std::byte> data) {

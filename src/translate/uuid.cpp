@@ -4,16 +4,11 @@
 
 #include <stdexcept>
 
+#include "dualwrite/core/text.hpp"
+
 namespace dualwrite::translate {
 
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 const UuidBytes& mapping_namespace() {
   static const UuidBytes ns = *parse_uuid(kMappingNamespace);

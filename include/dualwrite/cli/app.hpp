@@ -4,6 +4,8 @@
 // clear line on stderr and an exit code per failure domain (core/error.hpp). No command lets an
 // exception or a stack dump reach the user.
 // Not for: the work itself, which lives in the pipeline stages.
+// Where the SQL lives: sql/cli/ (the commands' own statements) and sql/check/ (one query per line
+// of `dualwrite check`), embedded at build time; one-line statements stay beside their code.
 #pragma once
 
 #include <CLI/CLI.hpp>

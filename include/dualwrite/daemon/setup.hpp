@@ -27,6 +27,8 @@
 // when that skips progress. If recording fails after the slot was created, the slot is dropped
 // again so the next start finds the same state.
 // Not for: streaming (daemon/runner), or bootstrapping (backfill/).
+// Where the SQL lives: sql/daemon/ (cmake/embed_sql.cmake); what it reads of the bridge's state
+// through admin/.
 // Thread-safety: plain functions; call before the pipeline starts.
 #pragma once
 

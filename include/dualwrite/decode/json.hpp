@@ -20,6 +20,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "dualwrite/core/text.hpp"
 #include "dualwrite/decode/pgoutput.hpp"
 
 namespace dualwrite::decode {
@@ -42,7 +43,7 @@ class RelationMap {
 void append_json(const Message& message, const RelationMap& relations, std::string& out);
 std::string to_json(const Message& message, const RelationMap& relations);
 
-// Appends `text` as a quoted, escaped JSON string.
-void append_json_string(std::string_view text, std::string& out);
+// Appends `text` as a quoted, escaped JSON string (core/text.hpp, shared with the JSON logs).
+using dualwrite::append_json_string;
 
 }  // namespace dualwrite::decode

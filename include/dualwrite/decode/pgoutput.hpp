@@ -66,6 +66,7 @@
 
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/core/lsn.hpp"
+#include "dualwrite/core/pg_time.hpp"
 
 namespace dualwrite::decode {
 
@@ -76,10 +77,8 @@ using Oid = std::uint32_t;
 struct PgTimestamp {
   std::int64_t micros_since_2000 = 0;
 
-  // Seconds between 1970-01-01 and 2000-01-01 (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE days).
-  static constexpr std::int64_t kUnixToPgEpochSeconds = 946'684'800;
-
-  static constexpr std::int64_t kUnixToPgEpochMicros = kUnixToPgEpochSeconds * 1'000'000;
+  // The offset from the Unix epoch (core/pg_time.hpp).
+  static constexpr std::int64_t kUnixToPgEpochMicros = kPgEpochUnixMicros;
 
   // Saturates at the ends of the range (PostgreSQL's +/-infinity are INT64_MAX/INT64_MIN).
   std::chrono::sys_time<std::chrono::microseconds> to_sys_time() const {

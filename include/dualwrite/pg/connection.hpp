@@ -6,6 +6,8 @@
 // statement's wait on the client side (the pollers: a server that stops answering must not hang
 // their thread). Used by apply, admin, backfill, verify and the commands.
 // Not for: the replication connection (stream/), or pipelining (pg/pipeline.hpp).
+// Where the SQL lives: with the callers (sql/<stage>/); the stage's own statements are one-line
+// calls of the replication-origin functions (create_origin_if_missing).
 // Thread-safety: a Connection is used by one thread at a time.
 #pragma once
 
@@ -86,5 +88,22 @@ class Connection {
 // Appends `value` as an element of a PostgreSQL array literal ("{…}"): always double-quoted,
 // with backslash and double quote escaped.
 void append_array_element(std::string& literal, std::string_view value);
+
+// The array literal of `items` (strings or string views), for a `$n::text[]` parameter:
+// {"a","b"}; {} for none.
+template <typename Range>
+std::string array_literal(const Range& items) {
+  std::string literal = "{";
+  for (const auto& item : items) {
+    if (literal.size() > 1) literal += ',';
+    append_array_element(literal, std::string_view(item));
+  }
+  return literal + '}';
+}
+
+// Creates the replication origin `name` unless it exists, in the caller's transaction if one is
+// open (pg_replication_origin_oid, then _create: the role needs EXECUTE on both, which
+// admin::required_privileges() lists for run and bootstrap). Throws DbError.
+void create_origin_if_missing(Connection& conn, const std::string& name);
 
 }  // namespace dualwrite::pg

@@ -81,6 +81,27 @@ TEST(Statements, EveryStatementOfEveryStageIsValidAgainstTheMigratedSchema) {
   }
 }
 
+// Every statement file opens with its header: a comment saying what it is for, what it returns
+// and its parameters, so that it reads on its own in psql.
+TEST(Statements, EveryStatementOpensWithAHeaderComment) {
+  for (const auto& [stage, statements] : kStages) {
+    for (const auto& [name, text] : statements) {
+      EXPECT_EQ(text.substr(0, 3), "-- ")
+          << "sql/" << stage << "/" << name << ".sql does not open with a header comment";
+    }
+  }
+}
+
+// sql/check/, the queries of `dualwrite check`, are among the statements PREPAREd above (its
+// CMake stage registers them like every other; a stage missing here would go unchecked).
+TEST(Statements, TheStagesIncludeCheck) {
+  bool check = false;
+  for (const auto& [stage, statements] : kStages) {
+    if (stage == "check") check = !statements.empty();
+  }
+  EXPECT_TRUE(check);
+}
+
 // The test is not vacuous: a broken statement is refused.
 TEST(Statements, ABrokenStatementIsRefused) {
   TestDatabase db("sql_broken");
