@@ -75,7 +75,7 @@ bool ensure_publication(apply::Connection& source, const config::Config& config)
     tables += "public." + quote(t);
   }
   // The catalog too: its changes give earlier rows their activity_id (mapping.md).
-  tables += ", public.activities";
+  tables += std::string(", ") + kCatalogTable;
   source.exec("CREATE PUBLICATION " + quote(config.source.publication) + " FOR TABLE " + tables);
   return true;
 }

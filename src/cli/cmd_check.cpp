@@ -357,6 +357,7 @@ void publication(Run& run, const Check& check, const PGresult* r) {
   }
   std::set<std::string> wanted;
   for (const auto& table : run.cfg.source.tables) wanted.insert("public." + table);
+  wanted.insert(admin::kCatalogTable);  // the catalog rule needs its changes too
   std::vector<std::string> lacking;
   std::vector<std::string> extra;
   for (const auto& w : wanted) {
@@ -387,7 +388,8 @@ void publication(Run& run, const Check& check, const PGresult* r) {
   } else {
     run.report.ok(check.name, pub + " covers exactly the " +
                                   std::to_string(run.cfg.source.tables.size()) +
-                                  " [source] tables (insert, update, delete, truncate)");
+                                  " [source] tables and the catalog " + admin::kCatalogTable +
+                                  " (insert, update, delete, truncate)");
   }
 }
 

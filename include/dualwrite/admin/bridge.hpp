@@ -61,6 +61,10 @@ std::string target_password(const config::Config& config);
 // config::ConfigError.
 apply::ApplyOptions target_apply_options(const config::Config& config);
 
+// The catalog the bridge follows beside the [source] tables (mapping.md, "activities"): its
+// changes re-link the rows that name a slug.
+inline constexpr const char* kCatalogTable = "public.activities";
+
 // Creates the configured publication over the configured legacy tables and the catalog
 // (public.activities) when it is missing; returns whether it created it. Throws DbError.
 bool ensure_publication(apply::Connection& source, const config::Config& config);

@@ -13,7 +13,7 @@ as_bridge=$(sed "s/user=[^ ]*/user=dualwrite/" <<<"$conn")
 sql -c "SELECT pg_create_logical_replication_slot('$slot', 'pgoutput')" >/dev/null
 expect "passes on a good database with publication and slot" 0 \
   "^ok   slot: $slot: pgoutput, database $db, wal_status reserved" \
-  "^ok   publication: dualwrite_legacy covers exactly the 9 \[source\] tables" \
+  "^ok   publication: dualwrite_legacy covers exactly the 9 \[source\] tables and the catalog public.activities" \
   "^ok   replica identity: all 9 legacy tables" \
   "^ok   migrations: all [0-9]+ applied \(latest [0-9]+_" \
   "^ok   bootstrap: not bootstrapped" \
@@ -91,6 +91,10 @@ sql -c "CREATE POLICY dualwrite_read ON public.account_linkages FOR SELECT TO du
 sql -c "ALTER PUBLICATION dualwrite_legacy DROP TABLE public.chatbot_messages"
 expect "a publication without a configured table fails" 4 \
   "^FAIL publication: dualwrite_legacy lacks public.chatbot_messages \(ALTER PUBLICATION dualwrite_legacy ADD TABLE public.chatbot_messages\)" \
+  -- "$bin" check
+sql -c "ALTER PUBLICATION dualwrite_legacy ADD TABLE public.chatbot_messages; ALTER PUBLICATION dualwrite_legacy DROP TABLE public.activities"
+expect "a publication without the catalog fails (mapping.md, activities)" 4 \
+  "^FAIL publication: dualwrite_legacy lacks public.activities \(ALTER PUBLICATION dualwrite_legacy ADD TABLE public.activities\)" \
   -- "$bin" check
 sql -c "DROP PUBLICATION dualwrite_legacy"
 expect "an absent publication is a warning" 0 "^warn publication: dualwrite_legacy does not exist" -- "$bin" check
