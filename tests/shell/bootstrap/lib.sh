@@ -49,6 +49,7 @@ workload() {  # workload SECONDS: the mixed legacy workload in the background (b
     -f "$root/bench/workload/feedback.sql@10" -f "$root/bench/workload/suggestion.sql@2" \
     -f "$root/bench/workload/chat.sql@3" -f "$root/bench/workload/profile.sql@1" \
     -f "$root/bench/workload/offline.sql@2" -f "$root/bench/workload/link.sql@1" \
+    -f "$root/bench/workload/catalog.sql@1" \
     "$conn" >>"$work/pgbench.log" 2>&1 &
   bench_pid=$!
 }

@@ -51,6 +51,7 @@ workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 200 tran
     -f "$root/bench/workload/feedback.sql@10" -f "$root/bench/workload/suggestion.sql@2" \
     -f "$root/bench/workload/chat.sql@3" -f "$root/bench/workload/profile.sql@1" \
     -f "$root/bench/workload/offline.sql@2" -f "$root/bench/workload/link.sql@1" \
+    -f "$root/bench/workload/catalog.sql@1" \
     "$conn" >>"$work/pgbench.log" 2>&1
 }
 
@@ -127,5 +128,9 @@ if [ -n "$diff" ]; then
   echo "$diff"
   fail "the new tables differ from what mapping.md computes from the legacy tables"
 fi
+healed=$(sql -c "SELECT count(*) FROM activity_interactions i JOIN activities a ON a.id = i.activity_id
+                  WHERE a.title LIKE 'Late activity %' AND i.created_at < a.created_at")
+[ "$healed" -gt 0 ] || fail "the workload's catalog changes healed no earlier row (catalog.sql did not run?)"
+echo "rows linked by a slug that entered the catalog after them: $healed"
 restarts=$(grep -c "target origin" "$work/daemon.log" || true)
 echo "ok: new tables equal the mapping of the legacy tables after $kills kills, a source crash and 3 target cuts ($restarts stream starts)"
