@@ -636,6 +636,24 @@ TEST_F(Mapping, OriginAdvancesWithEveryCommitAndSkipsWhatWasApplied) {
             "0/0");
 }
 
+// A target transaction that changes no row has no xid, and PostgreSQL records the origin only
+// with a commit record: such a source transaction (a catalog insert nobody named, an update of
+// a row the target does not hold) must still move the origin, or the origin lags the position
+// the daemon confirms to the slot and `verify --wait` waits for it in vain.
+TEST_F(Mapping, ATransactionThatChangesNoTargetRowStillMovesTheOrigin) {
+  link(kL1, kU1, kA1);
+  bridge_.pump();
+  const std::string origin = "'" + db_.name() + "_dualwrite'";
+  const std::string before = q("SELECT pg_current_wal_insert_lsn()");
+  db_.exec("INSERT INTO activities (slug, title) VALUES ('nobody-names-it', 'Lone')");
+  ASSERT_EQ(bridge_.pump(), 1);
+  EXPECT_EQ(q("SELECT pg_replication_origin_progress(" + origin + ", false) > '" + before +
+              "'::pg_lsn"),
+            "t")
+      << "origin at " << q("SELECT pg_replication_origin_progress(" + origin + ", false)")
+      << ", the transaction committed after " << before;
+}
+
 TEST(MappingStreamed, ALargeStreamedTransactionIsSpooledAndAppliedWhole) {
   TestDatabase db("apply_streamed");
   Bridge bridge(db, "2");
