@@ -1,16 +1,22 @@
 // Every statement the programs send from sql/<stage>/*.sql is valid against the migrated
 // schema: queries and DML are PREPAREd (names, types and parameter use checked by the server's
 // parser and planner), utility statements (a session's setup, DDL) are run inside a transaction
-// that is rolled back. Each stage's `session_setup`, when it has one, runs first: the other
-// statements may use what it creates (temp tables).
+// that is rolled back. Each stage's session setups (`session_setup`, `<session>_session_setup`),
+// when it has them, run first: the other statements may use what they create (temp tables).
+// A template (a file naming its table as :"name", or its chunk condition as :range) is checked
+// as the program fills it, for every table it is filled with (TemplatesAsTheProgramFillsThem).
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "dualwrite/admin/bridge.hpp"
+#include "dualwrite/backfill/plan.hpp"
+#include "dualwrite/core/identifier.hpp"
 #include "stages.inc"
 #include "support/pg_test.hpp"
 
@@ -53,30 +59,124 @@ std::string error_of(PGresult* r, PGconn* c) {
   return m != nullptr ? m : "";
 }
 
+bool is_session_setup(std::string_view name) {
+  constexpr std::string_view suffix = "session_setup";
+  return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
+}
+
+// Whether `sql` has a psql variable the program fills: :"name" (not a ::"type" cast) or :range.
+bool is_template(std::string_view sql) {
+  for (auto at = sql.find(':'); at != std::string_view::npos; at = sql.find(':', at + 1)) {
+    if (at > 0 && sql[at - 1] == ':') continue;
+    const std::string_view rest = sql.substr(at + 1);
+    if (rest.starts_with('"') || rest.starts_with("range")) return true;
+  }
+  return false;
+}
+
+// PREPAREs (or, for a utility statement, runs and rolls back) one statement; a failure names it.
+void expect_valid(TestDatabase& db, const std::string& sql, int& n) {
+  if (preparable(sql)) {
+    const std::string statement = "check_" + std::to_string(n++);
+    PGresult* r = PQprepare(db.conn(), statement.c_str(), sql.c_str(), 0, nullptr);
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << error_of(r, db.conn()) << sql;
+    PQclear(r);
+  } else {
+    db.exec("BEGIN");
+    PGresult* r = PQexec(db.conn(), sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << error_of(r, db.conn()) << sql;
+    PQclear(r);
+    db.exec("ROLLBACK");
+  }
+}
+
+// The session setups of `stage`, run on db's session.
+void set_up_sessions(TestDatabase& db, std::string_view stage) {
+  for (const auto& [s, statements] : kStages) {
+    if (s != stage) continue;
+    for (const auto& [name, text] : statements) {
+      if (is_session_setup(name)) db.exec(std::string(text));
+    }
+  }
+}
+
 TEST(Statements, EveryStatementOfEveryStageIsValidAgainstTheMigratedSchema) {
   ASSERT_FALSE(kStages.empty());
   for (const auto& [stage, statements] : kStages) {
     TestDatabase db(std::string("sql_") + std::string(stage));
-    for (const auto& [name, text] : statements) {
-      if (name == "session_setup") db.exec(std::string(text));
-    }
+    set_up_sessions(db, stage);
     int n = 0;
     for (const auto& [name, text] : statements) {
-      if (name == "session_setup") continue;
+      if (is_session_setup(name) || is_template(text)) continue;
       SCOPED_TRACE(std::string("sql/") + std::string(stage) + "/" + std::string(name) + ".sql");
-      const std::string sql(text);
-      if (preparable(sql)) {
-        const std::string statement = "check_" + std::to_string(n++);
-        PGresult* r = PQprepare(db.conn(), statement.c_str(), sql.c_str(), 0, nullptr);
-        EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << error_of(r, db.conn());
-        PQclear(r);
-      } else {
-        db.exec("BEGIN");
-        PGresult* r = PQexec(db.conn(), sql.c_str());
-        EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << error_of(r, db.conn());
-        PQclear(r);
-        db.exec("ROLLBACK");
-      }
+      expect_valid(db, std::string(text), n);
+    }
+  }
+}
+
+// The statements of sql/backfill/ the plan and the runner fill in: each reader as every step
+// fills it (the whole of each view: :range true), and the per-table templates for every table
+// the runner fills them with.
+TEST(Statements, BackfillTemplatesAsTheProgramFillsThem) {
+  namespace backfill = dualwrite::backfill;
+  namespace files = dualwrite::sql::backfill;
+  using dualwrite::with_identifier;
+  TestDatabase db("sql_backfill_templates");
+  set_up_sessions(db, "backfill");
+  int n = 0;
+  std::vector<std::string> targets;  // what COPY writes into, staged or not
+  for (const auto& step : backfill::steps()) {
+    SCOPED_TRACE(step.name);
+    if (!step.reader.empty()) expect_valid(db, backfill::with_range(step.reader, "true"), n);
+    if (!step.target.empty()) targets.push_back(step.target);
+    if (step.kind != backfill::StepKind::letters) {
+      expect_valid(db, with_identifier(files::source_rows, "table", step.source_table), n);
+    }
+    if (step.key == backfill::KeyKind::bigint) {
+      expect_valid(db, with_identifier(files::id_range, "table", step.source_table), n);
+    }
+  }
+  for (const auto feedback : {files::feedback_unmerged, files::feedback_merged,
+                              files::feedback_plain, files::feedback_likes}) {
+    expect_valid(db, backfill::with_range(feedback, "true"), n);
+  }
+  targets.push_back("dualwrite.merged_interactions");
+  for (const auto& target : targets) {
+    SCOPED_TRACE(target);
+    for (const bool tolerant : {false, true}) {
+      const auto stage = backfill::staging(target, tolerant);
+      db.exec("BEGIN");
+      db.exec(stage.create);
+      expect_valid(db, stage.insert, n);
+      db.exec("ROLLBACK");
+    }
+  }
+  for (const char* table : dualwrite::admin::kTargetTables) {
+    expect_valid(
+        db, with_identifier(with_identifier(files::any_row, "schema", "public"), "table", table),
+        n);
+  }
+  expect_valid(db,
+               with_identifier(with_identifier(files::any_row, "schema", "dualwrite"), "table",
+                               "merged_interactions"),
+               n);
+}
+
+// Every template is among those checked as filled above (a new one needs its line there).
+TEST(Statements, EveryTemplateIsCheckedAsFilled) {
+  const std::set<std::string_view> checked{
+      "backfill/expected_rows",   "backfill/feedback_unmerged",
+      "backfill/feedback_merged", "backfill/feedback_plain",
+      "backfill/feedback_likes",  "backfill/source_rows",
+      "backfill/id_range",        "backfill/stage_create",
+      "backfill/stage_insert",    "backfill/stage_insert_tolerant",
+      "backfill/any_row",
+  };
+  for (const auto& [stage, statements] : kStages) {
+    for (const auto& [name, text] : statements) {
+      if (!is_template(text)) continue;
+      const std::string id = std::string(stage) + "/" + std::string(name);
+      EXPECT_TRUE(checked.count(id) == 1) << "sql/" << id << ".sql is a template no test fills";
     }
   }
 }
