@@ -19,6 +19,7 @@
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/core/identifier.hpp"
 #include "dualwrite/core/pg_time.hpp"
+#include "dualwrite/core/sql_template.hpp"
 #include "dualwrite/sql/backfill.hpp"
 #include "dualwrite/stream/replication.hpp"
 #include "dualwrite/translate/json_change.hpp"

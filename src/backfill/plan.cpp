@@ -1,11 +1,10 @@
 #include "dualwrite/backfill/plan.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 
-#include "dualwrite/core/identifier.hpp"
+#include "dualwrite/core/sql_template.hpp"
 #include "dualwrite/sql/backfill.hpp"
 
 namespace dualwrite::backfill {
@@ -186,22 +185,7 @@ std::string range_predicate(const std::string& column, KeyKind key, const Chunk&
 }
 
 std::string with_range(std::string_view reader, const std::string& predicate) {
-  // :range, not ::range (a cast) nor :ranges.
-  constexpr std::string_view placeholder = ":range";
-  std::string out;
-  std::size_t from = 0;
-  for (auto at = reader.find(placeholder); at != std::string_view::npos;
-       at = reader.find(placeholder, at + placeholder.size())) {
-    const std::size_t end = at + placeholder.size();
-    if ((at > 0 && reader[at - 1] == ':') ||
-        (end < reader.size() &&
-         (std::isalnum(static_cast<unsigned char>(reader[end])) != 0 || reader[end] == '_'))) {
-      continue;
-    }
-    out.append(reader.substr(from, at - from)).append("(" + predicate + ")");
-    from = end;
-  }
-  return out.append(reader.substr(from));
+  return with_sql(reader, "range", "(" + predicate + ")");
 }
 
 Staging staging(const std::string& target, bool tolerant) {

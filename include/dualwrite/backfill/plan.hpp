@@ -10,7 +10,7 @@
 // Not for: deciding what a legacy row becomes (the views and translate/ do that).
 // Where the SQL lives: sql/backfill/ (cmake/embed_sql.cmake), the plan's and the runner's alike;
 // a reader is a template whose :range the chunk's condition fills (with_range), and one reader
-// serves every copy step, its view named by :"view" (core/identifier.hpp with_identifier).
+// serves every copy step, its view named by :"view" (core/sql_template.hpp).
 // Thread-safety: steps() is built once, thread-safely; the rest are plain functions.
 #pragma once
 

@@ -16,12 +16,13 @@
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/backfill/plan.hpp"
-#include "dualwrite/core/identifier.hpp"
+#include "dualwrite/core/sql_template.hpp"
 #include "stages.inc"
 #include "support/pg_test.hpp"
 
 namespace {
 
+using dualwrite::is_template;
 using dualwrite::testing::TestDatabase;
 
 // The statement's first keyword, past comments and blanks, in lower case.
@@ -62,16 +63,6 @@ std::string error_of(PGresult* r, PGconn* c) {
 bool is_session_setup(std::string_view name) {
   constexpr std::string_view suffix = "session_setup";
   return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
-}
-
-// Whether `sql` has a psql variable the program fills: :"name" (not a ::"type" cast) or :range.
-bool is_template(std::string_view sql) {
-  for (auto at = sql.find(':'); at != std::string_view::npos; at = sql.find(':', at + 1)) {
-    if (at > 0 && sql[at - 1] == ':') continue;
-    const std::string_view rest = sql.substr(at + 1);
-    if (rest.starts_with('"') || rest.starts_with("range")) return true;
-  }
-  return false;
 }
 
 // PREPAREs (or, for a utility statement, runs and rolls back) one statement; a failure names it.
