@@ -17,6 +17,7 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/backfill/plan.hpp"
 #include "dualwrite/core/sql_template.hpp"
+#include "dualwrite/verify/statements.hpp"
 #include "stages.inc"
 #include "support/pg_test.hpp"
 
@@ -153,6 +154,34 @@ TEST(Statements, BackfillTemplatesAsTheProgramFillsThem) {
                n);
 }
 
+// The statements of sql/verify/ as verify fills them for each table of compare_spec (read from
+// the migrated schema, as verify reads it from the source): both sides' segments, first level
+// and below, and their leaf rows under leaves of one level and of two.
+TEST(Statements, VerifyTemplatesAsTheProgramFillsThem) {
+  namespace verify = dualwrite::verify;
+  TestDatabase db("sql_verify_templates");
+  set_up_sessions(db, "verify");
+  int n = 0;
+  const auto specs = db.rows(std::string(dualwrite::sql::verify::compare_spec));
+  ASSERT_EQ(specs.size(), dualwrite::admin::kTargetTables.size());
+  for (const auto& row : specs) {
+    std::vector<std::string> f;
+    for (std::size_t at = 0, bar = 0; bar != std::string::npos; at = bar + 1) {
+      bar = row.find('|', at);
+      f.push_back(row.substr(at, bar == std::string::npos ? std::string::npos : bar - at));
+    }
+    ASSERT_EQ(f.size(), 6u) << row;  // no '|' inside the expressions
+    const verify::Spec spec{f[0], f[1], f[2], f[3], f[4], f[5]};
+    SCOPED_TRACE(spec.table);
+    for (const auto& side : {verify::expected_statements(spec), verify::actual_statements(spec)}) {
+      expect_valid(db, side.segments, n);
+      expect_valid(db, side.segments_under, n);
+      expect_valid(db, verify::with_leaves(side.leaf_rows, 1), n);
+      expect_valid(db, verify::with_leaves(side.leaf_rows, 2), n);
+    }
+  }
+}
+
 // Every template is among those checked as filled above (a new one needs its line there).
 TEST(Statements, EveryTemplateIsCheckedAsFilled) {
   const std::set<std::string_view> checked{
@@ -161,7 +190,10 @@ TEST(Statements, EveryTemplateIsCheckedAsFilled) {
       "backfill/feedback_likes",  "backfill/source_rows",
       "backfill/id_range",        "backfill/stage_create",
       "backfill/stage_insert",    "backfill/stage_insert_tolerant",
-      "backfill/any_row",
+      "backfill/any_row",         "verify/expected_rows",
+      "verify/actual_rows",       "verify/actual_rows_flagged",
+      "verify/segments",          "verify/segments_under",
+      "verify/leaf_rows",         "verify/leaf_rows_flagged",
   };
   for (const auto& [stage, statements] : kStages) {
     for (const auto& [name, text] : statements) {
