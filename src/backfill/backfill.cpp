@@ -223,12 +223,8 @@ void Bootstrap::compute_merged_likes() {
 std::uint64_t Bootstrap::estimate_rows(const Step& step) {
   if (step.rows_per_source_row <= 0.0) return 0;
   const std::string table = "public." + step.source_table;
-  double rows = std::strtod(
-      reader_
-          .scalar("SELECT greatest(reltuples, 0)::text FROM pg_class WHERE oid = $1::regclass",
-                  {table.c_str()})
-          .c_str(),
-      nullptr);
+  double rows =
+      std::strtod(reader_.scalar(sql::backfill::estimated_rows, {table.c_str()}).c_str(), nullptr);
   if (rows <= 0.0) {  // never analysed: count, in the snapshot
     const std::string count =
         with_identifier(sql::backfill::source_rows, "table", step.source_table);
@@ -239,8 +235,7 @@ std::uint64_t Bootstrap::estimate_rows(const Step& step) {
 
 void Bootstrap::plan() {
   bool found = false;
-  target_.scalar("SELECT 1 FROM dualwrite.bootstrap_chunks WHERE slot = $1 LIMIT 1", {slot()},
-                 &found);
+  target_.scalar(sql::backfill::plan_recorded, {slot()}, &found);
   if (found) return;
   std::vector<PlannedChunk> chunks;
   int ordinal = 0;
@@ -494,8 +489,7 @@ void Bootstrap::resume(const std::string& recorded_point, const admin::BridgePos
   if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
   snapshot_lsn_ = temp->consistent_point;
   open_snapshot_reader(temp->snapshot_name);
-  target_.query("UPDATE dualwrite.bootstrap SET snapshots = snapshots + 1 WHERE slot = $1",
-                {slot()});
+  target_.query(sql::backfill::count_snapshot, {slot()});
   recorded_ = true;
   say("resuming the bootstrap of slot " + config_.source.slot + " (streaming starts at " +
       consistent_point_.to_string() + "); remaining chunks read in a fresh snapshot at " +
@@ -606,10 +600,8 @@ void Bootstrap::abandon_created_slot() {
 
 int Bootstrap::finish(Clock::time_point started) {
   reader_.exec("COMMIT");
-  target_.query("UPDATE dualwrite.bootstrap SET finished_at = now() WHERE slot = $1", {slot()});
-  auto total = target_.query(
-      "SELECT coalesce(sum(rows_written), 0) FROM dualwrite.bootstrap_chunks WHERE slot = $1",
-      {slot()});
+  target_.query(sql::backfill::finish_bootstrap, {slot()});
+  auto total = target_.query(sql::backfill::rows_written, {slot()});
   const std::uint64_t total_rows = std::strtoull(PQgetvalue(total.get(), 0, 0), nullptr, 10);
   char took[32];
   std::snprintf(took, sizeof took, "%.1f s",
