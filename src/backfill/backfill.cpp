@@ -17,7 +17,9 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/backfill/plan.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/core/identifier.hpp"
 #include "dualwrite/core/pg_time.hpp"
+#include "dualwrite/core/sql_template.hpp"
 #include "dualwrite/sql/backfill.hpp"
 #include "dualwrite/stream/replication.hpp"
 #include "dualwrite/translate/json_change.hpp"
@@ -41,39 +43,10 @@ struct Refusal : std::runtime_error {
 // dualwrite.put_unique_interaction() does row by row for the stream, here set-based per chunk
 // over the chunk's rows (dw_backfill_likes) and what earlier chunks kept. Correct whatever the
 // order of chunks and whichever snapshot each was read in.
-constexpr const char* kMergeLikes[] = {
-    // A kept row beaten by an earlier one of this chunk moves to the merge table.
-    R"SQL(
-WITH cand AS (
-  SELECT DISTINCT ON (account_id, activity_slug, interaction_type) *
-    FROM dw_backfill_likes
-   ORDER BY account_id, activity_slug, interaction_type, created_at, id),
-beaten AS (
-  DELETE FROM public.activity_interactions t USING cand c
-   WHERE t.account_id = c.account_id AND t.activity_slug = c.activity_slug
-     AND t.interaction_type = c.interaction_type AND t.interaction_type IN ('like', 'bookmark')
-     AND (c.created_at, c.id) < (t.created_at, t.id)
-  RETURNING t.*)
-INSERT INTO dualwrite.merged_interactions SELECT * FROM beaten ON CONFLICT (id) DO NOTHING)SQL",
-    // The chunk's earliest of each key, where no kept row remains.
-    R"SQL(
-INSERT INTO public.activity_interactions
-SELECT c.*
-  FROM (SELECT DISTINCT ON (account_id, activity_slug, interaction_type) *
-          FROM dw_backfill_likes
-         ORDER BY account_id, activity_slug, interaction_type, created_at, id) c
- WHERE NOT EXISTS (
-       SELECT 1 FROM public.activity_interactions t
-        WHERE t.account_id = c.account_id AND t.activity_slug = c.activity_slug
-          AND t.interaction_type = c.interaction_type
-          AND t.interaction_type IN ('like', 'bookmark')))SQL",
-    // The rest of the chunk waits in the merge table (a top-up finds some there already).
-    R"SQL(
-INSERT INTO dualwrite.merged_interactions
-SELECT l.* FROM dw_backfill_likes l
- WHERE NOT EXISTS (SELECT 1 FROM public.activity_interactions t
-                    WHERE t.id = l.id AND t.account_id = l.account_id)
-ON CONFLICT (id) DO NOTHING)SQL",
+constexpr std::string_view kMergeLikes[] = {
+    sql::backfill::likes_move_beaten,    // a kept row beaten by an earlier one of the chunk
+    sql::backfill::likes_keep_earliest,  // the chunk's earliest of each key, where none is kept
+    sql::backfill::likes_park_rest,      // the rest waits in the merge table
 };
 
 // A result's status, or the connection's error as DbError.
@@ -93,8 +66,8 @@ void drain(Connection& conn) {
 // COPY format, without holding more than one row in memory. Returns the rows written.
 std::uint64_t copy_rows(Connection& reader, const std::string& select_sql, Connection& writer,
                         const std::string& target) {
-  expect(writer, PQexec(writer.get(), ("COPY " + target + " FROM STDIN (FORMAT binary)").c_str()),
-         PGRES_COPY_IN, "COPY into the target");
+  const std::string copy_in = "COPY " + quote_qualified(target) + " FROM STDIN (FORMAT binary)";
+  expect(writer, PQexec(writer.get(), copy_in.c_str()), PGRES_COPY_IN, "COPY into the target");
   PGresult* out =
       PQexec(reader.get(), ("COPY (" + select_sql + ") TO STDOUT (FORMAT binary)").c_str());
   if (PQresultStatus(out) != PGRES_COPY_OUT) {
@@ -149,13 +122,11 @@ std::uint64_t copy_rows(Connection& reader, const std::string& select_sql, Conne
 //             `dualwrite` writes the new tables through its policies, not around them.
 std::uint64_t copy_rows_staged(Connection& reader, const std::string& select_sql,
                                Connection& writer, const std::string& target, bool tolerant) {
-  std::string stage = "dw_stage_" + target.substr(target.find('.') + 1);
-  writer.exec("CREATE TEMP TABLE IF NOT EXISTS " + stage + " (LIKE " + target +
-              ") ON COMMIT DELETE ROWS");
-  copy_rows(reader, select_sql, writer, stage);
-  auto r = writer.query("INSERT INTO " + target + " SELECT * FROM " + stage +
-                        (tolerant ? " ON CONFLICT DO NOTHING" : ""));
-  writer.exec("DELETE FROM " + stage);
+  const Staging stage = staging(target, tolerant);
+  writer.exec(stage.create);
+  copy_rows(reader, select_sql, writer, stage.table);
+  auto r = writer.query(stage.insert);
+  writer.exec("DELETE FROM " + quote_identifier(stage.table));
   return std::strtoull(PQcmdTuples(r.get()), nullptr, 10);
 }
 
@@ -232,9 +203,7 @@ void Bootstrap::open_snapshot_reader(const std::string& snapshot) {
   reader_ = admin::connect_source(config_);
   // Created before the read-only transaction, which may fill temporary tables but not create
   // them.
-  reader_.exec(
-      "SET application_name = 'dualwrite bootstrap'; SET work_mem = '64MB';"
-      "CREATE TEMP TABLE dw_merged_likes (legacy_id bigint PRIMARY KEY)");
+  reader_.exec(sql::backfill::reader_session_setup);
   reader_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   char* literal = PQescapeLiteral(reader_.get(), snapshot.data(), snapshot.size());
   if (literal == nullptr) throw DbError("cannot quote the snapshot name", "", false);
@@ -247,34 +216,26 @@ void Bootstrap::open_snapshot_reader(const std::string& snapshot) {
 // snapshot, by the rule of dualwrite.put_unique_interaction(): (created_at, id).
 void Bootstrap::compute_merged_likes() {
   if (merged_likes_ready_) return;
-  reader_.exec(
-      "INSERT INTO dw_merged_likes SELECT k.legacy_id FROM ("
-      "  SELECT f.legacy_id, row_number() OVER (PARTITION BY f.account_id, f.activity_slug, "
-      "    f.interaction_type ORDER BY f.created_at, f.id) AS n "
-      "  FROM dualwrite_expected._feedback f WHERE f.interaction_type IN ('like', 'bookmark')) k "
-      "WHERE k.n > 1");
+  reader_.exec(sql::backfill::find_merged_likes);
   merged_likes_ready_ = true;
 }
 
 std::uint64_t Bootstrap::estimate_rows(const Step& step) {
   if (step.rows_per_source_row <= 0.0) return 0;
   const std::string table = "public." + step.source_table;
-  double rows = std::strtod(
-      reader_
-          .scalar("SELECT greatest(reltuples, 0)::text FROM pg_class WHERE oid = $1::regclass",
-                  {table.c_str()})
-          .c_str(),
-      nullptr);
+  double rows =
+      std::strtod(reader_.scalar(sql::backfill::estimated_rows, {table.c_str()}).c_str(), nullptr);
   if (rows <= 0.0) {  // never analysed: count, in the snapshot
-    rows = std::strtod(reader_.scalar("SELECT count(*)::text FROM " + table).c_str(), nullptr);
+    const std::string count =
+        with_identifier(sql::backfill::source_rows, "table", step.source_table);
+    rows = std::strtod(reader_.scalar(count).c_str(), nullptr);
   }
   return static_cast<std::uint64_t>(rows * step.rows_per_source_row);
 }
 
 void Bootstrap::plan() {
   bool found = false;
-  target_.scalar("SELECT 1 FROM dualwrite.bootstrap_chunks WHERE slot = $1 LIMIT 1", {slot()},
-                 &found);
+  target_.scalar(sql::backfill::plan_recorded, {slot()}, &found);
   if (found) return;
   std::vector<PlannedChunk> chunks;
   int ordinal = 0;
@@ -283,9 +244,7 @@ void Bootstrap::plan() {
     if (step.key == KeyKind::uuid) {
       ranges = uuid_chunks(chunk_count(estimate_rows(step), options_.chunk_rows));
     } else if (step.key == KeyKind::bigint) {
-      auto r = reader_.query(
-          "SELECT coalesce(min(id), 0)::text, coalesce(max(id), 0)::text FROM public." +
-          step.source_table);
+      auto r = reader_.query(with_identifier(sql::backfill::id_range, "table", step.source_table));
       ranges = bigint_chunks(std::stoll(PQgetvalue(r.get(), 0, 0)),
                              std::stoll(PQgetvalue(r.get(), 0, 1)), options_.chunk_rows);
     } else {
@@ -298,8 +257,7 @@ void Bootstrap::plan() {
   for (const auto& c : chunks) {
     const std::string chunk = std::to_string(c.chunk), ordinal_text = std::to_string(c.ordinal);
     target_.query(
-        "INSERT INTO dualwrite.bootstrap_chunks (slot, step, chunk, ordinal, lo, hi) "
-        "VALUES ($1, $2, $3::int, $4::int, $5, $6)",
+        sql::backfill::plan_chunk,
         {slot(), c.step.c_str(), chunk.c_str(), ordinal_text.c_str(),
          c.range.lo ? c.range.lo->c_str() : nullptr, c.range.hi ? c.range.hi->c_str() : nullptr});
   }
@@ -320,19 +278,14 @@ bool Bootstrap::under_rls(const std::string& table) {
 // that a bootstrap planned by that version finishes and its counts stay whole.
 void Bootstrap::retire(const PlannedChunk& chunk) {
   const std::string number = std::to_string(chunk.chunk);
-  target_.query(
-      "UPDATE dualwrite.bootstrap_chunks SET done_at = coalesce(done_at, now()), "
-      "rows_written = coalesce(rows_written, 0) WHERE slot = $1 AND step = $2 AND chunk = $3::int",
-      {slot(), chunk.step.c_str(), number.c_str()});
+  target_.query(sql::backfill::retire_chunk, {slot(), chunk.step.c_str(), number.c_str()});
 }
 
 void Bootstrap::mark_done(const PlannedChunk& chunk, std::uint64_t rows) {
   const std::string rows_text = std::to_string(rows), number = std::to_string(chunk.chunk),
                     lsn = snapshot_lsn_.to_string();
-  target_.query(
-      "UPDATE dualwrite.bootstrap_chunks SET done_at = now(), rows_written = $4::bigint, "
-      "snapshot_lsn = $5::pg_lsn WHERE slot = $1 AND step = $2 AND chunk = $3::int",
-      {slot(), chunk.step.c_str(), number.c_str(), rows_text.c_str(), lsn.c_str()});
+  target_.query(sql::backfill::mark_chunk_done,
+                {slot(), chunk.step.c_str(), number.c_str(), rows_text.c_str(), lsn.c_str()});
 }
 
 std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk, bool mark) {
@@ -350,33 +303,22 @@ std::uint64_t Bootstrap::run_chunk(const Step& step, const PlannedChunk& chunk, 
         // One snapshot: which likes/bookmarks are merged is known up front (computed once in
         // it), so each chunk's rows go straight to their table.
         compute_merged_likes();
-        rows = copy_into(with_range(step.reader, range) +
-                             " AND f.legacy_id NOT IN (SELECT legacy_id FROM dw_merged_likes)",
-                         step.target, false);
-        rows += copy_into(with_range(step.reader, range) +
-                              " AND f.legacy_id IN (SELECT legacy_id FROM dw_merged_likes)",
+        rows = copy_into(with_range(sql::backfill::feedback_unmerged, range), step.target, false);
+        rows += copy_into(with_range(sql::backfill::feedback_merged, range),
                           "dualwrite.merged_interactions", false);
         break;
       }
       // Resumed: earlier chunks were read in another snapshot, whose kept likes may differ;
       // merge against what the table holds, as the stream does.
-      rows = copy(
-          with_range(step.reader, range) + " AND f.interaction_type NOT IN ('like', 'bookmark')",
-          step.target);
-      rows += copy_rows(
-          reader_,
-          with_range(step.reader, range) + " AND f.interaction_type IN ('like', 'bookmark')",
-          target_, "dw_backfill_likes");
-      for (const char* sql : kMergeLikes) target_.exec(sql);
+      rows = copy(with_range(sql::backfill::feedback_plain, range), step.target);
+      rows += copy_rows(reader_, with_range(sql::backfill::feedback_likes, range), target_,
+                        "dw_backfill_likes");
+      for (const std::string_view sql : kMergeLikes) target_.exec(sql);
       break;
     }
     case StepKind::outcomes: {
       rows = copy_rows(reader_, step.reader, target_, "dw_backfill_outcomes");
-      target_.exec(
-          "UPDATE public.recommendation_items i SET presented_at = o.presented_at, "
-          "dismissed_at = o.dismissed_at, clicked_at = o.clicked_at, liked = o.liked "
-          "FROM dw_backfill_outcomes o "
-          "WHERE i.run_id = o.run_id AND i.activity_slug = o.activity_slug");
+      target_.exec(sql::backfill::set_item_outcomes);
       break;
     }
     case StepKind::letters:
@@ -430,15 +372,7 @@ std::uint64_t Bootstrap::run_letters(const Step& step) {
 
 void Bootstrap::execute() {
   // Staging for the chunks that merge or update rather than append; emptied at each commit.
-  target_.exec(
-      "SET application_name = 'dualwrite bootstrap';"
-      // A lost commit takes its chunk's done mark with it: the chunk is simply done again.
-      "SET synchronous_commit = off;"
-      "CREATE TEMP TABLE IF NOT EXISTS dw_backfill_likes "
-      "  (LIKE public.activity_interactions) ON COMMIT DELETE ROWS;"
-      "CREATE TEMP TABLE IF NOT EXISTS dw_backfill_outcomes (run_id uuid, activity_slug text, "
-      "  presented_at timestamptz, dismissed_at timestamptz, clicked_at timestamptz, "
-      "  liked boolean) ON COMMIT DELETE ROWS");
+  target_.exec(sql::backfill::session_setup);
   std::map<std::string, const Step*> by_name;
   for (const auto& s : steps()) by_name[s.name] = &s;
 
@@ -449,15 +383,7 @@ void Bootstrap::execute() {
   // leaves out (so no letter is written for it either) would be lost; and the remaining
   // chunks' rows may name parents created in between. Streaming from the first consistent
   // point then re-applies everything else that changed in between.
-  auto pending = target_.query(
-      "SELECT step, chunk, ordinal, lo, hi, "
-      "  (SELECT coalesce(sum(d.rows_written), 0) FROM dualwrite.bootstrap_chunks d "
-      "    WHERE d.slot = c.slot AND d.step = c.step AND d.done_at IS NOT NULL)::text, "
-      "  (SELECT count(*) FROM dualwrite.bootstrap_chunks a WHERE a.slot = c.slot AND a.step = "
-      "c.step)::text, "
-      "  done_at IS NOT NULL "
-      "FROM dualwrite.bootstrap_chunks c WHERE slot = $1 ORDER BY ordinal, chunk",
-      {slot()});
+  auto pending = target_.query(sql::backfill::planned_chunks, {slot()});
   std::uint64_t topped_up = 0;
   bool ran = false;  // whether the current step had chunks left to do
   std::string current;
@@ -563,8 +489,7 @@ void Bootstrap::resume(const std::string& recorded_point, const admin::BridgePos
   if (!temp) throw Refusal(temp.error().domain, "source: " + temp.error().message);
   snapshot_lsn_ = temp->consistent_point;
   open_snapshot_reader(temp->snapshot_name);
-  target_.query("UPDATE dualwrite.bootstrap SET snapshots = snapshots + 1 WHERE slot = $1",
-                {slot()});
+  target_.query(sql::backfill::count_snapshot, {slot()});
   recorded_ = true;
   say("resuming the bootstrap of slot " + config_.source.slot + " (streaming starts at " +
       consistent_point_.to_string() + "); remaining chunks read in a fresh snapshot at " +
@@ -575,14 +500,16 @@ void Bootstrap::resume(const std::string& recorded_point, const admin::BridgePos
 
 void Bootstrap::refuse_busy_tables() {
   // The new tables and the merge table must all be empty on a first start.
-  std::vector<std::string> tables;
-  for (const char* t : admin::kTargetTables) tables.push_back(std::string("public.") + t);
-  tables.push_back("dualwrite.merged_interactions");
+  std::vector<std::pair<std::string, std::string>> tables;  // schema, table
+  for (const char* t : admin::kTargetTables) tables.emplace_back("public", t);
+  tables.emplace_back("dualwrite", "merged_interactions");
   std::string busy;
-  for (const auto& t : tables) {
+  for (const auto& [schema, table] : tables) {
     bool found = false;
-    target_.scalar("SELECT 1 FROM " + t + " LIMIT 1", {}, &found);
-    if (found) busy += (busy.empty() ? "" : ", ") + t;
+    target_.scalar(
+        with_identifier(with_identifier(sql::backfill::any_row, "schema", schema), "table", table),
+        {}, &found);
+    if (found) busy += (busy.empty() ? "" : ", ") + schema + "." + table;
   }
   if (!busy.empty()) {
     throw Refusal(ErrorDomain::usage,
@@ -637,10 +564,8 @@ void Bootstrap::start(const admin::BridgePositions& positions) {
   }
   // Recorded first: from here on a failure leaves a bootstrap that the same command resumes.
   const std::string point = consistent_point_.to_string();
-  target_.query(
-      "INSERT INTO dualwrite.bootstrap (slot, publication, origin, consistent_point) "
-      "VALUES ($1, $2, $3, $4::pg_lsn)",
-      {slot(), config_.source.publication.c_str(), config_.source.origin.c_str(), point.c_str()});
+  target_.query(sql::backfill::record_bootstrap, {slot(), config_.source.publication.c_str(),
+                                                  config_.source.origin.c_str(), point.c_str()});
   recorded_ = true;
   open_snapshot_reader(snapshot);
   place_origin();
@@ -675,10 +600,8 @@ void Bootstrap::abandon_created_slot() {
 
 int Bootstrap::finish(Clock::time_point started) {
   reader_.exec("COMMIT");
-  target_.query("UPDATE dualwrite.bootstrap SET finished_at = now() WHERE slot = $1", {slot()});
-  auto total = target_.query(
-      "SELECT coalesce(sum(rows_written), 0) FROM dualwrite.bootstrap_chunks WHERE slot = $1",
-      {slot()});
+  target_.query(sql::backfill::finish_bootstrap, {slot()});
+  auto total = target_.query(sql::backfill::rows_written, {slot()});
   const std::uint64_t total_rows = std::strtoull(PQgetvalue(total.get(), 0, 0), nullptr, 10);
   char took[32];
   std::snprintf(took, sizeof took, "%.1f s",
@@ -708,18 +631,14 @@ int Bootstrap::run() {
                     "legacy tables and writes the new ones, so [target] conninfo must name the "
                     "source database (leave it empty)");
     }
-    if (target_.scalar("SELECT to_regclass('dualwrite.bootstrap_chunks') IS NOT NULL AND "
-                       "to_regclass('dualwrite_expected._items') IS NOT NULL") != "t") {
+    if (target_.scalar(sql::backfill::migrations_applied) != "t") {
       throw Refusal(ErrorDomain::target,
                     "the database lacks the bridge's migrations (dualwrite.bootstrap_chunks, "
                     "dualwrite_expected): apply sql/migrations first (scripts/migrate CONNINFO)");
     }
     // Before anything is created: a missing privilege would otherwise fail midway.
     check_privileges();
-    auto state = target_.query(
-        "SELECT consistent_point::text, finished_at IS NOT NULL, finished_at::text "
-        "FROM dualwrite.bootstrap WHERE slot = $1",
-        {slot()});
+    auto state = target_.query(sql::backfill::bootstrap_state, {slot()});
     auto positions = admin::read_positions(source_, target_, config_);
     if (PQntuples(state.get()) == 1 && *PQgetvalue(state.get(), 0, 1) == 't') {
       say(std::string("bootstrap of slot ") + slot() + " already finished at " +

@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "dualwrite/core/sql_template.hpp"
+#include "dualwrite/sql/backfill.hpp"
+
 namespace dualwrite::backfill {
 
 namespace {
@@ -17,24 +20,23 @@ Step copy_step(std::string table, KeyKind key, std::string source, double per_so
   s.source_table = std::move(source);
   s.rows_per_source_row = per_source_row;
   s.key_column = std::move(key_column);
-  s.reader = "SELECT * FROM dualwrite_expected." + view + " x WHERE {range}";
+  s.reader = with_identifier(sql::backfill::expected_rows, "view", view);
   s.target = "public." + table;
   return s;
 }
 
 // The legacy rows of `table` the expected views leave out: the rows the stream would
-// dead-letter (or the target refuse). `excluded` is a condition on alias x; `order` the order
-// the stream would have met them in (their commit order is gone; their timestamps are the
-// closest record of it). It matters: a retried letter is applied in letter order, and a chat
-// message's sequence is 1 + its session's highest when it is applied.
-Step letters_step(const std::string& table, const std::string& excluded, const std::string& order) {
+// dead-letter (or the target refuse), read by `reader` (sql/backfill/letters_<table>.sql) in
+// the order the stream would have met them (their commit order is gone; their timestamps are
+// the closest record of it). It matters: a retried letter is applied in letter order, and a
+// chat message's sequence is 1 + its session's highest when it is applied.
+Step letters_step(const std::string& table, std::string_view reader) {
   Step s;
   s.name = "dead_letters:" + table;
   s.kind = StepKind::letters;
   s.source_table = table;
   s.rows_per_source_row = 0.0;  // few; the ETA of this step is not worth estimating
-  s.reader = "SELECT to_jsonb(x)::text FROM public." + table + " x WHERE " + excluded +
-             " ORDER BY " + order;
+  s.reader = reader;
   return s;
 }
 
@@ -57,10 +59,7 @@ std::vector<Step> make_steps() {
     s.key = KeyKind::bigint;
     s.source_table = "activity_feedback";
     s.key_column = "f.legacy_id";
-    s.reader =
-        "SELECT f.id, f.account_id, f.activity_id, f.activity_slug, f.interaction_type, "
-        "f.source_session_id, f.score_delta, f.metadata, f.created_at "
-        "FROM dualwrite_expected._feedback f WHERE {range}";
+    // No one reader: the runner picks sql/backfill/feedback_*.sql by how likes are merged.
     s.target = "public.activity_interactions";
     out.push_back(s);
   }
@@ -76,9 +75,7 @@ std::vector<Step> make_steps() {
     s.kind = StepKind::outcomes;
     s.source_table = "activity_feedback";
     s.rows_per_source_row = 0.0;
-    s.reader =
-        "SELECT run_id, activity_slug, presented_at, dismissed_at, clicked_at, liked "
-        "FROM dualwrite_expected._item_outcomes";
+    s.reader = sql::backfill::item_outcomes;
     out.push_back(s);
   }
   out.push_back(copy_step("offline_interactions", KeyKind::none, "offline_likes", 1.0, "",
@@ -93,37 +90,15 @@ std::vector<Step> make_steps() {
                           "x.session_id", "chat_summaries"));
 
   // Dead letters, in the order the stream would meet the parents before their children.
-  out.push_back(letters_step(
-      "account_metadata", "x.status IS NULL OR x.status NOT IN ('active', 'suspended', 'deleted')",
-      "x.updated_at, x.account_id"));
-  out.push_back(letters_step("user_attributes",
-                             "NOT EXISTS (SELECT 1 FROM dualwrite_expected._user_attributes_valid "
-                             "e WHERE e.user_id = x.user_id)",
-                             "x.updated_at, x.user_id"));
-  out.push_back(letters_step(
-      "activity_feedback",
-      "NOT EXISTS (SELECT 1 FROM dualwrite_expected._feedback e WHERE e.legacy_id = x.id)",
-      "x.id"));
-  out.push_back(letters_step(
-      "ai_suggestions", "NOT EXISTS (SELECT 1 FROM dualwrite_expected._runs e WHERE e.id = x.id)",
-      "x.created_at, x.id"));
-  out.push_back(letters_step(
-      "offline_likes",
-      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.offline_interactions e WHERE e.id = "
-      "dualwrite_expected.v5('offline_likes:' || x.user_id::text || ':' || x.activity_slug))",
-      "x.updated_at, x.user_id, x.activity_slug"));
-  out.push_back(letters_step(
-      "chatbot_conversations",
-      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_sessions e WHERE e.id = x.id)",
-      "x.created_at, x.id"));
-  out.push_back(letters_step(
-      "chatbot_messages",
-      "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_messages e WHERE e.id = x.id)",
-      "x.created_at, x.id"));
-  out.push_back(letters_step("conversation_context",
-                             "NOT EXISTS (SELECT 1 FROM dualwrite_expected.chat_summaries e "
-                             "WHERE e.session_id = x.conversation_id)",
-                             "x.updated_at, x.conversation_id"));
+  namespace files = sql::backfill;
+  out.push_back(letters_step("account_metadata", files::letters_account_metadata));
+  out.push_back(letters_step("user_attributes", files::letters_user_attributes));
+  out.push_back(letters_step("activity_feedback", files::letters_activity_feedback));
+  out.push_back(letters_step("ai_suggestions", files::letters_ai_suggestions));
+  out.push_back(letters_step("offline_likes", files::letters_offline_likes));
+  out.push_back(letters_step("chatbot_conversations", files::letters_chatbot_conversations));
+  out.push_back(letters_step("chatbot_messages", files::letters_chatbot_messages));
+  out.push_back(letters_step("conversation_context", files::letters_conversation_context));
   return out;
 }
 
@@ -209,10 +184,22 @@ std::string range_predicate(const std::string& column, KeyKind key, const Chunk&
   return out;
 }
 
-std::string with_range(const std::string& reader, const std::string& predicate) {
-  std::string out = reader;
-  const auto at = out.find("{range}");
-  if (at != std::string::npos) out.replace(at, 7, "(" + predicate + ")");
+std::string with_range(std::string_view reader, const std::string& predicate) {
+  return with_sql(reader, "range", "(" + predicate + ")");
+}
+
+Staging staging(const std::string& target, bool tolerant) {
+  const auto dot = target.find('.');
+  const std::string schema = target.substr(0, dot), table = target.substr(dot + 1);
+  Staging out;
+  out.table = "dw_stage_" + table;
+  auto fill = [&](std::string_view sql) {
+    return with_identifier(
+        with_identifier(with_identifier(sql, "stage", out.table), "schema", schema), "table",
+        table);
+  };
+  out.create = fill(sql::backfill::stage_create);
+  out.insert = fill(tolerant ? sql::backfill::stage_insert_tolerant : sql::backfill::stage_insert);
   return out;
 }
 

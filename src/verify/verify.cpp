@@ -9,8 +9,9 @@
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/pg.hpp"
-#include "dualwrite/core/identifier.hpp"
 #include "dualwrite/decode/json.hpp"
+#include "dualwrite/sql/verify.hpp"
+#include "dualwrite/verify/statements.hpp"
 
 namespace dualwrite::verify {
 
@@ -40,7 +41,7 @@ struct Side {
   [[noreturn]] void fail(const apply::DbError& e) const {
     throw SideError(domain, std::string(name) + ": " + e.what());
   }
-  void exec(const std::string& sql) {
+  void exec(std::string_view sql) {
     try {
       conn.exec(sql);
     } catch (const apply::DbError& e) {
@@ -102,31 +103,6 @@ std::pair<apply::ResultPtr, apply::ResultPtr> both(Side& e, const std::string& s
   return {std::move(re), std::move(ra)};
 }
 
-struct Spec {
-  std::string table;
-  std::string key_expr;
-  std::string expected_row;
-  std::string actual_from;
-  std::string actual_row;
-  std::string extra_ignored;
-};
-
-// The rows of each side as (k, r[, ig]): key text, compared row text, and on the actual side
-// whether an unexpected row is left unreported.
-std::string expected_rows(const Spec& s) {
-  return "SELECT " + s.key_expr + " AS k, " + s.expected_row + " AS r FROM dualwrite_expected." +
-         quote_identifier(s.table) + " x";
-}
-std::string actual_rows(const Spec& s, bool with_ignored) {
-  return "SELECT " + s.key_expr + " AS k, " + s.actual_row + " AS r" +
-         (with_ignored ? ", (" + s.extra_ignored + ") AS ig" : std::string()) + " FROM " +
-         s.actual_from + " x";
-}
-
-std::string prefix_expr(int level) {
-  return "coalesce(left(s.k, " + std::to_string(level) + "), '')";
-}
-
 std::string array_literal(const std::vector<std::string>& values) {
   std::string out = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -143,17 +119,6 @@ struct Aggregate {
   bool operator==(const Aggregate&) const = default;
 };
 using Segments = std::map<std::string, Aggregate>;
-
-// The aggregate pass of one level: every row (parents empty) or the rows under `parents`, whose
-// prefixes are level - 1 characters long.
-std::string aggregate_sql(const std::string& rows, int level, bool filtered) {
-  // The first 16 hex digits of md5 as a signed 64-bit integer; sum() over bigint accumulates
-  // in 128 bits, so it neither overflows nor cancels duplicated rows (as xor would).
-  return "SELECT " + prefix_expr(level) +
-         ", count(*), sum(('x' || left(md5(s.r), 16))::bit(64)::bigint) FROM (" + rows + ") s" +
-         (filtered ? " WHERE " + prefix_expr(level - 1) + " = ANY ($1::text[])" : "") +
-         " GROUP BY 1";
-}
 
 Segments read_segments(const PGresult* r) {
   Segments out;
@@ -180,34 +145,33 @@ struct Leaf {
 // out in key order.
 class LeafDiffer {
  public:
-  LeafDiffer(Side& e, Side& a, const Spec& spec, std::size_t fetch_rows)
-      : e_(e), a_(a), spec_(spec), fetch_(std::to_string(fetch_rows)) {}
+  LeafDiffer(Side& e, Side& a, const std::string& leaf_rows_e, const std::string& leaf_rows_a,
+             std::size_t fetch_rows)
+      : e_(e),
+        a_(a),
+        leaf_rows_e_(leaf_rows_e),
+        leaf_rows_a_(leaf_rows_a),
+        fetch_(std::to_string(fetch_rows)) {}
 
   // Calls sink(leaf index, mismatch) for each mismatch, in key order.
   template <typename Sink>
   void run(const std::vector<Leaf>& leaves, const std::vector<std::size_t>& which, Sink sink) {
     if (which.empty()) return;
-    // One `prefix = ANY($n)` per level present.
+    // One `prefix = ANY(prefixes)` per level present (statements.hpp with_leaves).
     std::map<int, std::vector<std::string>> by_level;
     std::map<std::pair<int, std::string>, std::size_t> index;
     for (std::size_t idx : which) {
       by_level[leaves[idx].level].push_back(leaves[idx].prefix);
       index[{leaves[idx].level, leaves[idx].prefix}] = idx;
     }
-    std::string where;
     std::vector<std::string> params;
     for (const auto& [level, prefixes] : by_level) {
-      if (!where.empty()) where += " OR ";
+      params.push_back(std::to_string(level));
       params.push_back(array_literal(prefixes));
-      where += prefix_expr(level) + " = ANY ($" + std::to_string(params.size()) + "::text[])";
     }
-    both(e_,
-         "DECLARE verify_leaves NO SCROLL CURSOR FOR SELECT s.k, md5(s.r) FROM (" +
-             expected_rows(spec_) + ") s WHERE " + where + " ORDER BY s.k COLLATE \"C\"",
-         params, a_,
-         "DECLARE verify_leaves NO SCROLL CURSOR FOR SELECT s.k, md5(s.r), s.ig FROM (" +
-             actual_rows(spec_, true) + ") s WHERE " + where + " ORDER BY s.k COLLATE \"C\"",
-         params);
+    const std::string declare = "DECLARE verify_leaves NO SCROLL CURSOR FOR ";
+    both(e_, declare + with_leaves(leaf_rows_e_, by_level.size()), params, a_,
+         declare + with_leaves(leaf_rows_a_, by_level.size()), params);
     Stream e{&e_, false, {}}, a{&a_, true, {}};
     std::vector<Mismatch> found;
     const std::string fetch = "FETCH " + fetch_ + " FROM verify_leaves";
@@ -290,7 +254,8 @@ class LeafDiffer {
 
   Side& e_;
   Side& a_;
-  const Spec& spec_;
+  const std::string& leaf_rows_e_;
+  const std::string& leaf_rows_a_;
   std::string fetch_;
 };
 
@@ -312,30 +277,21 @@ void commit(Side& e, Side& a) {
 // Session settings that make row texts comparable across two sessions (timestamptz prints in
 // the session's time zone) and keep a long scan from being cut off by a role's timeout.
 void prepare_session(Side& s) {
-  s.exec(
-      "SET application_name = 'dualwrite verify'; SET TimeZone = 'UTC'; "
-      "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 1; "
-      "SET bytea_output = 'hex'; SET statement_timeout = 0; "
-      "SET cursor_tuple_fraction = 1");
+  s.exec(sql::verify::session_setup);
 }
 
 std::vector<Spec> read_specs(Side& source) {
   apply::ResultPtr r;
   try {
     bool found = false;
-    source.conn.scalar(
-        "SELECT 1 FROM pg_views WHERE schemaname = 'dualwrite_expected' AND viewname = "
-        "'compare_spec'",
-        {}, &found);
+    source.conn.scalar(sql::verify::compare_spec_exists, {}, &found);
     if (!found) {
       throw SideError(ErrorDomain::source,
                       "source: dualwrite_expected.compare_spec does not exist: apply the "
                       "migrations (20261125001500_expected_state.sql, "
                       "20261125001600_compare.sql) to the source database");
     }
-    r = source.conn.query(
-        "SELECT table_name, key_expr, expected_row, actual_from, actual_row, extra_ignored "
-        "FROM dualwrite_expected.compare_spec ORDER BY ord");
+    r = source.conn.query(sql::verify::compare_spec);
   } catch (const apply::DbError& e) {
     source.fail(e);
   }
@@ -363,7 +319,13 @@ struct BridgeState {
 class TableVerifier {
  public:
   TableVerifier(Side& e, Side& a, bool same_database, const Spec& spec, const Options& options)
-      : e_(e), a_(a), same_(same_database), spec_(spec), options_(options) {}
+      : e_(e),
+        a_(a),
+        same_(same_database),
+        spec_(spec),
+        options_(options),
+        sql_e_(expected_statements(spec)),
+        sql_a_(actual_statements(spec)) {}
 
   TableResult first_pass() {
     TableResult t;
@@ -373,13 +335,11 @@ class TableVerifier {
     int level = std::max(1, options_.prefix_chars);
     std::vector<std::string> parents;
     bool first = true;
-    const std::string rows_e = expected_rows(spec_);
-    const std::string rows_a = actual_rows(spec_, false);
     while (first || !parents.empty()) {
-      const std::vector<std::string> params =
-          first ? std::vector<std::string>{} : std::vector<std::string>{array_literal(parents)};
-      auto [re, ra] = both(e_, aggregate_sql(rows_e, level, !first), params, a_,
-                           aggregate_sql(rows_a, level, !first), params);
+      std::vector<std::string> params{std::to_string(level)};
+      if (!first) params.push_back(array_literal(parents));
+      auto [re, ra] = both(e_, first ? sql_e_.segments : sql_e_.segments_under, params, a_,
+                           first ? sql_a_.segments : sql_a_.segments_under, params);
       const Segments se = read_segments(re.get());
       const Segments sa = read_segments(ra.get());
       if (first) {
@@ -414,7 +374,7 @@ class TableVerifier {
     t.leaves_fetched = static_cast<std::int64_t>(leaves_.size());
     std::vector<std::size_t> all(leaves_.size());
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-    LeafDiffer differ(e_, a_, spec_, options_.fetch_rows);
+    LeafDiffer differ(e_, a_, sql_e_.leaf_rows, sql_a_.leaf_rows, options_.fetch_rows);
     differ.run(leaves_, all, [&](std::size_t leaf, Mismatch m) {
       ++t.first_look;
       leaves_[leaf].differs = true;
@@ -447,7 +407,7 @@ class TableVerifier {
     begin(e_, a_, same_);
     t.mismatches = 0;
     t.listed.clear();
-    LeafDiffer differ(e_, a_, spec_, options_.fetch_rows);
+    LeafDiffer differ(e_, a_, sql_e_.leaf_rows, sql_a_.leaf_rows, options_.fetch_rows);
     differ.run(leaves_, which, [&](std::size_t leaf, Mismatch m) {
       const bool persisted =
           leaves_[leaf].untracked || std::binary_search(before.begin(), before.end(), m.key);
@@ -464,6 +424,8 @@ class TableVerifier {
   bool same_;
   const Spec& spec_;
   const Options& options_;
+  const SideStatements sql_e_;  // the expected side's statements for this table
+  const SideStatements sql_a_;  // the actual side's
   std::vector<Leaf> leaves_;
   std::vector<Mismatch> first_;  // first-look mismatches in key order (at most kMaxTrackedKeys)
 };
@@ -484,9 +446,7 @@ class Recorder {
   Recorder(Side& target, bool enabled, RunResult& result) : target_(target), result_(result) {
     if (!enabled) return;
     try {
-      result_.run_id =
-          std::stoll(target_.conn.scalar("INSERT INTO dualwrite.verify_runs DEFAULT VALUES "
-                                         "RETURNING id"));
+      result_.run_id = std::stoll(target_.conn.scalar(sql::verify::run_start));
     } catch (const apply::DbError& e) {
       warn(e.what());
     }
@@ -502,11 +462,8 @@ class Recorder {
                                     ? result_.applied_lsn->to_string()
                                     : "";
     try {
-      target_.conn.query(
-          "UPDATE dualwrite.verify_runs SET finished_at = now(), tables = $2::jsonb, "
-          "mismatches = $3::bigint, clean = $3::bigint = 0, source_lsn = $4::pg_lsn, "
-          "applied_lsn = nullif($5, '')::pg_lsn WHERE id = $1::bigint",
-          {id.c_str(), tables.c_str(), mismatches.c_str(), source_lsn.c_str(), applied.c_str()});
+      target_.conn.query(sql::verify::run_finish, {id.c_str(), tables.c_str(), mismatches.c_str(),
+                                                   source_lsn.c_str(), applied.c_str()});
     } catch (const apply::DbError& e) {
       warn(e.what());
     }

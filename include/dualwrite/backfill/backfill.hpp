@@ -20,6 +20,10 @@
 // (a temporary slot's); streaming still starts at the first consistent point and re-applies what
 // changed in between, which the apply's upserts, merges and recomputed outcomes make idempotent.
 // Not for: streaming (daemon/), or comparing (verify/).
+// Where the SQL lives: sql/backfill/ (cmake/embed_sql.cmake; plan.hpp says how its templates
+// are filled); backfill.cpp keeps one-line statements only: transaction control, the snapshot,
+// the letters' cursor, the COPY commands around a reader, emptying a staging table, and calls of
+// the slot and origin functions.
 #pragma once
 
 #include <chrono>

@@ -8,6 +8,10 @@
 // transaction, so that an interrupted backfill resumes at the first unfinished chunk.
 // Pure: no database here; the runner (backfill.hpp) executes the plan.
 // Not for: deciding what a legacy row becomes (the views and translate/ do that).
+// Where the SQL lives: sql/backfill/ (cmake/embed_sql.cmake), the plan's and the runner's alike;
+// a reader is a template whose :range the chunk's condition fills (with_range), and one reader
+// serves every copy step, its view named by :"view" (core/sql_template.hpp).
+// Thread-safety: steps() is built once, thread-safely; the rest are plain functions.
 #pragma once
 
 #include <chrono>
@@ -35,8 +39,11 @@ struct Step {
   std::string source_table;          // the legacy table whose size drives chunking and the ETA
   double rows_per_source_row = 1.0;  // e.g. items per suggestion, for the ETA and chunk sizes
   std::string key_column;            // the column the chunk predicate restricts (in `reader`)
-  std::string reader;                // a SELECT with "{range}" where the chunk predicate goes
-  std::string target;                // the table COPY writes into (copy and interactions)
+  // The SELECT that reads the step's rows in the snapshot; for copy steps with ":range" where
+  // the chunk predicate goes. Empty for the interactions step, which reads
+  // sql/backfill/feedback_*.sql (the runner picks by how likes are merged).
+  std::string reader;
+  std::string target;  // the table COPY writes into (copy and interactions)
   // Read with nested loops off: for a view whose filters the planner misestimates by orders of
   // magnitude (jsonb_typeof(...) = 'object' counts as 0.5 %), so that it would probe a hash per
   // row; hash joins cost one pass whatever the estimate.
@@ -66,8 +73,19 @@ std::uint64_t chunk_count(std::uint64_t estimated_rows, std::uint64_t chunk_rows
 
 // The SQL condition selecting `chunk` of `column` ("true" when unbounded on both sides).
 std::string range_predicate(const std::string& column, KeyKind key, const Chunk& chunk);
-// `reader` with its "{range}" replaced by `predicate`.
-std::string with_range(const std::string& reader, const std::string& predicate);
+// `reader` with its :range placeholder replaced by `(predicate)`.
+std::string with_range(std::string_view reader, const std::string& predicate);
+
+// What copy_rows_staged (backfill.cpp) runs for `target` ("schema.table"): COPY writes into
+// `table`, a temporary copy of the target's columns that `create` makes (emptied at each commit),
+// then `insert` moves its rows into the target (tolerant: leaving out what collides with a row
+// already there). From sql/backfill/stage_*.sql.
+struct Staging {
+  std::string table;  // dw_stage_<target's table>, unquoted
+  std::string create;
+  std::string insert;
+};
+Staging staging(const std::string& target, bool tolerant);
 
 // 1234567 -> "1,234,567".
 std::string with_commas(std::uint64_t n);

@@ -28,6 +28,9 @@
 // Memory: per table, the differing keys (for the recheck; at most kMaxTrackedKeys, beyond which
 // a segment is rechecked as a whole) and fetch_rows key-list rows per side at a time.
 // Not for: repairing anything (replay, bootstrap) or printing (cli/cmd_verify.cpp).
+// Where the SQL lives: sql/verify/ (cmake/embed_sql.cmake); the per-table statements are its
+// templates filled from compare_spec (verify/statements.hpp). verify.cpp keeps one-line statements
+// only: transaction control, the snapshot, the leaf cursor's DECLARE, FETCH and CLOSE.
 // Thread-safety: run() is reentrant; the hooks are called on the calling thread.
 #pragma once
 

@@ -62,7 +62,28 @@ TEST(RangePredicate, SaysWhatTheRangeMeans) {
   EXPECT_EQ(range_predicate("x.id", KeyKind::uuid, upper),
             "x.id < '80000000-0000-0000-0000-000000000000'::uuid");
   EXPECT_EQ(range_predicate("x.id", KeyKind::none, both), "true");
-  EXPECT_EQ(with_range("SELECT 1 WHERE {range}", "a < 2"), "SELECT 1 WHERE (a < 2)");
+  EXPECT_EQ(with_range("SELECT 1 WHERE :range", "a < 2"), "SELECT 1 WHERE (a < 2)");
+  // Every :range, but neither a cast nor a longer name, nor one in a comment.
+  EXPECT_EQ(with_range("-- :range\nSELECT 1 WHERE :range", "true"),
+            "-- :range\nSELECT 1 WHERE (true)");
+  EXPECT_EQ(with_range("SELECT x::range, :ranges WHERE :range", "true"),
+            "SELECT x::range, :ranges WHERE (true)");
+}
+
+// A staged chunk's statements name the target and its staging table as quoted identifiers.
+TEST(Staging, NamesTheTargetAndItsStagingTable) {
+  const Staging s = staging("public.accounts", false);
+  EXPECT_EQ(s.table, "dw_stage_accounts");
+  EXPECT_NE(s.create.find("CREATE TEMP TABLE IF NOT EXISTS \"dw_stage_accounts\" "
+                          "(LIKE \"public\".\"accounts\") ON COMMIT DELETE ROWS"),
+            std::string::npos);
+  EXPECT_NE(s.insert.find("INSERT INTO \"public\".\"accounts\" SELECT * FROM "
+                          "\"dw_stage_accounts\"\n"),
+            std::string::npos);
+  EXPECT_NE(staging("dualwrite.merged_interactions", true)
+                .insert.find("INSERT INTO \"dualwrite\".\"merged_interactions\" SELECT * FROM "
+                             "\"dw_stage_merged_interactions\" ON CONFLICT DO NOTHING"),
+            std::string::npos);
 }
 
 TEST(Steps, FillParentsBeforeChildrenAndEveryTargetTableOnce) {
@@ -88,8 +109,10 @@ TEST(Steps, FillParentsBeforeChildrenAndEveryTargetTableOnce) {
   EXPECT_LT(at("chat_summaries"), at("dead_letters:account_metadata"));
   EXPECT_LT(at("dead_letters:chatbot_conversations"), at("dead_letters:chatbot_messages"));
   for (const auto& s : steps()) {
+    if (s.kind == StepKind::copy) {
+      EXPECT_NE(s.reader.find(":range"), std::string::npos) << s.name;
+    }
     if (s.kind == StepKind::copy || s.kind == StepKind::interactions) {
-      EXPECT_NE(s.reader.find("{range}"), std::string::npos) << s.name;
       EXPECT_EQ(s.key == KeyKind::none, s.key_column.empty()) << s.name;
     }
   }

@@ -1,0 +1,10 @@
+-- `dualwrite bootstrap`, step activity_interactions, read in the snapshot: the likes and
+-- bookmarks of one chunk of the feedback (dualwrite_expected._feedback), which a resumed run
+-- stages in dw_backfill_likes and merges against what the table holds (likes_*.sql).
+-- Returns the columns of public.activity_interactions; no parameters.
+-- A template: :range is the chunk's condition on f.legacy_id (plan.cpp range_predicate).
+-- In psql: psql -v range=true -f feedback_likes.sql
+SELECT f.id, f.account_id, f.activity_id, f.activity_slug, f.interaction_type,
+       f.source_session_id, f.score_delta, f.metadata, f.created_at
+  FROM dualwrite_expected._feedback f
+ WHERE :range AND f.interaction_type IN ('like', 'bookmark')
