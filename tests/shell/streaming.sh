@@ -13,3 +13,6 @@ wait_streaming() {
   done
   return 1
 }
+
+# The tests that source this one signal their saved PIDs through signal_child.
+source "$(dirname "${BASH_SOURCE[0]}")/lib/children.sh"

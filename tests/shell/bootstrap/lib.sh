@@ -4,6 +4,7 @@
 # everything committed so far.
 #   source lib.sh BUILD_DIR SCALE
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/children.sh"
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 bin=${1:?usage: $0 BUILD_DIR}/dualwrite
 scale=${2:-0.5}
@@ -17,8 +18,8 @@ daemon_pid=""
 bench_pid=""
 sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
 cleanup() {
-  [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null || true
-  [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
+  signal_child TERM "$bench_pid" || true
+  signal_child TERM "$daemon_pid" && wait "$daemon_pid" 2>/dev/null || true
   psql -X -q "$admin" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
                            WHERE slot_name LIKE '${db}%' AND NOT active" >/dev/null 2>&1 || true
   psql -X -q "$admin" -c "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin

@@ -13,7 +13,7 @@ log=${DUALWRITE_TEST_LOG:-$(mktemp)}
 daemon_pid=""
 sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
 cleanup() {
-  [ -n "$daemon_pid" ] && kill -TERM "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null || true
+  signal_child TERM "$daemon_pid" && wait "$daemon_pid" 2>/dev/null || true
   psql -X -q "$admin" -c "SELECT pg_drop_replication_slot('$db') FROM pg_replication_slots WHERE slot_name = '$db'" \
        -c "SELECT pg_replication_origin_drop('$db') FROM pg_replication_origin WHERE roname = '$db'" \
        -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true

@@ -12,6 +12,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 source "$root/scripts/lib/common.sh"
+source "$root/tests/shell/lib/children.sh"
 build=${1:?usage: kill_restart.sh BUILD_DIR [KILLS]}
 kills=${2:-20}
 bin=$build/dualwrite
@@ -22,8 +23,8 @@ work=$(mktemp -d /tmp/dw-e2e-work.XXXXXX)
 daemon_pid=""
 bench_pid=""
 cleanup() {
-  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null || true
-  [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null || true
+  signal_child KILL "$daemon_pid" || true
+  signal_child TERM "$bench_pid" || true
   if [ -n "${DUALWRITE_E2E_KEEP:-}" ]; then
     echo "kept: DUALWRITE_DEVDB_DIR=$DUALWRITE_DEVDB_DIR, logs in $work"
   else

@@ -17,6 +17,7 @@
 # Uses the test server (DUALWRITE_TEST_CONNINFO) with a database of its own; the slot and the
 # replication origin are named after it and dropped with it.
 set -euo pipefail
+source "$(dirname "$0")/../lib/children.sh"
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 build=${1:?usage: phase2_switch.sh BUILD_DIR}
 bin=$build/dualwrite
@@ -36,7 +37,7 @@ conn=$(with_db "$DUALWRITE_TEST_CONNINFO" "$db")
 work=$(mktemp -d)
 daemon_pid=""
 cleanup() {
-  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  signal_child KILL "$daemon_pid" && wait "$daemon_pid" 2>/dev/null
   # The walsender of a killed daemon takes a moment to release the slot.
   for _ in $(seq 1 50); do
     [ "$(psql -X -qtA "$admin" -c "SELECT count(*) FROM pg_replication_slots WHERE database = '$db' AND active" 2>/dev/null)" = 0 ] && break

@@ -8,8 +8,8 @@ work=$(mktemp -d /tmp/dw-outage.XXXXXX)
 fakes=()
 writer_pid=""
 outage_cleanup() {
-  [ -n "$writer_pid" ] && kill "$writer_pid" 2>/dev/null || true
-  for p in "${fakes[@]}"; do kill "$p" 2>/dev/null || true; done
+  signal_child TERM "$writer_pid" || true
+  for p in "${fakes[@]}"; do signal_child TERM "$p" || true; done
   cleanup
   rm -rf "$work"
 }

@@ -14,6 +14,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 source "$root/scripts/lib/common.sh"
+source "$root/tests/shell/lib/children.sh"
 source "$root/tests/shell/streaming.sh"
 bin=${1:?usage: replay.sh BUILD_DIR}/dualwrite
 : "${DUALWRITE_TEST_CONNINFO:?run through scripts/test (DUALWRITE_TEST_CONNINFO is not set)}"
@@ -47,7 +48,7 @@ conn2=$(sed "s/dbname=[^ ]*/dbname=$db2/" <<<"$admin")
 sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
 daemon_pid=""
 cleanup() {
-  [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null || true
+  signal_child KILL "$daemon_pid" || true
   psql -X -q "$admin" >/dev/null 2>&1 <<SQL || true
 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$db';
 SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname = '$db';

@@ -30,7 +30,7 @@ new_db() {
 }
 
 cleanup() {
-  if [ -n "$daemon_pid" ]; then kill -9 "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+  if signal_child KILL "$daemon_pid"; then wait "$daemon_pid" 2>/dev/null || true; fi
   if [ -n "$db" ]; then
     psql -X -q "$admin" >/dev/null 2>&1 <<SQL || true
 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'dw_$db';
