@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "dualwrite/admin/slot_reader.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/admin.hpp"
 
 namespace dualwrite::admin {
@@ -53,23 +54,7 @@ std::string quote_ident(std::string_view name) {
 }
 
 std::string one_line(const std::exception& error) {
-  std::string_view text = error.what();
-  for (std::string_view prefix : {"ERROR:  ", "FATAL:  "}) {
-    if (text.substr(0, prefix.size()) == prefix) text.remove_prefix(prefix.size());
-  }
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') {
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      out += "; ";
-    } else if (c == '\t') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
-  return out;
+  return pg::one_line(error.what());
 }
 
 bool relation_exists(apply::Connection& conn, const char* qualified_name) {

@@ -53,6 +53,7 @@
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/core/text.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/check.hpp"
 
 namespace dualwrite::cli {
@@ -77,10 +78,8 @@ class Report {
   }
   // Runs one check; a database error fails that check, in `domain`, and nothing else.
   void guard(ErrorDomain domain, const std::string& check, const std::function<void()>& body) {
-    try {
-      body();
-    } catch (const apply::DbError& e) {
-      fail(domain, check, std::string("query failed: ") + admin::one_line(e));
+    if (auto done = pg::attempt(domain, body); !done) {
+      fail(done.error().domain, check, "query failed: " + pg::one_line(done.error().message));
     }
   }
   int exit_status() const { return failures_ == 0 ? 0 : exit_code(first_failure_); }
@@ -660,12 +659,12 @@ void run_checks(Run& run, Side side) {
 std::optional<apply::Connection> reach(Report& report, ErrorDomain domain, const char* check,
                                        const std::function<apply::Connection()>& connect) {
   try {
-    return connect();
-  } catch (const apply::DbError& e) {
-    report.fail(domain, check,
-                std::string(admin::one_line(e)) + (domain == ErrorDomain::source
-                                                       ? "; fix [source] conninfo or the server"
-                                                       : "; fix [target] conninfo or the server"));
+    auto connected = pg::attempt(domain, connect);
+    if (connected) return std::move(*connected);
+    report.fail(connected.error().domain, check,
+                pg::one_line(connected.error().message) +
+                    (domain == ErrorDomain::source ? "; fix [source] conninfo or the server"
+                                                   : "; fix [target] conninfo or the server"));
   } catch (const config::ConfigError& e) {
     report.fail(ErrorDomain::usage, check, admin::one_line(e));
   }

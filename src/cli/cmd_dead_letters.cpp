@@ -13,6 +13,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/cli.hpp"
 #include "dualwrite/translate/json_change.hpp"
 #include "dualwrite/translate/translator.hpp"
@@ -54,11 +55,16 @@ int with_target(const Options& o,
     return exit_code(ErrorDomain::usage);
   }
   try {
-    auto conn = admin::connect_target(loaded->config);
-    return body(loaded->config, conn);
-  } catch (const apply::DbError& e) {
-    std::fprintf(stderr, "dualwrite: target: %s\n", e.what());
-    return exit_code(ErrorDomain::target);
+    auto done = pg::attempt(ErrorDomain::target, [&] {
+      auto conn = admin::connect_target(loaded->config);
+      return body(loaded->config, conn);
+    });
+    if (!done) {
+      std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(done.error().domain),
+                   done.error().message.c_str());
+      return exit_code(done.error().domain);
+    }
+    return *done;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "dualwrite: %s\n", e.what());
     return exit_code(ErrorDomain::usage);

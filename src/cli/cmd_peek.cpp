@@ -18,6 +18,7 @@
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/decode/json.hpp"
+#include "dualwrite/pg/attempt.hpp"
 
 namespace dualwrite::cli {
 
@@ -106,77 +107,88 @@ void print_json(const admin::PeekedTransaction& t) {
   }
 }
 
+// The applied position of the bridge, for telling applied transactions from pending ones;
+// invalid (every transaction shown as pending, with a warning) when the target cannot say.
+Lsn applied_position(const config::Config& cfg, apply::Connection& source) {
+  auto applied = pg::attempt(ErrorDomain::target, [&] {
+    auto target = admin::connect_target(cfg);
+    return admin::read_positions(source, target, cfg).applied();
+  });
+  if (applied) return *applied;
+  std::fprintf(stderr,
+               "dualwrite: target: %s; the applied position is unknown, every transaction the "
+               "slot holds is shown as pending\n",
+               applied.error().message.c_str());
+  return Lsn{};
+}
+
+// Prints what the slot holds; returns the exit status. Database errors are the caller's.
+int show_pending(const Options& o, const config::Config& cfg, apply::Connection& source) {
+  auto slot = admin::check_idle_slot(source, cfg.source.slot, "peek");
+  if (!slot) {
+    std::fprintf(stderr, "dualwrite: %s\n", slot.error().message.c_str());
+    return exit_code(slot.error().domain);
+  }
+  admin::PeekOptions options;
+  options.limit = o.limit;
+  options.include_applied = o.all;
+  options.applied = applied_position(cfg, source);
+  if (!o.json) {
+    std::printf("slot %s (publication %s) holds changes from %s; applied up to %s\n",
+                cfg.source.slot.c_str(), cfg.source.publication.c_str(),
+                slot->confirmed_flush.to_string().c_str(),
+                options.applied.is_valid() ? options.applied.to_string().c_str() : "(unknown)");
+    std::printf(
+        "what each change would write, as translated now; accounts are resolved at apply "
+        "time (against the target's links), so a write may still become an unlinked_user or "
+        "missing_parent dead letter then\n");
+  }
+  admin::SlotReaderOptions reader;
+  reader.slot = cfg.source.slot;
+  reader.publication = cfg.source.publication;
+  auto summary = admin::peek(source, reader, options, [&](const admin::PeekedTransaction& t) {
+    if (o.json) {
+      print_json(t);
+    } else {
+      print_text(t);
+    }
+  });
+  if (!summary) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "dualwrite: %s\n", summary.error().message.c_str());
+    return exit_code(summary.error().domain);
+  }
+  if (!o.json) {
+    std::printf("%llu changes in %llu transactions shown; %s\n",
+                static_cast<unsigned long long>(summary->changes),
+                static_cast<unsigned long long>(summary->transactions),
+                summary->more ? "the slot holds more (raise --limit to see them)"
+                              : "the slot holds no more");
+    if (summary->applied_skipped > 0) {
+      std::printf(
+          "%llu transactions already applied (kept by [progress] replay_window) not shown; "
+          "--all shows them\n",
+          static_cast<unsigned long long>(summary->applied_skipped));
+    }
+  }
+  return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
+}
+
 int run_peek(const Options& o) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
   const auto& cfg = loaded->config;
   try {
-    apply::Connection source;
-    try {
-      source = admin::connect_source(cfg);
-    } catch (const apply::DbError& e) {
-      std::fprintf(stderr, "dualwrite: source: %s\n", e.what());
-      return exit_code(ErrorDomain::source);
-    }
-    auto slot = admin::check_idle_slot(source, cfg.source.slot, "peek");
-    if (!slot) {
-      std::fprintf(stderr, "dualwrite: %s\n", slot.error().message.c_str());
-      return exit_code(slot.error().domain);
-    }
-    admin::PeekOptions options;
-    options.limit = o.limit;
-    options.include_applied = o.all;
-    try {
-      auto target = admin::connect_target(cfg);
-      options.applied = admin::read_positions(source, target, cfg).applied();
-    } catch (const apply::DbError& e) {
-      std::fprintf(stderr,
-                   "dualwrite: target: %s; the applied position is unknown, every transaction the "
-                   "slot holds is shown as pending\n",
-                   e.what());
-    }
-    if (!o.json) {
-      std::printf("slot %s (publication %s) holds changes from %s; applied up to %s\n",
-                  cfg.source.slot.c_str(), cfg.source.publication.c_str(),
-                  slot->confirmed_flush.to_string().c_str(),
-                  options.applied.is_valid() ? options.applied.to_string().c_str() : "(unknown)");
-      std::printf(
-          "what each change would write, as translated now; accounts are resolved at apply "
-          "time (against the target's links), so a write may still become an unlinked_user or "
-          "missing_parent dead letter then\n");
-    }
-    admin::SlotReaderOptions reader;
-    reader.slot = cfg.source.slot;
-    reader.publication = cfg.source.publication;
-    auto summary = admin::peek(source, reader, options, [&](const admin::PeekedTransaction& t) {
-      if (o.json) {
-        print_json(t);
-      } else {
-        print_text(t);
-      }
+    auto shown = pg::attempt(ErrorDomain::source, [&] {
+      auto source = admin::connect_source(cfg);
+      return show_pending(o, cfg, source);
     });
-    if (!summary) {
-      std::fflush(stdout);
-      std::fprintf(stderr, "dualwrite: %s\n", summary.error().message.c_str());
-      return exit_code(summary.error().domain);
+    if (!shown) {
+      std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(shown.error().domain),
+                   shown.error().message.c_str());
+      return exit_code(shown.error().domain);
     }
-    if (!o.json) {
-      std::printf("%llu changes in %llu transactions shown; %s\n",
-                  static_cast<unsigned long long>(summary->changes),
-                  static_cast<unsigned long long>(summary->transactions),
-                  summary->more ? "the slot holds more (raise --limit to see them)"
-                                : "the slot holds no more");
-      if (summary->applied_skipped > 0) {
-        std::printf(
-            "%llu transactions already applied (kept by [progress] replay_window) not shown; "
-            "--all shows them\n",
-            static_cast<unsigned long long>(summary->applied_skipped));
-      }
-    }
-    return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
-  } catch (const apply::DbError& e) {
-    std::fprintf(stderr, "dualwrite: source: %s\n", e.what());
-    return exit_code(ErrorDomain::source);
+    return *shown;
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "dualwrite: config: %s\n", e.what());
     return exit_code(ErrorDomain::usage);

@@ -50,6 +50,7 @@
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/decode/json.hpp"
+#include "dualwrite/pg/attempt.hpp"
 
 namespace dualwrite::cli {
 
@@ -292,32 +293,37 @@ int status_command(const Options& o) {
   std::optional<apply::Connection> src;
   std::optional<apply::Connection> tgt;
   if (const int code = connect_both(cfg, src, tgt); code != 0) return code;
-  ErrorDomain side = ErrorDomain::source;
   Status s;
-  try {
-    // read_positions reads both sides; a failure there is attributed by which link broke.
-    try {
-      s.positions = admin::read_positions(*src, *tgt, cfg);
-    } catch (const apply::DbError&) {
-      side = src->ok() ? ErrorDomain::target : ErrorDomain::source;
-      throw;
-    }
-    side = ErrorDomain::source;
+  auto refuse = [](const Error& e) {
+    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
+                 pg::one_line(e.message).c_str());
+    return exit_code(e.domain);
+  };
+  // read_positions reads both sides; a failure there is attributed by which link broke.
+  auto positions =
+      pg::attempt(ErrorDomain::source, [&] { return admin::read_positions(*src, *tgt, cfg); });
+  if (!positions) {
+    Error e = positions.error();
+    if (e.domain == ErrorDomain::source && src->ok()) e.domain = ErrorDomain::target;
+    return refuse(e);
+  }
+  s.positions = *positions;
+  auto lag = pg::attempt(ErrorDomain::source, [&] {
     if (s.positions.slot_active) {
       s.lag_seconds = admin::replay_lag_seconds(*src, s.positions.active_pid);
       if (!s.lag_seconds && s.positions.applied().is_valid() && s.positions.lag_bytes() == 0) {
         s.lag_seconds = 0.0;
       }
     }
-    side = ErrorDomain::target;
+  });
+  if (!lag) return refuse(lag.error());
+  auto target_side = pg::attempt(ErrorDomain::target, [&] {
     s.dead_letters = admin::dead_letter_summary(*tgt);
     s.verification = admin::latest_verify_run(*tgt);
     s.bootstrap = admin::read_bootstrap(*tgt, cfg.source.slot);
     s.gaps = admin::read_stream_gaps(*tgt, cfg.source.slot);
-  } catch (const apply::DbError& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(side), admin::one_line(e).c_str());
-    return exit_code(side);
-  }
+  });
+  if (!target_side) return refuse(target_side.error());
   if (o.json) {
     std::printf("%s\n", render_json(cfg, s).c_str());
   } else {

@@ -8,6 +8,7 @@
 #include "dualwrite/admin/inspect.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/ops/logging.hpp"
+#include "dualwrite/pg/attempt.hpp"
 
 namespace dualwrite::cli {
 
@@ -70,15 +71,19 @@ std::optional<config::LoadResult> load_config_logged(const ConfigOption& option,
 
 int connect_both(const config::Config& config, std::optional<apply::Connection>& source,
                  std::optional<apply::Connection>& target) {
-  ErrorDomain side = ErrorDomain::source;
+  auto refuse = [](const Error& e) {
+    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
+                 pg::one_line(e.message).c_str());
+    return exit_code(e.domain);
+  };
   try {
-    source = admin::connect_source(config);
-    side = ErrorDomain::target;
-    target = admin::connect_target(config);
+    auto s = pg::attempt(ErrorDomain::source, [&] { return admin::connect_source(config); });
+    if (!s) return refuse(s.error());
+    source = std::move(*s);
+    auto t = pg::attempt(ErrorDomain::target, [&] { return admin::connect_target(config); });
+    if (!t) return refuse(t.error());
+    target = std::move(*t);
     return 0;
-  } catch (const apply::DbError& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(side), admin::one_line(e).c_str());
-    return exit_code(side);
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "dualwrite: config: %s\n", admin::one_line(e).c_str());
     return exit_code(ErrorDomain::usage);

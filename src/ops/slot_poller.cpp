@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/ops.hpp"
 
 namespace dualwrite::ops {
@@ -54,7 +55,7 @@ SlotPoller::~SlotPoller() {
 }
 
 Result<SlotState> SlotPoller::query() {
-  try {
+  auto polled = pg::attempt(ErrorDomain::source, [&]() -> Result<SlotState> {
     if (!conn_.ok()) {
       auto stopping = [this] { return periodic_.stopping(); };
       conn_ = apply::Connection::open(config_.conninfo, config_.password, stopping);
@@ -77,13 +78,15 @@ Result<SlotState> SlotPoller::query() {
                         "replication slot " + config_.slot + " does not exist on the source");
     }
     return parse_slot_row(value(2), value(3), value(4));
-  } catch (const apply::DbError& e) {
+  });
+  if (!polled) {
     // Any failure starts from a new connection next time: after a server restart libpq can
     // report the first failed query on a socket it still believes is open.
     conn_ = apply::Connection();
     metrics_.set_connection("source_poll", false);
-    return make_error(ErrorDomain::source, e.what());
+    return polled.error();
   }
+  return std::move(*polled);
 }
 
 Result<SlotState> SlotPoller::poll_once() {

@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 
+#include "dualwrite/pg/attempt.hpp"
+#include "dualwrite/sql/ops.hpp"
+
 namespace dualwrite::ops {
 
 VerifyPoller::VerifyPoller(VerifyPollerConfig config, Metrics& metrics)
@@ -14,8 +17,7 @@ VerifyPoller::~VerifyPoller() {
 }
 
 Result<std::vector<std::pair<std::string, double>>> VerifyPoller::poll_once() {
-  std::vector<std::pair<std::string, double>> found;
-  try {
+  auto polled = pg::attempt(ErrorDomain::target, [&] {
     if (!conn_.ok()) {
       // Connect and every query have deadlines, and end when the poller stops: a target that
       // accepts TCP and never answers must not hold the thread (or the daemon's exit).
@@ -23,29 +25,26 @@ Result<std::vector<std::pair<std::string, double>>> VerifyPoller::poll_once() {
       conn_ = apply::Connection::open(config_.conninfo, config_.password, stopping);
       conn_.set_wait_limit(kQueryTimeout, stopping);
     }
-    // verify_runs holds one row per run: small enough to read whole every 30 s. A run limited
-    // with --tables leaves the other tables at their previous result.
-    const auto r = conn_.query(
-        "SELECT DISTINCT ON (t->>'table') t->>'table', (t->>'mismatches')::float8 "
-        "FROM dualwrite.verify_runs v, jsonb_array_elements(v.tables) t "
-        "WHERE v.finished_at IS NOT NULL AND t->>'table' IS NOT NULL "
-        "ORDER BY t->>'table', v.finished_at DESC, v.id DESC");
+    std::vector<std::pair<std::string, double>> found;
+    const auto r = conn_.query(sql::ops::verify_results);
     for (int i = 0; i < PQntuples(r.get()); ++i) {
       if (PQgetisnull(r.get(), i, 1)) continue;
       found.emplace_back(PQgetvalue(r.get(), i, 0),
                          std::strtod(PQgetvalue(r.get(), i, 1), nullptr));
     }
-  } catch (const apply::DbError& e) {
+    return found;
+  });
+  if (!polled) {
     conn_ = apply::Connection();
     metrics_.set_connection("target_poll", false);
-    if (periodic_.stopping()) return make_error(ErrorDomain::target, e.what());
+    if (periodic_.stopping()) return polled.error();
     metrics_.count_error("verify_poll");
-    spdlog::warn("verify poll: {}", e.what());
-    return make_error(ErrorDomain::target, e.what());
+    spdlog::warn("verify poll: {}", polled.error().message);
+    return polled.error();
   }
   metrics_.set_connection("target_poll", true);
-  for (const auto& [table, mismatches] : found) metrics_.set_verify_mismatches(table, mismatches);
-  return found;
+  for (const auto& [table, mismatches] : *polled) metrics_.set_verify_mismatches(table, mismatches);
+  return polled;
 }
 
 void VerifyPoller::start() {
