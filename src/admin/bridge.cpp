@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "dualwrite/core/identifier.hpp"
+#include "dualwrite/pg/attempt.hpp"
+#include "dualwrite/sql/admin.hpp"
 
 namespace dualwrite::admin {
 
@@ -84,23 +86,19 @@ std::optional<std::string> ensure_catalog_published(apply::Connection& source,
                                                     const config::Config& config) {
   const char* publication = config.source.publication.c_str();
   bool found = false;
-  source.scalar(
-      "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = 'public' "
-      "AND tablename = 'activities'",
-      {publication}, &found);
+  source.scalar(sql::admin::catalog_published, {publication}, &found);
   if (found) return std::nullopt;
-  try {
-    source.exec("ALTER PUBLICATION " + quote_identifier(config.source.publication) +
-                " ADD TABLE public.activities");
-    return std::nullopt;
-  } catch (const apply::DbError& e) {
-    return "publication " + config.source.publication +
-           " does not carry public.activities, and this role cannot add it (" + e.what() +
-           "): rows written before their activity enters the catalog keep activity_id NULL. "
-           "Apply migration 20261205000100_catalog_followed.sql (as the owner of the legacy "
-           "tables), or run ALTER PUBLICATION " +
-           config.source.publication + " ADD TABLE public.activities as that owner";
-  }
+  auto added = pg::attempt(ErrorDomain::source, [&] {
+    source.exec("ALTER PUBLICATION " + quote_identifier(config.source.publication) + " ADD TABLE " +
+                kCatalogTable);
+  });
+  if (added) return std::nullopt;
+  return "publication " + config.source.publication + " does not carry " + kCatalogTable +
+         ", and this role cannot add it (" + pg::one_line(added.error().message) +
+         "): rows written before their activity enters the catalog keep activity_id NULL. "
+         "Apply migration 20261205000100_catalog_followed.sql (as the owner of the legacy "
+         "tables), or run ALTER PUBLICATION " +
+         config.source.publication + " ADD TABLE " + kCatalogTable + " as that owner";
 }
 
 bool same_database(apply::Connection& source, apply::Connection& target) {

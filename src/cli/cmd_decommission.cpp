@@ -50,6 +50,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/cli.hpp"
 
 namespace dualwrite::cli {
@@ -246,8 +247,10 @@ void caught_up_gate(Gates& gates, apply::Connection& src, const config::Config& 
                                   "): let the daemon catch up (dualwrite status), then stop it");
     }
   } else {
-    try {
-      const auto pending = admin::pending_transactions(src, cfg, applied);
+    auto counted = pg::attempt(ErrorDomain::source,
+                               [&] { return admin::pending_transactions(src, cfg, applied); });
+    if (counted) {
+      const auto pending = *counted;
       if (pending == 0) {
         gates.ok("caught up", "no transaction left in slot " + cfg.source.slot +
                                   " past the applied position " + applied.to_string());
@@ -259,9 +262,9 @@ void caught_up_gate(Gates& gates, apply::Connection& src, const config::Config& 
                        "): start the daemon (systemctl start dualwrite) until `dualwrite "
                        "status` shows no lag, stop it, and run decommission again");
       }
-    } catch (const apply::DbError& e) {
-      gates.fail("caught up", "cannot read slot " + cfg.source.slot +
-                                  " to see what is pending: " + admin::one_line(e));
+    } else {
+      gates.fail("caught up", "cannot read slot " + cfg.source.slot + " to see what is pending: " +
+                                  pg::one_line(counted.error().message));
     }
   }
 }
@@ -290,11 +293,13 @@ void drop_slot(Steps& steps, apply::Connection& src, const config::Config& cfg,
   } else if (steps.dry_run) {
     steps.done(names.slot);
   } else {
-    try {
+    auto dropped = pg::attempt(ErrorDomain::source, [&] {
       src.query("SELECT pg_drop_replication_slot($1)", {cfg.source.slot.c_str()});
+    });
+    if (dropped) {
       steps.done(names.slot);
-    } catch (const apply::DbError& e) {
-      steps.failed(ErrorDomain::source, names.slot, admin::one_line(e));
+    } else {
+      steps.failed(ErrorDomain::source, names.slot, pg::one_line(dropped.error().message));
     }
   }
 }
@@ -312,13 +317,15 @@ void drop_publication(Steps& steps, apply::Connection& src, const config::Config
   } else if (steps.dry_run) {
     steps.done(names.publication);
   } else {
-    try {
+    auto dropped = pg::attempt(ErrorDomain::source, [&] {
       src.exec(src.scalar("SELECT format('DROP PUBLICATION IF EXISTS %I', $1::text)",
                           {cfg.source.publication.c_str()}));
+    });
+    if (dropped) {
       steps.done(names.publication);
-    } catch (const apply::DbError& e) {
+    } else {
       steps.failed(ErrorDomain::source, names.publication,
-                   std::string(admin::one_line(e)) +
+                   pg::one_line(dropped.error().message) +
                        " (a publication is dropped by its owner: run DROP PUBLICATION " + quoted +
                        " as that role)");
     }
@@ -332,11 +339,13 @@ void drop_origin(Steps& steps, apply::Connection& tgt, const config::Config& cfg
   } else if (steps.dry_run) {
     steps.done(names.origin);
   } else {
-    try {
+    auto dropped = pg::attempt(ErrorDomain::target, [&] {
       tgt.query("SELECT pg_replication_origin_drop($1)", {cfg.source.origin.c_str()});
+    });
+    if (dropped) {
       steps.done(names.origin);
-    } catch (const apply::DbError& e) {
-      steps.failed(ErrorDomain::target, names.origin, admin::one_line(e));
+    } else {
+      steps.failed(ErrorDomain::target, names.origin, pg::one_line(dropped.error().message));
     }
   }
 }
@@ -364,33 +373,54 @@ int decommission_command(const Options& o) {
   Gates gates;
   admin::BridgePositions p;
   Publication pub;
-  ErrorDomain side = ErrorDomain::source;  // of the query under way, for its failure
-  try {
-    side = ErrorDomain::source;
-    const Lsn start = admin::current_wal_lsn(*src);
-    pub = read_publication(*src, cfg);
-    side = ErrorDomain::target;
-    p = admin::read_positions(*src, *tgt, cfg);
-    if (!p.slot_exists && !pub.ours && !p.origin_exists) {
-      const std::string publication = pub.exists ? names.publication + " is " + pub.owner +
-                                                       "'s to drop (the Phase 3 cleanup does)"
-                                                 : names.publication + " is gone too";
-      std::printf("nothing left to decommission: %s and %s are gone; %s\n", names.slot.c_str(),
-                  names.origin.c_str(), publication.c_str());
-      return 0;
-    }
-    wait_for_daemon(*src, *tgt, cfg, *wait, p);
-    daemon_stopped_gate(gates, cfg, p);
-    side = ErrorDomain::target;
-    bootstrap_gate(gates, *tgt, cfg);
-    side = ErrorDomain::source;
-    caught_up_gate(gates, *src, cfg, p, start);
-    side = ErrorDomain::target;
-    verified_gate(gates, *tgt, p, *max_age, o.max_verify_age);
-    dead_letters_gate(gates, *tgt);
-  } catch (const apply::DbError& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(side), admin::one_line(e).c_str());
-    return exit_code(side);
+  // Each step names the side it reads, whose failure decides the exit code.
+  auto refuse = [](const Error& e) {
+    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
+                 pg::one_line(e.message).c_str());
+    return exit_code(e.domain);
+  };
+  Lsn start;
+  if (auto read = pg::attempt(ErrorDomain::source,
+                              [&] {
+                                start = admin::current_wal_lsn(*src);
+                                pub = read_publication(*src, cfg);
+                              });
+      !read) {
+    return refuse(read.error());
+  }
+  auto positions =
+      pg::attempt(ErrorDomain::target, [&] { return admin::read_positions(*src, *tgt, cfg); });
+  if (!positions) return refuse(positions.error());
+  p = *positions;
+  if (!p.slot_exists && !pub.ours && !p.origin_exists) {
+    const std::string publication = pub.exists ? names.publication + " is " + pub.owner +
+                                                     "'s to drop (the Phase 3 cleanup does)"
+                                               : names.publication + " is gone too";
+    std::printf("nothing left to decommission: %s and %s are gone; %s\n", names.slot.c_str(),
+                names.origin.c_str(), publication.c_str());
+    return 0;
+  }
+  if (auto gated = pg::attempt(ErrorDomain::target,
+                               [&] {
+                                 wait_for_daemon(*src, *tgt, cfg, *wait, p);
+                                 daemon_stopped_gate(gates, cfg, p);
+                                 bootstrap_gate(gates, *tgt, cfg);
+                               });
+      !gated) {
+    return refuse(gated.error());
+  }
+  if (auto gated =
+          pg::attempt(ErrorDomain::source, [&] { caught_up_gate(gates, *src, cfg, p, start); });
+      !gated) {
+    return refuse(gated.error());
+  }
+  if (auto gated = pg::attempt(ErrorDomain::target,
+                               [&] {
+                                 verified_gate(gates, *tgt, p, *max_age, o.max_verify_age);
+                                 dead_letters_gate(gates, *tgt);
+                               });
+      !gated) {
+    return refuse(gated.error());
   }
 
   std::fflush(stdout);  // the gates before the verdict, also when both go to one pipe

@@ -20,6 +20,7 @@
 #include "dualwrite/admin/replay.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/pg/attempt.hpp"
 
 namespace dualwrite::cli {
 
@@ -77,6 +78,114 @@ bool confirmed_by_user(const std::string& what) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
+// Replays [from, to] of the slot through `source`; returns the exit status. Database errors
+// are the caller's (run_replay), except the target's, which say what --to would avoid.
+int replay_through(const Options& o, const config::Config& cfg, apply::Connection& source, Lsn from,
+                   std::optional<Lsn> to) {
+  const bool rehearsal = !o.target.empty();
+  auto slot = admin::check_idle_slot(source, cfg.source.slot, "replay");
+  if (!slot) return fail(slot.error());
+
+  // The applied position: the default --to, and the bound of a replay on the target itself.
+  Lsn applied;
+  if (!to || !rehearsal) {
+    auto position = pg::attempt(ErrorDomain::target, [&] {
+      auto target = admin::connect_target(cfg);
+      return admin::read_positions(source, target, cfg).applied();
+    });
+    if (!position) {
+      return fail(make_error(position.error().domain,
+                             "target: " + position.error().message +
+                                 (rehearsal ? " (the applied position, the default --to, is "
+                                              "read there: give --to to rehearse without it)"
+                                            : "")));
+    }
+    applied = *position;
+  }
+  auto range = admin::check_replay_range({from, to, rehearsal}, slot->confirmed_flush, applied);
+  if (!range) return fail(range.error());
+
+  admin::SlotReaderOptions reader;
+  reader.slot = cfg.source.slot;
+  reader.publication = cfg.source.publication;
+  auto span = admin::transactions_ending_in(source, reader, range->from, range->to);
+  if (!span) return fail(span.error());
+  if (span->transactions == 0) {
+    std::printf("nothing to replay: no transaction the slot holds ends in %s..%s\n",
+                range->from.to_string().c_str(), range->to.to_string().c_str());
+    // replay re-applies what was applied; when the slot holds more than that, say who applies
+    // it. Only here: counting decodes the slot to its end, which a replay that did something
+    // should not pay for a hint.
+    if (applied.is_valid()) {
+      // Only a hint: when it cannot be counted, the answer above stands.
+      (void)pg::attempt(ErrorDomain::source, [&] {
+        const auto pending = admin::pending_transactions(source, cfg, applied);
+        if (pending > 0) {
+          std::printf(
+              "the slot also holds %lld transaction%s past the applied position %s, not yet "
+              "applied: the daemon applies those (dualwrite run)\n",
+              static_cast<long long>(pending), pending == 1 ? "" : "s",
+              applied.to_string().c_str());
+        }
+      });
+    }
+    return 0;
+  }
+
+  apply::ApplyOptions apply_options;
+  std::string where;
+  if (rehearsal) {
+    apply_options.conninfo = o.target;  // its password: libpq's own means (PGPASSWORD, passfile)
+    where = describe(o.target) + " (--target)";
+  } else {
+    apply_options = admin::target_apply_options(cfg);
+    where = "the configured target, " + describe(apply_options.conninfo);
+  }
+  const std::string plan = "replaying " + std::to_string(span->transactions) +
+                           " transactions of slot " + cfg.source.slot + " (ending " +
+                           span->first_end.to_string() + ".." + span->last_end.to_string() +
+                           ") onto " + where;
+  std::printf("%s\n", plan.c_str());
+  if (!rehearsal && range->to < applied) {
+    std::printf(
+        "note: --to is before the applied position %s: a row that later transactions changed "
+        "again is set back to its state at --to, until those are replayed too (omit --to to "
+        "replay up to the applied position)\n",
+        applied.to_string().c_str());
+  }
+  if (!rehearsal && !o.yes) {
+    if (isatty(STDIN_FILENO) == 0) {
+      return fail(make_error(ErrorDomain::usage,
+                             "replay writes to the configured target: add --yes to confirm "
+                             "(no terminal to ask on)"));
+    }
+    if (!confirmed_by_user("re-apply them")) {
+      return fail(make_error(ErrorDomain::usage, "replay declined: nothing was written"));
+    }
+  }
+
+  admin::ReplayLimits limits;
+  limits.batch_max_changes = cfg.apply.batch_max_changes;
+  limits.batch_max_bytes = cfg.apply.batch_max_bytes;
+  auto report = admin::replay(source, reader, *range, *span, apply_options, limits);
+  if (!report) return fail(report.error());
+  std::printf(
+      "replayed %llu transactions (ending %s..%s) in %llu target transactions: %llu changes, "
+      "%llu rows written, %llu dead letters (%llu new)%s\n",
+      static_cast<unsigned long long>(report->transactions), report->first_end.to_string().c_str(),
+      report->last_end.to_string().c_str(),
+      static_cast<unsigned long long>(report->target_transactions),
+      static_cast<unsigned long long>(report->changes),
+      static_cast<unsigned long long>(report->rows_written),
+      static_cast<unsigned long long>(report->dead_letters),
+      static_cast<unsigned long long>(report->new_dead_letters),
+      report->careful_batches > 0 ? (", " + std::to_string(report->careful_batches) +
+                                     " rejected batches applied again change by change")
+                                        .c_str()
+                                  : "");
+  return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
+}
+
 int run_replay(const Options& o) {
   int status = 0;
   const auto from = parse_lsn(o.from, "--from", status);
@@ -89,116 +198,16 @@ int run_replay(const Options& o) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
   const auto& cfg = loaded->config;
-  const bool rehearsal = !o.target.empty();
   try {
-    apply::Connection source;
-    try {
-      source = admin::connect_source(cfg);
-    } catch (const apply::DbError& e) {
-      return fail(make_error(ErrorDomain::source, std::string("source: ") + e.what()));
+    auto done = pg::attempt(ErrorDomain::source, [&] {
+      auto source = admin::connect_source(cfg);
+      return replay_through(o, cfg, source, *from, to);
+    });
+    if (!done) {
+      return fail(make_error(done.error().domain, std::string(to_string(done.error().domain)) +
+                                                      ": " + done.error().message));
     }
-    auto slot = admin::check_idle_slot(source, cfg.source.slot, "replay");
-    if (!slot) return fail(slot.error());
-
-    // The applied position: the default --to, and the bound of a replay on the target itself.
-    Lsn applied;
-    if (!to || !rehearsal) {
-      try {
-        auto target = admin::connect_target(cfg);
-        applied = admin::read_positions(source, target, cfg).applied();
-      } catch (const apply::DbError& e) {
-        return fail(make_error(ErrorDomain::target,
-                               std::string("target: ") + e.what() +
-                                   (rehearsal ? " (the applied position, the default --to, is "
-                                                "read there: give --to to rehearse without it)"
-                                              : "")));
-      }
-    }
-    auto range = admin::check_replay_range({*from, to, rehearsal}, slot->confirmed_flush, applied);
-    if (!range) return fail(range.error());
-
-    admin::SlotReaderOptions reader;
-    reader.slot = cfg.source.slot;
-    reader.publication = cfg.source.publication;
-    auto span = admin::transactions_ending_in(source, reader, range->from, range->to);
-    if (!span) return fail(span.error());
-    if (span->transactions == 0) {
-      std::printf("nothing to replay: no transaction the slot holds ends in %s..%s\n",
-                  range->from.to_string().c_str(), range->to.to_string().c_str());
-      // replay re-applies what was applied; when the slot holds more than that, say who applies
-      // it. Only here: counting decodes the slot to its end, which a replay that did something
-      // should not pay for a hint.
-      if (applied.is_valid()) {
-        try {
-          const auto pending = admin::pending_transactions(source, cfg, applied);
-          if (pending > 0) {
-            std::printf(
-                "the slot also holds %lld transaction%s past the applied position %s, not yet "
-                "applied: the daemon applies those (dualwrite run)\n",
-                static_cast<long long>(pending), pending == 1 ? "" : "s",
-                applied.to_string().c_str());
-          }
-        } catch (const apply::DbError&) {
-          // Only a hint: the answer above stands.
-        }
-      }
-      return 0;
-    }
-
-    apply::ApplyOptions apply_options;
-    std::string where;
-    if (rehearsal) {
-      apply_options.conninfo = o.target;  // its password: libpq's own means (PGPASSWORD, passfile)
-      where = describe(o.target) + " (--target)";
-    } else {
-      apply_options = admin::target_apply_options(cfg);
-      where = "the configured target, " + describe(apply_options.conninfo);
-    }
-    const std::string plan = "replaying " + std::to_string(span->transactions) +
-                             " transactions of slot " + cfg.source.slot + " (ending " +
-                             span->first_end.to_string() + ".." + span->last_end.to_string() +
-                             ") onto " + where;
-    std::printf("%s\n", plan.c_str());
-    if (!rehearsal && range->to < applied) {
-      std::printf(
-          "note: --to is before the applied position %s: a row that later transactions changed "
-          "again is set back to its state at --to, until those are replayed too (omit --to to "
-          "replay up to the applied position)\n",
-          applied.to_string().c_str());
-    }
-    if (!rehearsal && !o.yes) {
-      if (isatty(STDIN_FILENO) == 0) {
-        return fail(make_error(ErrorDomain::usage,
-                               "replay writes to the configured target: add --yes to confirm "
-                               "(no terminal to ask on)"));
-      }
-      if (!confirmed_by_user("re-apply them")) {
-        return fail(make_error(ErrorDomain::usage, "replay declined: nothing was written"));
-      }
-    }
-
-    admin::ReplayLimits limits;
-    limits.batch_max_changes = cfg.apply.batch_max_changes;
-    limits.batch_max_bytes = cfg.apply.batch_max_bytes;
-    auto report = admin::replay(source, reader, *range, *span, apply_options, limits);
-    if (!report) return fail(report.error());
-    std::printf(
-        "replayed %llu transactions (ending %s..%s) in %llu target transactions: %llu changes, "
-        "%llu rows written, %llu dead letters (%llu new)%s\n",
-        static_cast<unsigned long long>(report->transactions),
-        report->first_end.to_string().c_str(), report->last_end.to_string().c_str(),
-        static_cast<unsigned long long>(report->target_transactions),
-        static_cast<unsigned long long>(report->changes),
-        static_cast<unsigned long long>(report->rows_written),
-        static_cast<unsigned long long>(report->dead_letters),
-        static_cast<unsigned long long>(report->new_dead_letters),
-        report->careful_batches > 0 ? (", " + std::to_string(report->careful_batches) +
-                                       " rejected batches applied again change by change")
-                                          .c_str()
-                                    : "");
-    return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
-  } catch (const apply::DbError& e) {
-    return fail(make_error(ErrorDomain::source, std::string("source: ") + e.what()));
+    return *done;
   } catch (const config::ConfigError& e) {
     return fail(make_error(ErrorDomain::usage, std::string("config: ") + e.what()));
   }
