@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "dualwrite/apply/consumer.hpp"
+#include "dualwrite/pg/attempt.hpp"
 
 namespace dualwrite::admin {
 
@@ -32,9 +33,10 @@ std::uint64_t count_letters(apply::Connection& target) {
                        nullptr, 10);
 }
 
-Error target_error(const apply::DbError& e) {
-  std::string message = std::string("target: ") + e.what();
-  if (e.sqlstate() == "42P01" || e.sqlstate() == "3F000") {
+// A database error of the target (from pg::attempt), with what to do when the cause is known.
+Error target_error(const Error& e) {
+  std::string message = "target: " + e.message;
+  if (e.sqlstate == "42P01" || e.sqlstate == "3F000") {
     message += " (the target needs the bridge's migrations: scripts/migrate)";
   }
   return make_error(ErrorDomain::target, message);
@@ -84,11 +86,14 @@ Result<ReplayReport> replay(apply::Connection& source, const SlotReaderOptions& 
 
   std::uint64_t letters_before = 0;
   apply::Connection counter;
-  try {
-    counter = apply::Connection::open(apply_options.conninfo, apply_options.password);
-    letters_before = count_letters(counter);
-  } catch (const apply::DbError& e) {
-    return target_error(e);
+  if (auto counted = pg::attempt(ErrorDomain::target,
+                                 [&] {
+                                   counter = apply::Connection::open(apply_options.conninfo,
+                                                                     apply_options.password);
+                                   letters_before = count_letters(counter);
+                                 });
+      !counted) {
+    return target_error(counted.error());
   }
 
   Lsn committed_through;  // commit_lsn of the last source transaction the target committed
@@ -120,71 +125,77 @@ Result<ReplayReport> replay(apply::Connection& source, const SlotReaderOptions& 
       batch_careful = false;
     };
 
-    try {
-      applier.connect();
-      apply::Consumer consumer(applier);
-      SlotReaderOptions o = slot;
-      o.upto_lsn = span.last_end;
-      SlotReader reader(source, o);
-      bool taking = false;
-      for (;;) {
-        auto row = reader.next();
-        if (!row) return row.error();
-        if (!*row) break;
-        const auto& data = (*row)->data;
-        if (data.empty()) continue;
-        const char tag = static_cast<char>(data[0]);
-        if (tag == 'B') {
-          auto begin = decode::decode(data);
-          if (!begin) return begin.error();
-          const Lsn commit = std::get<decode::Begin>(*begin).final_lsn;
-          if (commit > span.last_commit) break;
-          taking = commit >= span.first_commit &&
-                   (!committed_through.is_valid() || commit > committed_through);
-          if (!taking) continue;
-          const bool careful = careful_until.is_valid() && commit <= careful_until;
-          if (careful != applier.careful()) {
-            commit_batch();
-            applier.set_careful(careful);
+    // One pass over the range: true once it is applied, false to go again change by change
+    // from the first transaction the target did not commit; database errors are the target's.
+    auto pass = pg::attempt(ErrorDomain::target, [&]() -> Result<bool> {
+      try {
+        applier.connect();
+        apply::Consumer consumer(applier);
+        SlotReaderOptions o = slot;
+        o.upto_lsn = span.last_end;
+        SlotReader reader(source, o);
+        bool taking = false;
+        for (;;) {
+          auto row = reader.next();
+          if (!row) return row.error();
+          if (!*row) break;
+          const auto& data = (*row)->data;
+          if (data.empty()) continue;
+          const char tag = static_cast<char>(data[0]);
+          if (tag == 'B') {
+            auto begin = decode::decode(data);
+            if (!begin) return begin.error();
+            const Lsn commit = std::get<decode::Begin>(*begin).final_lsn;
+            if (commit > span.last_commit) break;
+            taking = commit >= span.first_commit &&
+                     (!committed_through.is_valid() || commit > committed_through);
+            if (!taking) continue;
+            const bool careful = careful_until.is_valid() && commit <= careful_until;
+            if (careful != applier.careful()) {
+              commit_batch();
+              applier.set_careful(careful);
+            }
+            batch_careful = batch_careful || careful;
+            last_fed = commit;
+          } else if (!taking && tag != 'R') {
+            continue;  // a transaction outside the range; only its Relation messages matter
           }
-          batch_careful = batch_careful || careful;
-          last_fed = commit;
-        } else if (!taking && tag != 'R') {
-          continue;  // a transaction outside the range; only its Relation messages matter
+          auto event = consumer.feed(data);
+          if (!event) return event.error();
+          if (*event != apply::Consumer::Event::committed || !taking) continue;
+          taking = false;
+          const Lsn end = consumer.last_end_lsn();
+          if (end < range.from || end > range.to) {
+            return make_error(ErrorDomain::internal,
+                              "the transaction that commits at " + last_fed.to_string() +
+                                  " ends at " + end.to_string() + ", outside the range " +
+                                  range.from.to_string() + ".." + range.to.to_string());
+          }
+          ++batch_transactions;
+          if (!batch_first_end.is_valid()) batch_first_end = end;
+          batch_last_end = end;
+          if (applier.pending_changes() >= limits.batch_max_changes ||
+              applier.pending_bytes() >= limits.batch_max_bytes || applier.careful()) {
+            commit_batch();
+          }
         }
-        auto event = consumer.feed(data);
-        if (!event) return event.error();
-        if (*event != apply::Consumer::Event::committed || !taking) continue;
-        taking = false;
-        const Lsn end = consumer.last_end_lsn();
-        if (end < range.from || end > range.to) {
-          return make_error(ErrorDomain::internal,
-                            "the transaction that commits at " + last_fed.to_string() +
-                                " ends at " + end.to_string() + ", outside the range " +
-                                range.from.to_string() + ".." + range.to.to_string());
+        commit_batch();
+        return true;
+      } catch (const apply::ApplyRejected& e) {
+        if (batch_careful || applier.careful()) {
+          return make_error(ErrorDomain::target,
+                            std::string("target: rejected even change by change: ") + e.what());
         }
-        ++batch_transactions;
-        if (!batch_first_end.is_valid()) batch_first_end = end;
-        batch_last_end = end;
-        if (applier.pending_changes() >= limits.batch_max_changes ||
-            applier.pending_bytes() >= limits.batch_max_bytes || applier.careful()) {
-          commit_batch();
-        }
+        // Again from the first transaction the target did not commit, change by change up to
+        // the last one of the rejected batch.
+        ++report.careful_batches;
+        careful_until = std::max(careful_until, last_fed);
+        return false;
       }
-      commit_batch();
-      break;
-    } catch (const apply::ApplyRejected& e) {
-      if (batch_careful || applier.careful()) {
-        return make_error(ErrorDomain::target,
-                          std::string("target: rejected even change by change: ") + e.what());
-      }
-      // Again from the first transaction the target did not commit, change by change up to
-      // the last one of the rejected batch.
-      ++report.careful_batches;
-      careful_until = std::max(careful_until, last_fed);
-    } catch (const apply::DbError& e) {
-      return target_error(e);
-    }
+    });
+    if (!pass) return target_error(pass.error());
+    if (!*pass) return pass->error();
+    if (**pass) break;
   }
 
   if (report.transactions != span.transactions) {
@@ -193,12 +204,9 @@ Result<ReplayReport> replay(apply::Connection& source, const SlotReaderOptions& 
                           " of the " + std::to_string(span.transactions) +
                           " transactions were found again (did the daemon start?)");
   }
-  try {
-    const std::uint64_t letters_after = count_letters(counter);
-    report.new_dead_letters = letters_after > letters_before ? letters_after - letters_before : 0;
-  } catch (const apply::DbError& e) {
-    return target_error(e);
-  }
+  auto letters_after = pg::attempt(ErrorDomain::target, [&] { return count_letters(counter); });
+  if (!letters_after) return target_error(letters_after.error());
+  report.new_dead_letters = *letters_after > letters_before ? *letters_after - letters_before : 0;
   return report;
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dualwrite/core/identifier.hpp"
+#include "dualwrite/pg/attempt.hpp"
 
 namespace dualwrite::admin {
 
@@ -83,15 +84,15 @@ Result<SlotState> check_idle_slot(apply::Connection& source, const std::string& 
   return s;
 }
 
-Error slot_read_error(const apply::DbError& e, const std::string& slot, std::string_view command,
+Error slot_read_error(const Error& e, const std::string& slot, std::string_view command,
                       ErrorDomain domain) {
-  const std::string_view message = e.what();
-  if (e.sqlstate() == "55006") {  // object_in_use: "replication slot "x" is active for PID n"
+  const std::string_view message = e.message;
+  if (e.sqlstate == "55006") {  // object_in_use: "replication slot "x" is active for PID n"
     const auto at = message.find("PID ");
     const int pid = at == std::string_view::npos ? 0 : std::atoi(message.data() + at + 4);
     return make_error(ErrorDomain::usage, in_use_message(slot, pid, ""));
   }
-  if (e.sqlstate() == "42704" ||
+  if (e.sqlstate == "42704" ||
       message.find("can no longer get changes from replication slot") != std::string_view::npos) {
     return make_error(ErrorDomain::slot_lost,
                       "replication slot " + slot + " cannot be read: " + std::string(message));
@@ -115,7 +116,7 @@ void SlotReader::close() {
 }
 
 Status SlotReader::fetch() {
-  try {
+  auto fetched = pg::attempt(ErrorDomain::source, [&] {
     if (!open_) {
       source_.exec("BEGIN");
       open_ = true;
@@ -137,12 +138,11 @@ Status SlotReader::fetch() {
     batch_ = std::move(r);
     batch_row_ = 0;
     if (PQntuples(batch_.get()) == 0) exhausted_ = true;
-    return Ok{};
-  } catch (const apply::DbError& e) {
-    close();
-    exhausted_ = true;
-    return slot_read_error(e, options_.slot, "reading the slot");
-  }
+  });
+  if (fetched) return Ok{};
+  close();
+  exhausted_ = true;
+  return slot_read_error(fetched.error(), options_.slot, "reading the slot");
 }
 
 Result<std::optional<SlotRow>> SlotReader::next() {
@@ -181,7 +181,7 @@ Result<TransactionSpan> transactions_ending_in(apply::Connection& source,
   const std::string upto = to.to_string();
   const std::string start = from.to_string();
   const std::string names = publication_names_option(slot.publication);
-  try {
+  auto counted = pg::attempt(ErrorDomain::source, [&] {
     source.exec("BEGIN");
     source.exec(kNoTimeouts);
     auto r =
@@ -196,10 +196,10 @@ Result<TransactionSpan> transactions_ending_in(apply::Connection& source,
       span.last_end = Lsn::parse(PQgetvalue(r.get(), 0, 4)).value_or(Lsn::invalid());
     }
     return span;
-  } catch (const apply::DbError& e) {
-    if (source.ok()) apply::ResultPtr(PQexec(source.get(), "ROLLBACK"));
-    return slot_read_error(e, slot.slot, "reading the slot");
-  }
+  });
+  if (counted) return *counted;
+  if (source.ok()) apply::ResultPtr(PQexec(source.get(), "ROLLBACK"));
+  return slot_read_error(counted.error(), slot.slot, "reading the slot");
 }
 
 }  // namespace dualwrite::admin

@@ -46,9 +46,10 @@ struct SlotState {
 Result<SlotState> check_idle_slot(apply::Connection& source, const std::string& slot,
                                   std::string_view command);
 
-// The error of a peek function that found the slot active (the daemon started after
-// check_idle_slot): the same one line. Other server errors become `domain` errors.
-Error slot_read_error(const apply::DbError& e, const std::string& slot, std::string_view command,
+// The error of a peek function (a database error from pg::attempt) that found the slot active
+// (the daemon started after check_idle_slot): the same one line; a slot that is gone is
+// slot_lost. Other server errors become `domain` errors.
+Error slot_read_error(const Error& e, const std::string& slot, std::string_view command,
                       ErrorDomain domain = ErrorDomain::source);
 
 // The pgoutput options of the peek functions for `publication`, quoted for pgoutput's list

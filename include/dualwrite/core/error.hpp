@@ -32,6 +32,8 @@ const char* to_string(ErrorDomain domain);
 struct Error {
   ErrorDomain domain = ErrorDomain::internal;
   std::string message;
+  // The server's SQLSTATE when a database refused (pg::attempt); empty for every other error.
+  std::string sqlstate;
 };
 
 // A minimal expected<T, Error> (std::expected is C++23). Access to the wrong alternative is a
@@ -63,7 +65,10 @@ struct Ok {};
 using Status = Result<Ok>;
 
 inline Error make_error(ErrorDomain domain, std::string message) {
-  return Error{domain, std::move(message)};
+  Error error;
+  error.domain = domain;
+  error.message = std::move(message);
+  return error;
 }
 
 }  // namespace dualwrite

@@ -25,6 +25,7 @@ TEST(Attempt, ReturnsTheValueOrTheErrorOfTheSide) {
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().domain, ErrorDomain::target);
   EXPECT_EQ(failed.error().message, "ERROR:  permission denied for table accounts");
+  EXPECT_EQ(failed.error().sqlstate, "42501");
 
   auto lost = attempt(ErrorDomain::source, [] { throw DbError("server closed", "", true); });
   ASSERT_FALSE(lost.ok());
