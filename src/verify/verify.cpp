@@ -10,6 +10,7 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/decode/json.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/verify.hpp"
 #include "dualwrite/verify/statements.hpp"
 
@@ -41,19 +42,21 @@ struct Side {
   [[noreturn]] void fail(const apply::DbError& e) const {
     throw SideError(domain, std::string(name) + ": " + e.what());
   }
+  [[noreturn]] void fail(const Error& e) const {
+    throw SideError(domain, std::string(name) + ": " + e.message);
+  }
+  // Runs `body` against this side; a database error becomes this side's SideError.
+  template <typename Body>
+  auto run(Body&& body) {
+    auto done = pg::attempt(domain, std::forward<Body>(body));
+    if (!done) fail(done.error());
+    if constexpr (!std::is_same_v<decltype(done), Status>) return std::move(*done);
+  }
   void exec(std::string_view sql) {
-    try {
-      conn.exec(sql);
-    } catch (const apply::DbError& e) {
-      fail(e);
-    }
+    run([&] { conn.exec(sql); });
   }
   std::string scalar(const std::string& sql) {
-    try {
-      return conn.scalar(sql);
-    } catch (const apply::DbError& e) {
-      fail(e);
-    }
+    return run([&] { return conn.scalar(sql); });
   }
   // Sends a statement without waiting for it (PQsendQueryParams), so the other side can run
   // at the same time.
@@ -281,20 +284,16 @@ void prepare_session(Side& s) {
 }
 
 std::vector<Spec> read_specs(Side& source) {
-  apply::ResultPtr r;
-  try {
-    bool found = false;
-    source.conn.scalar(sql::verify::compare_spec_exists, {}, &found);
-    if (!found) {
-      throw SideError(ErrorDomain::source,
-                      "source: dualwrite_expected.compare_spec does not exist: apply the "
-                      "migrations (20261125001500_expected_state.sql, "
-                      "20261125001600_compare.sql) to the source database");
-    }
-    r = source.conn.query(sql::verify::compare_spec);
-  } catch (const apply::DbError& e) {
-    source.fail(e);
+  bool found = false;
+  source.run([&] { source.conn.scalar(sql::verify::compare_spec_exists, {}, &found); });
+  if (!found) {
+    throw SideError(ErrorDomain::source,
+                    "source: dualwrite_expected.compare_spec does not exist: apply the "
+                    "migrations (20261125001500_expected_state.sql, "
+                    "20261125001600_compare.sql) to the source database");
   }
+  const apply::ResultPtr r =
+      source.run([&] { return source.conn.query(sql::verify::compare_spec); });
   std::vector<Spec> specs;
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     specs.push_back(Spec{PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1),
@@ -445,10 +444,13 @@ class Recorder {
  public:
   Recorder(Side& target, bool enabled, RunResult& result) : target_(target), result_(result) {
     if (!enabled) return;
-    try {
-      result_.run_id = std::stoll(target_.conn.scalar(sql::verify::run_start));
-    } catch (const apply::DbError& e) {
-      warn(e.what());
+    auto started = pg::attempt(ErrorDomain::target, [&] {
+      return std::stoll(target_.conn.scalar(sql::verify::run_start));
+    });
+    if (started) {
+      result_.run_id = *started;
+    } else {
+      warn(started.error().message);
     }
   }
 
@@ -461,12 +463,11 @@ class Recorder {
     const std::string applied = result_.applied_lsn && result_.applied_lsn->is_valid()
                                     ? result_.applied_lsn->to_string()
                                     : "";
-    try {
+    auto finished = pg::attempt(ErrorDomain::target, [&] {
       target_.conn.query(sql::verify::run_finish, {id.c_str(), tables.c_str(), mismatches.c_str(),
                                                    source_lsn.c_str(), applied.c_str()});
-    } catch (const apply::DbError& e) {
-      warn(e.what());
-    }
+    });
+    if (!finished) warn(finished.error().message);
   }
 
  private:
@@ -570,24 +571,11 @@ Result<RunResult> run(const config::Config& config, const Options& options) {
   Side source{apply::Connection(), ErrorDomain::source, "source"};
   Side target{apply::Connection(), ErrorDomain::target, "target"};
   try {
-    try {
-      source.conn = admin::connect_source(config);
-    } catch (const apply::DbError& e) {
-      source.fail(e);
-    }
-    try {
-      target.conn = admin::connect_target(config);
-    } catch (const apply::DbError& e) {
-      target.fail(e);
-    }
+    source.conn = source.run([&] { return admin::connect_source(config); });
+    target.conn = target.run([&] { return admin::connect_target(config); });
     prepare_session(source);
     prepare_session(target);
-    bool same = false;
-    try {
-      same = admin::same_database(source.conn, target.conn);
-    } catch (const apply::DbError& e) {
-      source.fail(e);
-    }
+    const bool same = source.run([&] { return admin::same_database(source.conn, target.conn); });
 
     const auto all = read_specs(source);
     std::vector<const Spec*> chosen;
@@ -612,22 +600,18 @@ Result<RunResult> run(const config::Config& config, const Options& options) {
     BridgeState bridge;
     auto positions = [&](Lsn position,
                          std::chrono::milliseconds timeout) -> admin::BridgePositions {
-      try {
+      auto waited = pg::attempt(ErrorDomain::target, [&] {
         return admin::wait_until_applied(
             source.conn, target.conn, config, position, timeout,
             options.stopped_after.value_or(admin::stopped_bridge_after(config)));
-      } catch (const apply::DbError& e) {
-        (target.conn.ok() ? source : target).fail(e);
-      }
+      });
+      if (!waited) (target.conn.ok() ? source : target).fail(waited.error());
+      return std::move(*waited);
     };
     for (const Spec* spec : chosen) {
       TableVerifier verifier(source, target, same, *spec, options);
       TableResult t = verifier.first_pass();
-      try {
-        t.position = admin::current_wal_lsn(source.conn);
-      } catch (const apply::DbError& e) {
-        source.fail(e);
-      }
+      t.position = source.run([&] { return admin::current_wal_lsn(source.conn); });
       result.source_lsn = std::max(result.source_lsn, t.position);
       if (t.first_look > 0 && options.wait.count() > 0) {
         // Is there a bridge to wait for? Without slot and origin nothing will move.
@@ -663,12 +647,11 @@ Result<RunResult> run(const config::Config& config, const Options& options) {
       result.tables.push_back(std::move(t));
     }
     if (!result.applied_lsn) {
-      try {
+      // Only for the record: the comparison itself is done, so a failure here is no error.
+      (void)pg::attempt(ErrorDomain::target, [&] {
         const auto p = admin::read_positions(source.conn, target.conn, config);
         if (p.applied().is_valid()) result.applied_lsn = p.applied();
-      } catch (const apply::DbError&) {
-        // Only for the record: the comparison itself is done.
-      }
+      });
     }
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     recorder.finish();
