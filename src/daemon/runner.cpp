@@ -11,8 +11,10 @@
 #include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/daemon/buffer_release.hpp"
 #include "dualwrite/daemon/supervisor.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/pg/session.hpp"
 #include "dualwrite/progress/progress.hpp"
+#include "dualwrite/sql/daemon.hpp"
 #include "dualwrite/stream/backoff.hpp"
 #include "dualwrite/stream/driver.hpp"
 
@@ -25,20 +27,18 @@ using Clock = std::chrono::steady_clock;
 // The slot's confirmed_flush_lsn, so that a restart keeps the replay window's history in the
 // slot (see ProgressTracker); invalid when it cannot be read (then the origin alone is used).
 Lsn slot_confirmed_flush(const std::string& source, const std::string& slot) {
-  try {
+  auto confirmed = pg::attempt(ErrorDomain::source, [&] {
     auto conn = apply::Connection::open(source);
     bool found = false;
-    const std::string text = conn.scalar(
-        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1",
-        {slot.c_str()}, &found);
+    const std::string text = conn.scalar(sql::daemon::slot_confirmed_flush, {slot.c_str()}, &found);
     return found ? Lsn::parse(text).value_or(Lsn::invalid()) : Lsn::invalid();
-  } catch (const apply::DbError& e) {
-    spdlog::warn(
-        "source: cannot read the slot's confirmed position ({}); the replay window "
-        "starts at the applied position",
-        e.what());
-    return Lsn::invalid();
-  }
+  });
+  if (confirmed) return *confirmed;
+  spdlog::warn(
+      "source: cannot read the slot's confirmed position ({}); the replay window "
+      "starts at the applied position",
+      confirmed.error().message);
+  return Lsn::invalid();
 }
 
 // Waits `wait`, telling the supervisor the loop still turns, until `stop` says otherwise.
@@ -236,11 +236,11 @@ class Daemon {
 
   // Connects the applier to the target; on failure waits a backoff and returns false.
   bool connect_target() {
-    try {
-      {
-        auto call = probe_.target_call();
-        applier_.connect();
-      }
+    auto connected = pg::attempt(ErrorDomain::target, [&] {
+      auto call = probe_.target_call();
+      applier_.connect();
+    });
+    if (connected) {
       probe_.set_target(applier_.socket(), true);
       probe_.new_attempt(total_changes(stats_));
       if (target_attempts_ > 0) spdlog::info("target: connected again");
@@ -250,16 +250,15 @@ class Daemon {
       // a large change is gone with the old ones.
       if (buffer_release_.connections_renewed()) return_freed_memory();
       return true;
-    } catch (const apply::DbError& e) {
-      probe_.set_target(-1, false);
-      const auto wait = target_backoff_.next();
-      ++target_attempts_;
-      spdlog::warn("target: {} (attempt {}); retrying in {} ms", e.what(), target_attempts_,
-                   wait.count());
-      if (observers_.metrics != nullptr) observers_.metrics->count_error("target_connect");
-      sleep_turning(wait, stop_, probe_);
-      return false;
     }
+    probe_.set_target(-1, false);
+    const auto wait = target_backoff_.next();
+    ++target_attempts_;
+    spdlog::warn("target: {} (attempt {}); retrying in {} ms", connected.error().message,
+                 target_attempts_, wait.count());
+    if (observers_.metrics != nullptr) observers_.metrics->count_error("target_connect");
+    sleep_turning(wait, stop_, probe_);
+    return false;
   }
 
   // Streams from the target's origin until a failure or SIGTERM. For a fatal outcome
@@ -277,17 +276,20 @@ class Daemon {
     int fatal_code = 0;
     try {
       if (careful_until_ > origin) applier_.set_careful(true);
-      outcome = consume(a, fatal_code);
+      auto consumed = pg::attempt(ErrorDomain::target, [&] { return consume(a, fatal_code); });
+      if (consumed) {
+        outcome = *consumed;
+      } else {
+        spdlog::warn("target: {}", consumed.error().message);
+        if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
+        if (consumed.error().connection_lost) probe_.set_target(-1, false);
+        outcome = Outcome::restart;
+      }
     } catch (const apply::ApplyRejected& e) {
       // Every failed attempt is counted (also a careful-mode one, which can fail again).
       if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
       careful_until_ = std::max(careful_until_, a.consumer.last_end_lsn() + 1);
       spdlog::warn("target rejected a batch ({}); re-applying it change by change", e.what());
-      outcome = Outcome::restart;
-    } catch (const apply::DbError& e) {
-      spdlog::warn("target: {}", e.what());
-      if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
-      if (e.connection_lost()) probe_.set_target(-1, false);
       outcome = Outcome::restart;
     } catch (const std::exception& e) {
       // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined

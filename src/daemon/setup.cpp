@@ -10,6 +10,7 @@
 #include "dualwrite/admin/privileges.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/text.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/daemon.hpp"
 #include "dualwrite/stream/replication.hpp"
 
@@ -219,51 +220,73 @@ Status create_slot(apply::Connection& source, const config::Config& config,
     point = created->consistent_point;
   }
   spdlog::info("created replication slot {} at {}", config.source.slot, point.to_string());
-  try {
+  auto started = pg::attempt(ErrorDomain::target, [&] {
     auto target = admin::connect_target(config);
     const std::int64_t id = start_origin_at(target, config, point, gap);
     if (gap) log_gap(config, *gap, point, id);
-    return Ok{};
-  } catch (const apply::DbError& e) {
-    try {
-      source.query("SELECT pg_drop_replication_slot($1)", {config.source.slot.c_str()});
-      spdlog::info("dropped the new slot {} again: nothing was started", config.source.slot);
-    } catch (const apply::DbError& drop) {
-      spdlog::critical(
-          "cannot drop the new slot {} ({}): drop it by hand (SELECT "
-          "pg_drop_replication_slot('{}')) before starting again",
-          config.source.slot, drop.what(), config.source.slot);
-    }
-    return make_error(ErrorDomain::target, std::string("target: ") + e.what());
+  });
+  if (started) return Ok{};
+  auto dropped = pg::attempt(ErrorDomain::source, [&] {
+    source.query("SELECT pg_drop_replication_slot($1)", {config.source.slot.c_str()});
+  });
+  if (dropped) {
+    spdlog::info("dropped the new slot {} again: nothing was started", config.source.slot);
+  } else {
+    spdlog::critical(
+        "cannot drop the new slot {} ({}): drop it by hand (SELECT "
+        "pg_drop_replication_slot('{}')) before starting again",
+        config.source.slot, dropped.error().message, config.source.slot);
   }
+  return make_error(ErrorDomain::target, "target: " + started.error().message);
+}
+
+// One step of the setup against `side`: a database error becomes that side's error, named
+// after it ("source: …"), so that a failure exits with that side's code.
+template <typename Body>
+auto on_side(ErrorDomain side, Body&& body) {
+  auto done = pg::attempt(side, std::forward<Body>(body));
+  if (!done) done = make_error(side, std::string(to_string(side)) + ": " + done.error().message);
+  return done;
+}
+
+// The publication (and the catalog in it) as the bridge needs them; then the slot's WAL state
+// ('lost' when invalidated), or nullopt when the slot does not exist.
+std::optional<std::string> publish_and_find_slot(apply::Connection& source,
+                                                 const config::Config& config) {
+  if (admin::ensure_publication(source, config)) {
+    spdlog::info("created publication {} for {} legacy tables and the catalog",
+                 config.source.publication, config.source.tables.size());
+  }
+  // Not a refusal: the legacy tables are still carried, only the catalog rule is not, and
+  // stopping the bridge would lose more than it protects. `check` fails on it.
+  if (auto missing = admin::ensure_catalog_published(source, config)) {
+    spdlog::warn("{}", *missing);
+  }
+  bool found = false;
+  std::string wal_status =
+      source.scalar(sql::daemon::slot_wal_status, {config.source.slot.c_str()}, &found);
+  if (!found) return std::nullopt;
+  return wal_status;
 }
 
 }  // namespace
 
 Status ensure_replication_setup(const config::Config& config, const SetupOptions& options) {
-  // Each step says which side it talks to, so that a failure exits with that side's code.
-  ErrorDomain side = ErrorDomain::source;
   try {
-    auto source = apply::Connection::open(admin::source_conninfo(config));
-    side = ErrorDomain::target;
-    auto target = admin::connect_target(config);
-    if (auto s = check_bootstrap_finished(target, config); !s) return s;
-    side = ErrorDomain::source;
-    if (admin::ensure_publication(source, config)) {
-      spdlog::info("created publication {} for {} legacy tables and the catalog",
-                   config.source.publication, config.source.tables.size());
-    }
-    // Not a refusal: the legacy tables are still carried, only the catalog rule is not, and
-    // stopping the bridge would lose more than it protects. `check` fails on it.
-    if (auto missing = admin::ensure_catalog_published(source, config)) {
-      spdlog::warn("{}", *missing);
-    }
-    bool found = false;
-    const std::string wal_status = source.scalar(
-        "SELECT coalesce(wal_status, '') FROM pg_replication_slots WHERE slot_name = $1",
-        {config.source.slot.c_str()}, &found);
-    if (found) {
-      if (wal_status == "lost") {
+    auto source = on_side(ErrorDomain::source,
+                          [&] { return apply::Connection::open(admin::source_conninfo(config)); });
+    if (!source) return source.error();
+    auto target = on_side(ErrorDomain::target, [&] { return admin::connect_target(config); });
+    if (!target) return target.error();
+    auto finished =
+        on_side(ErrorDomain::target, [&] { return check_bootstrap_finished(*target, config); });
+    if (!finished) return finished.error();
+    if (!*finished) return *finished;
+    auto wal_status =
+        on_side(ErrorDomain::source, [&] { return publish_and_find_slot(*source, config); });
+    if (!wal_status) return wal_status.error();
+    if (*wal_status) {
+      if (**wal_status == "lost") {
         return make_error(ErrorDomain::slot_lost,
                           "replication slot " + config.source.slot +
                               " is invalidated (wal_status = lost): WAL it needed was removed; "
@@ -277,14 +300,17 @@ Status ensure_replication_setup(const config::Config& config, const SetupOptions
       }
       return Ok{};
     }
-    side = ErrorDomain::target;
-    const RecordedProgress progress = recorded_progress(target, config);
-    side = ErrorDomain::source;
-    auto gap = decide(progress, source, config, options);
-    if (!gap) return gap.error();
-    return create_slot(source, config, *gap);
-  } catch (const apply::DbError& e) {
-    return make_error(side, std::string(to_string(side)) + ": " + e.what());
+    auto progress =
+        on_side(ErrorDomain::target, [&] { return recorded_progress(*target, config); });
+    if (!progress) return progress.error();
+    auto decided =
+        on_side(ErrorDomain::source, [&] { return decide(*progress, *source, config, options); });
+    if (!decided) return decided.error();
+    if (!*decided) return decided->error();
+    auto created =
+        on_side(ErrorDomain::source, [&] { return create_slot(*source, config, **decided); });
+    if (!created) return created.error();
+    return *created;
   } catch (const config::ConfigError& e) {
     return make_error(ErrorDomain::usage, e.what());
   }

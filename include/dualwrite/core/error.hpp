@@ -34,6 +34,8 @@ struct Error {
   std::string message;
   // The server's SQLSTATE when a database refused (pg::attempt); empty for every other error.
   std::string sqlstate;
+  // The database connection is gone (pg::attempt): reconnect, then retry.
+  bool connection_lost = false;
 };
 
 // A minimal expected<T, Error> (std::expected is C++23). Access to the wrong alternative is a

@@ -30,7 +30,7 @@ ErrorDomain domain_of(const DbError& error, ErrorDomain side);
 std::string one_line(std::string_view message);
 
 // Runs `body` and returns its value (Status for a body returning void); a DbError it throws
-// becomes Error{domain_of(error, side), error.what(), error.sqlstate()}.
+// becomes Error{domain_of(error, side), error.what(), error.sqlstate(), error.connection_lost()}.
 template <typename Body>
 auto attempt(ErrorDomain side, Body&& body) {
   using Value = std::invoke_result_t<Body&>;
@@ -43,7 +43,8 @@ auto attempt(ErrorDomain side, Body&& body) {
       return Out(body());
     }
   } catch (const DbError& error) {
-    return Out(Error{domain_of(error, side), error.what(), error.sqlstate()});
+    return Out(
+        Error{domain_of(error, side), error.what(), error.sqlstate(), error.connection_lost()});
   }
 }
 

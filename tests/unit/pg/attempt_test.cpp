@@ -30,6 +30,8 @@ TEST(Attempt, ReturnsTheValueOrTheErrorOfTheSide) {
   auto lost = attempt(ErrorDomain::source, [] { throw DbError("server closed", "", true); });
   ASSERT_FALSE(lost.ok());
   EXPECT_EQ(lost.error().domain, ErrorDomain::source);
+  EXPECT_TRUE(lost.error().connection_lost);
+  EXPECT_FALSE(failed.error().connection_lost);
 }
 
 TEST(Attempt, AVoidBodyGivesAStatusAndOtherExceptionsPass) {
