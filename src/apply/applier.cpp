@@ -11,6 +11,7 @@
 #include "applier_internal.hpp"
 #include "dualwrite/apply/statements.hpp"
 #include "dualwrite/core/pg_time.hpp"
+#include "dualwrite/pg/attempt.hpp"
 
 namespace dualwrite::apply {
 
@@ -564,12 +565,11 @@ void Applier::rollback() {
   if (!pipeline_ || !conn_.ok()) return;
   bool ok = pipeline_->discard();
   if (ok && had_txn) {
-    try {
+    auto rolled_back = pg::attempt(ErrorDomain::target, [&] {
       pipeline_->send("ROLLBACK");
-      ok = !pipeline_->sync().has_value();
-    } catch (const DbError&) {
-      ok = false;
-    }
+      return !pipeline_->sync().has_value();
+    });
+    ok = rolled_back && *rolled_back;
   }
   if (!ok) {
     pipeline_.reset();

@@ -7,6 +7,7 @@
 
 #include "applier_internal.hpp"
 #include "dualwrite/apply/statements.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/apply.hpp"
 #include "dualwrite/translate/json_change.hpp"
 
@@ -223,13 +224,14 @@ void Applier::write_letter_in_own_transaction(const Record& record, DeadLetterRe
     for (const auto& a : arrays) values.push_back(a.c_str());
     side.query(statement::dead_letters_insert.sql, values);
   };
-  try {
-    insert(record.new_row_json, detail);
-  } catch (const DbError& e) {
-    if (e.connection_lost()) throw;
+  auto stored = pg::attempt(ErrorDomain::target, [&] { insert(record.new_row_json, detail); });
+  if (!stored) {
+    const Error& e = stored.error();
+    // A lost connection is the caller's (reconnect and apply again), as any statement's.
+    if (e.connection_lost) throw DbError(e.message, e.sqlstate, true);
     // The row itself is what the target refuses (or what takes too long to store): keep the
     // letter, without the row, and say why.
-    insert({}, detail + " [the row could not be stored with the letter: " + e.what() + "]");
+    insert({}, detail + " [the row could not be stored with the letter: " + e.message + "]");
   }
   // Counted as a letter of the transaction around it would be; it is committed already.
   count_letter(record, reason);

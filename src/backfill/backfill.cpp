@@ -20,6 +20,7 @@
 #include "dualwrite/core/identifier.hpp"
 #include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/core/sql_template.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/backfill.hpp"
 #include "dualwrite/stream/replication.hpp"
 #include "dualwrite/translate/json_change.hpp"
@@ -143,6 +144,7 @@ class Bootstrap {
       : config_(config), options_(options) {}
 
   int run();
+  int run_steps(Clock::time_point started);
 
  private:
   void say(const std::string& line) const {
@@ -581,12 +583,15 @@ void Bootstrap::abandon_created_slot() {
   std::string why;
   for (int attempt = 0; attempt < 50; ++attempt) {
     try {
-      if (!source_.ok()) source_ = admin::connect_source(config_);
-      source_.query("SELECT pg_drop_replication_slot($1)", {slot()});
-      say("dropped slot " + config_.source.slot + ", created by this run before it failed");
-      return;
-    } catch (const DbError& e) {
-      why = admin::one_line(e);
+      auto dropped = pg::attempt(ErrorDomain::source, [&] {
+        if (!source_.ok()) source_ = admin::connect_source(config_);
+        source_.query("SELECT pg_drop_replication_slot($1)", {slot()});
+      });
+      if (dropped) {
+        say("dropped slot " + config_.source.slot + ", created by this run before it failed");
+        return;
+      }
+      why = pg::one_line(dropped.error().message);
     } catch (const config::ConfigError& e) {
       why = e.what();
       break;
@@ -615,74 +620,84 @@ int Bootstrap::finish(Clock::time_point started) {
 int Bootstrap::run() {
   const auto started = Clock::now();
   try {
-    source_ = admin::connect_source(config_);
-    target_ = admin::connect_target(config_);
-  } catch (const DbError& e) {
-    say(std::string("error: cannot connect: ") + e.what());
-    return exit_code(ErrorDomain::source);
+    auto connected = pg::attempt(ErrorDomain::source, [&] {
+      source_ = admin::connect_source(config_);
+      target_ = admin::connect_target(config_);
+    });
+    if (!connected) {
+      say("error: cannot connect: " + connected.error().message);
+      return exit_code(ErrorDomain::source);
+    }
   } catch (const config::ConfigError& e) {
     say(std::string("error: ") + e.what());
     return exit_code(ErrorDomain::usage);
   }
   try {
-    if (!admin::same_database(source_, target_)) {
-      throw Refusal(ErrorDomain::usage,
-                    "bootstrap backfills inside the source's snapshot with SQL that reads the "
-                    "legacy tables and writes the new ones, so [target] conninfo must name the "
-                    "source database (leave it empty)");
-    }
-    if (target_.scalar(sql::backfill::migrations_applied) != "t") {
-      throw Refusal(ErrorDomain::target,
-                    "the database lacks the bridge's migrations (dualwrite.bootstrap_chunks, "
-                    "dualwrite_expected): apply sql/migrations first (scripts/migrate CONNINFO)");
-    }
-    // Before anything is created: a missing privilege would otherwise fail midway.
-    check_privileges();
-    auto state = target_.query(sql::backfill::bootstrap_state, {slot()});
-    auto positions = admin::read_positions(source_, target_, config_);
-    if (PQntuples(state.get()) == 1 && *PQgetvalue(state.get(), 0, 1) == 't') {
-      say(std::string("bootstrap of slot ") + slot() + " already finished at " +
-          PQgetvalue(state.get(), 0, 2) + " (streaming starts at " + PQgetvalue(state.get(), 0, 0) +
-          "): start the daemon");
-      return 0;
-    }
-    if (positions.slot_active) {
-      throw Refusal(ErrorDomain::usage,
-                    "slot " + config_.source.slot + " is in use (pid " +
-                        std::to_string(positions.active_pid) +
-                        "): stop the daemon (systemctl stop dualwrite) before bootstrapping");
-    }
-    auto repl = stream::ReplicationConnection::connect(admin::source_conninfo(config_),
-                                                       "dualwrite bootstrap");
-    if (!repl) throw Refusal(repl.error().domain, "source: " + repl.error().message);
-    replication_.emplace(std::move(*repl));
-    if (PQntuples(state.get()) == 1) {
-      resume(PQgetvalue(state.get(), 0, 0), positions);
-    } else {
-      start(positions);
-    }
-    resumed_ = snapshot_lsn_ != consistent_point_;
-    plan();
-    execute();
-    return finish(started);
-  } catch (const Refusal& e) {
-    say(std::string("error: ") + e.what());
-    abandon_created_slot();
-    return exit_code(e.domain);
-  } catch (const DbError& e) {
-    say(std::string("error: ") + e.what() +
+    auto done = pg::attempt(ErrorDomain::target, [&] { return run_steps(started); });
+    if (done) return *done;
+    const Error& e = done.error();
+    say("error: " + e.message +
         (recorded_ ? " (the chunks done so far are kept: run bootstrap again to resume)"
                    : " (nothing was recorded: run bootstrap again)"));
-    if (e.sqlstate() == "42501") {
+    if (e.sqlstate == "42501") {
       say("a privilege is missing: `dualwrite check` names it and the GRANT that fixes it");
     }
     abandon_created_slot();
     return exit_code(ErrorDomain::target);
+  } catch (const Refusal& e) {
+    say(std::string("error: ") + e.what());
+    abandon_created_slot();
+    return exit_code(e.domain);
   } catch (const config::ConfigError& e) {
     say(std::string("error: ") + e.what());
     abandon_created_slot();
     return exit_code(ErrorDomain::usage);
   }
+}
+
+// The bootstrap once both sides are reached; refuses by throwing Refusal, and leaves database
+// errors to run().
+int Bootstrap::run_steps(Clock::time_point started) {
+  if (!admin::same_database(source_, target_)) {
+    throw Refusal(ErrorDomain::usage,
+                  "bootstrap backfills inside the source's snapshot with SQL that reads the "
+                  "legacy tables and writes the new ones, so [target] conninfo must name the "
+                  "source database (leave it empty)");
+  }
+  if (target_.scalar(sql::backfill::migrations_applied) != "t") {
+    throw Refusal(ErrorDomain::target,
+                  "the database lacks the bridge's migrations (dualwrite.bootstrap_chunks, "
+                  "dualwrite_expected): apply sql/migrations first (scripts/migrate CONNINFO)");
+  }
+  // Before anything is created: a missing privilege would otherwise fail midway.
+  check_privileges();
+  auto state = target_.query(sql::backfill::bootstrap_state, {slot()});
+  auto positions = admin::read_positions(source_, target_, config_);
+  if (PQntuples(state.get()) == 1 && *PQgetvalue(state.get(), 0, 1) == 't') {
+    say(std::string("bootstrap of slot ") + slot() + " already finished at " +
+        PQgetvalue(state.get(), 0, 2) + " (streaming starts at " + PQgetvalue(state.get(), 0, 0) +
+        "): start the daemon");
+    return 0;
+  }
+  if (positions.slot_active) {
+    throw Refusal(ErrorDomain::usage,
+                  "slot " + config_.source.slot + " is in use (pid " +
+                      std::to_string(positions.active_pid) +
+                      "): stop the daemon (systemctl stop dualwrite) before bootstrapping");
+  }
+  auto repl = stream::ReplicationConnection::connect(admin::source_conninfo(config_),
+                                                     "dualwrite bootstrap");
+  if (!repl) throw Refusal(repl.error().domain, "source: " + repl.error().message);
+  replication_.emplace(std::move(*repl));
+  if (PQntuples(state.get()) == 1) {
+    resume(PQgetvalue(state.get(), 0, 0), positions);
+  } else {
+    start(positions);
+  }
+  resumed_ = snapshot_lsn_ != consistent_point_;
+  plan();
+  execute();
+  return finish(started);
 }
 
 }  // namespace
