@@ -123,13 +123,7 @@ BridgePositions read_positions(apply::Connection& source, apply::Connection& tar
                                const config::Config& config) {
   BridgePositions p;
   const char* slot = config.source.slot.c_str();
-  auto r = source.query(
-      "SELECT s.active, coalesce(s.active_pid, 0), coalesce(s.wal_status, ''), "
-      "s.restart_lsn::text, s.confirmed_flush_lsn::text, r.replay_lsn::text, "
-      "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn), 0)::bigint "
-      "FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid "
-      "WHERE s.slot_name = $1",
-      {slot});
+  auto r = source.query(sql::admin::bridge_positions, {slot});
   if (PQntuples(r.get()) == 1) {
     p.slot_exists = true;
     p.slot_active = *PQgetvalue(r.get(), 0, 0) == 't';

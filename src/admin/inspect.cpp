@@ -16,12 +16,6 @@ constexpr Migration migrations[] = {
 #include "migrations.inc"
 };
 
-// ISO 8601 in UTC, second precision: the same text whatever the session's TimeZone/DateStyle.
-std::string iso_utc(std::string_view column) {
-  return "to_char(" + std::string(column) +
-         " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-}
-
 std::optional<Lsn> lsn_at(const PGresult* r, int row, int col) {
   if (PQgetisnull(r, row, col)) return std::nullopt;
   return Lsn::parse(PQgetvalue(r, row, col));
@@ -70,10 +64,7 @@ std::vector<Migration> missing_migrations(apply::Connection& target) {
   std::vector<std::string_view> known;
   for (const auto& m : migrations) known.push_back(m.version);
   const std::string versions = pg::array_literal(known);
-  auto r = target.query(
-      "SELECT v FROM unnest($1::text[]) v "
-      "WHERE NOT EXISTS (SELECT FROM dualwrite.schema_migrations m WHERE m.version = v)",
-      {versions.c_str()});
+  auto r = target.query(sql::admin::missing_migrations, {versions.c_str()});
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     const std::string_view v = PQgetvalue(r.get(), i, 0);
     for (const auto& m : migrations) {
@@ -85,16 +76,7 @@ std::vector<Migration> missing_migrations(apply::Connection& target) {
 
 std::optional<BootstrapState> read_bootstrap(apply::Connection& target, const std::string& slot) {
   if (!relation_exists(target, "dualwrite.bootstrap")) return std::nullopt;
-  const bool chunks = relation_exists(target, "dualwrite.bootstrap_chunks");
-  const std::string sql =
-      "SELECT b.consistent_point::text, b.finished_at IS NOT NULL, " + iso_utc("b.started_at") +
-      ", coalesce(" + iso_utc("b.finished_at") + ", ''), b.snapshots, " +
-      (chunks ? "(SELECT count(*) FILTER (WHERE done_at IS NOT NULL) FROM "
-                "dualwrite.bootstrap_chunks c WHERE c.slot = b.slot), "
-                "(SELECT count(*) FROM dualwrite.bootstrap_chunks c WHERE c.slot = b.slot) "
-              : "0, 0 ") +
-      "FROM dualwrite.bootstrap b WHERE b.slot = $1";
-  auto r = target.query(sql, {slot.c_str()});
+  auto r = target.query(sql::admin::bootstrap_state, {slot.c_str()});
   if (PQntuples(r.get()) == 0) return std::nullopt;
   BootstrapState b;
   b.consistent_point = lsn_at(r.get(), 0, 0).value_or(Lsn::invalid());
@@ -132,11 +114,7 @@ std::string describe_gap_range(const StreamGap& gap) {
 
 std::optional<VerifyRun> latest_verify_run(apply::Connection& target) {
   if (!relation_exists(target, "dualwrite.verify_runs")) return std::nullopt;
-  auto r =
-      target.query("SELECT id, " + iso_utc("started_at") + ", coalesce(" + iso_utc("finished_at") +
-                   ", ''), clean, mismatches, source_lsn::text, applied_lsn::text, "
-                   "extract(epoch FROM now() - finished_at)::float8 "
-                   "FROM dualwrite.verify_runs ORDER BY id DESC LIMIT 1");
+  auto r = target.query(sql::admin::latest_verify_run);
   if (PQntuples(r.get()) == 0) return std::nullopt;
   const PGresult* res = r.get();
   VerifyRun v;
@@ -154,9 +132,7 @@ std::optional<VerifyRun> latest_verify_run(apply::Connection& target) {
 DeadLetterSummary dead_letter_summary(apply::Connection& target) {
   DeadLetterSummary s;
   if (!relation_exists(target, "dualwrite.dead_letters")) return s;
-  auto r = target.query(
-      "SELECT reason, count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL "
-      "GROUP BY reason ORDER BY reason");
+  auto r = target.query(sql::admin::dead_letter_summary);
   for (int i = 0; i < PQntuples(r.get()); ++i) {
     const auto n = int_at(r.get(), i, 1);
     s.by_reason.emplace_back(PQgetvalue(r.get(), i, 0), n);
@@ -170,21 +146,13 @@ std::int64_t dead_letters_resolved_since_verify(apply::Connection& target,
   if (!relation_exists(target, "dualwrite.dead_letters")) return 0;
   const std::string id = std::to_string(verify_run_id);
   return std::strtoll(
-      target
-          .scalar("SELECT count(*) FROM dualwrite.dead_letters WHERE resolved_at >= "
-                  "(SELECT started_at FROM dualwrite.verify_runs WHERE id = $1::bigint)",
-                  {id.c_str()})
-          .c_str(),
-      nullptr, 10);
+      target.scalar(sql::admin::letters_resolved_since_verify, {id.c_str()}).c_str(), nullptr, 10);
 }
 
 std::optional<double> replay_lag_seconds(apply::Connection& source, int pid) {
   const std::string p = std::to_string(pid);
   bool found = false;
-  const std::string lag = source.scalar(
-      "SELECT CASE WHEN replay_lsn >= sent_lsn THEN 0 ELSE extract(epoch FROM replay_lag) END"
-      "::float8 FROM pg_stat_replication WHERE pid = $1::int",
-      {p.c_str()}, &found);
+  const std::string lag = source.scalar(sql::admin::replay_lag, {p.c_str()}, &found);
   if (!found) return std::nullopt;
   return std::strtod(lag.c_str(), nullptr);
 }
@@ -194,16 +162,9 @@ std::int64_t pending_transactions(apply::Connection& source, const config::Confi
   const std::string publication = publication_names_option(config.source.publication);
   const std::string from = applied.to_string();
   const std::string to = upto ? upto->to_string() : std::string();
-  // A Begin message is 'B', then final_lsn (Int64: where the commit record starts), the commit
-  // time and the xid. PostgreSQL 15's pgoutput sends no Begin for a transaction without a
-  // published change, so every Begin is a transaction the bridge must apply.
-  const std::string n = source.scalar(
-      "SELECT count(*) FROM pg_logical_slot_peek_binary_changes($1, nullif($2, '')::pg_lsn, NULL, "
-      "'proto_version', '1', 'publication_names', $3) "
-      "WHERE get_byte(data, 0) = 66 "
-      "AND '0/0'::pg_lsn + ('x' || encode(substr(data, 2, 8), 'hex'))::bit(64)::bigint "
-      ">= $4::pg_lsn",
-      {config.source.slot.c_str(), to.c_str(), publication.c_str(), from.c_str()});
+  const std::string n =
+      source.scalar(sql::admin::pending_transactions,
+                    {config.source.slot.c_str(), to.c_str(), publication.c_str(), from.c_str()});
   return std::strtoll(n.c_str(), nullptr, 10);
 }
 

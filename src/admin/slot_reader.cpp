@@ -5,17 +5,11 @@
 
 #include "dualwrite/core/identifier.hpp"
 #include "dualwrite/pg/attempt.hpp"
+#include "dualwrite/sql/admin.hpp"
 
 namespace dualwrite::admin {
 
 namespace {
-
-// The peek call. Protocol 1: no streaming of in-progress transactions, so each transaction
-// arrives whole, in commit order, Begin to Commit. Parameters: $1 slot, $2 upto_lsn (NULL: no
-// bound), $3 upto_nchanges (NULL: no bound), $4 publication_names.
-constexpr const char* kPeekCall =
-    "pg_logical_slot_peek_binary_changes($1::name, $2::pg_lsn, $3::int, 'proto_version', '1', "
-    "'publication_names', $4::text)";
 
 constexpr const char* kCursor = "dw_slot_rows";
 
@@ -47,13 +41,7 @@ std::string publication_names_option(std::string_view publication) {
 
 Result<SlotState> check_idle_slot(apply::Connection& source, const std::string& slot,
                                   std::string_view command) {
-  auto r = source.query(
-      "SELECT s.active, coalesce(s.active_pid, 0), coalesce(s.wal_status, ''), "
-      "coalesce(s.confirmed_flush_lsn::text, ''), coalesce(s.restart_lsn::text, ''), "
-      "s.slot_type, coalesce(s.plugin, ''), coalesce(a.application_name, '') "
-      "FROM pg_replication_slots s LEFT JOIN pg_stat_activity a ON a.pid = s.active_pid "
-      "WHERE s.slot_name = $1",
-      {slot.c_str()});
+  auto r = source.query(sql::admin::idle_slot, {slot.c_str()});
   if (PQntuples(r.get()) == 0) {
     return make_error(ErrorDomain::slot_lost,
                       "replication slot " + slot + " does not exist: there is nothing to " +
@@ -124,8 +112,8 @@ Status SlotReader::fetch() {
       const std::string upto = options_.upto_lsn.to_string();
       const std::string rows = std::to_string(options_.upto_rows);
       const std::string names = publication_names_option(options_.publication);
-      source_.query(std::string("DECLARE ") + kCursor +
-                        " NO SCROLL CURSOR FOR SELECT lsn, xid, data FROM " + kPeekCall,
+      source_.query(std::string("DECLARE ") + kCursor + " NO SCROLL CURSOR FOR " +
+                        std::string(sql::admin::slot_rows),
                     {options_.slot.c_str(), options_.upto_lsn.is_valid() ? upto.c_str() : nullptr,
                      options_.upto_rows > 0 ? rows.c_str() : nullptr, names.c_str()});
     }
@@ -170,22 +158,14 @@ Result<TransactionSpan> transactions_ending_in(apply::Connection& source,
                                                const SlotReaderOptions& slot, Lsn from, Lsn to) {
   // Commit messages (tag 'C' = 67): flags at byte 1, commit_lsn at 2..9, end_lsn at 10..17
   // (substring counts from 1). Only one summary row leaves the server.
-  const std::string sql =
-      std::string(
-          "SELECT count(*), coalesce(min(c)::text, ''), coalesce(max(c)::text, ''), "
-          "coalesce(min(e)::text, ''), coalesce(max(e)::text, '') FROM ("
-          "SELECT '0/0'::pg_lsn + ('x' || encode(substring(data from 3 for 8), 'hex'))::bit(64)"
-          "::bigint AS c, '0/0'::pg_lsn + ('x' || encode(substring(data from 11 for 8), 'hex'))"
-          "::bit(64)::bigint AS e FROM ") +
-      kPeekCall + " WHERE get_byte(data, 0) = 67) t WHERE e BETWEEN $5::pg_lsn AND $2::pg_lsn";
   const std::string upto = to.to_string();
   const std::string start = from.to_string();
   const std::string names = publication_names_option(slot.publication);
   auto counted = pg::attempt(ErrorDomain::source, [&] {
     source.exec("BEGIN");
     source.exec(kNoTimeouts);
-    auto r =
-        source.query(sql, {slot.slot.c_str(), upto.c_str(), nullptr, names.c_str(), start.c_str()});
+    auto r = source.query(sql::admin::transactions_ending_in,
+                          {slot.slot.c_str(), upto.c_str(), nullptr, names.c_str(), start.c_str()});
     source.exec("ROLLBACK");
     TransactionSpan span;
     span.transactions = std::strtoull(PQgetvalue(r.get(), 0, 0), nullptr, 10);

@@ -125,9 +125,7 @@ translate::LegacyTable table_of(OpKind kind) {
 }
 
 void Applier::count_unresolved_letters() {
-  auto rows = conn_.query(
-      "SELECT reason, count(*) FROM dualwrite.dead_letters WHERE resolved_at IS NULL "
-      "GROUP BY reason");
+  auto rows = conn_.query(sql::apply::unresolved_letters);
   std::int64_t total = 0;
   unresolved_unlinked_ = unresolved_missing_parent_ = 0;
   for (int i = 0; i < PQntuples(rows.get()); ++i) {
@@ -391,16 +389,13 @@ void Applier::apply_letters(const PGresult* letters) {
   }
 }
 
-Applier::RetryReport Applier::retry_dead_letters(const std::string& where_sql,
-                                                 const std::vector<const char*>& params) {
+Applier::RetryReport Applier::retry_dead_letters(const LetterSelection& selection) {
   RetryReport report;
   // Outside pipeline mode for the lookup; each letter then gets its own transaction.
   pipeline_->leave();
-  auto rows = conn_.query(
-      "SELECT id, source_table, operation, old_key::text, new_row::text, lsn::text, xid, "
-      "commit_time::text FROM dualwrite.dead_letters WHERE resolved_at IS NULL AND (" +
-          where_sql + ") ORDER BY id",
-      params);
+  const std::string id = std::to_string(selection.id);
+  auto rows = conn_.query(sql::apply::retry_letters,
+                          {id.c_str(), selection.reason.c_str(), selection.skip.c_str()});
   pipeline_->enter();
   const bool was_careful = careful_;
   careful_ = true;

@@ -74,14 +74,8 @@ int with_target(const Options& o,
 int list(const Options& o) {
   return with_target(o, [&](const config::Config&, apply::Connection& conn) {
     const std::string limit = std::to_string(o.limit);
-    auto r = conn.query(
-        "SELECT id, created_at::timestamp(0)::text, source_table, operation, reason, attempts, "
-        "CASE WHEN resolved_at IS NULL THEN '' ELSE 'resolved' END, "
-        "coalesce(left(detail, 80), ''), lsn::text "
-        "FROM dualwrite.dead_letters "
-        "WHERE ($1 = '' OR reason = $1) AND ($2 = '' OR source_table = $2) "
-        "AND ($3 OR resolved_at IS NULL) ORDER BY id LIMIT $4::int",
-        {o.reason.c_str(), o.table.c_str(), o.all ? "true" : "false", limit.c_str()});
+    auto r = conn.query(sql::cli::dead_letters_list, {o.reason.c_str(), o.table.c_str(),
+                                                      o.all ? "true" : "false", limit.c_str()});
     if (o.json) {
       for (int i = 0; i < PQntuples(r.get()); ++i) {
         std::printf(
@@ -139,10 +133,7 @@ int refuse_truncate_retry(const Options& o, apply::Connection& conn) {
   if (o.id != 0) {
     const std::string id = std::to_string(o.id);
     bool found = false;
-    const std::string table = conn.scalar(
-        "SELECT source_table FROM dualwrite.dead_letters WHERE id = $1::bigint "
-        "AND reason = 'truncate' AND resolved_at IS NULL",
-        {id.c_str()}, &found);
+    const std::string table = conn.scalar(sql::cli::truncate_letter_table, {id.c_str()}, &found);
     if (!found) return -1;
     std::fprintf(stderr,
                  "dualwrite: dead letter %s records a TRUNCATE of public.%s, which the bridge "
@@ -152,9 +143,7 @@ int refuse_truncate_retry(const Options& o, apply::Connection& conn) {
     return exit_code(ErrorDomain::usage);
   }
   if (o.reason != "truncate") return -1;
-  const std::string ids = conn.scalar(
-      "SELECT string_agg(id::text, ', ' ORDER BY id) FROM dualwrite.dead_letters "
-      "WHERE reason = 'truncate' AND resolved_at IS NULL");
+  const std::string ids = conn.scalar(sql::cli::truncate_letter_ids);
   if (ids.empty()) return -1;
   std::fprintf(stderr,
                "dualwrite: truncate letters are never retried (a TRUNCATE of a legacy table is "
@@ -209,11 +198,7 @@ int retry(const Options& o) {
     apply::Applier applier(admin::target_apply_options(c), stats);
     applier.connect();
     const std::string id = std::to_string(o.id);
-    auto report = o.id != 0
-                      ? applier.retry_dead_letters("id = $1::bigint AND id <> ALL($2::bigint[])",
-                                                   {id.c_str(), skip.c_str()})
-                      : applier.retry_dead_letters("reason = $1 AND id <> ALL($2::bigint[])",
-                                                   {o.reason.c_str(), skip.c_str()});
+    auto report = applier.retry_dead_letters({o.id, o.reason, skip});
     for (const auto& [letter, why] : blocked) {
       report.failed.push_back(letter);
       report.errors.emplace_back(letter, why);
@@ -235,10 +220,7 @@ int retry(const Options& o) {
 int resolve(const Options& o) {
   return with_target(o, [&](const config::Config&, apply::Connection& conn) {
     const std::string id = std::to_string(o.id);
-    auto r = conn.query(
-        "UPDATE dualwrite.dead_letters SET resolved_at = now() "
-        "WHERE id = $1::bigint AND resolved_at IS NULL RETURNING id",
-        {id.c_str()});
+    auto r = conn.query(sql::cli::resolve_letter, {id.c_str()});
     if (PQntuples(r.get()) == 0) {
       std::fprintf(stderr, "dualwrite: dead letter %s does not exist or is already resolved\n",
                    id.c_str());

@@ -129,17 +129,21 @@ class Applier {
 
   bool in_transaction() const { return in_txn_; }
 
-  // Retries the unresolved dead letters selected by `where_sql` (a condition on
-  // dualwrite.dead_letters, with $1… bound to `params`), oldest first, each in its own target
-  // transaction under the current target state. A letter that now applies is marked resolved
-  // (never deleted); one that still fails keeps its place with attempts + 1.
+  // Retries the unresolved dead letters `selection` names (sql/apply/retry_letters.sql), oldest
+  // first, each in its own target transaction under the current target state. A letter that
+  // now applies is marked resolved (never deleted); one that still fails keeps its place with
+  // attempts + 1.
+  struct LetterSelection {
+    std::int64_t id = 0;  // one letter; 0: every letter of `reason`
+    std::string reason;
+    std::string skip = "{}";  // ids to leave out, as a PostgreSQL bigint[] literal
+  };
   struct RetryReport {
     std::vector<std::int64_t> resolved;
     std::vector<std::int64_t> failed;
     std::vector<std::pair<std::int64_t, std::string>> errors;
   };
-  RetryReport retry_dead_letters(const std::string& where_sql,
-                                 const std::vector<const char*>& params);
+  RetryReport retry_dead_letters(const LetterSelection& selection);
   // Changes and parameter bytes in the open target transaction.
   std::uint64_t pending_changes() const { return pending_changes_; }
   std::uint64_t pending_bytes() const { return pending_bytes_; }
