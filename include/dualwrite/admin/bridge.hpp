@@ -12,8 +12,9 @@
 //   * the slot's confirmed_flush_lsn (never past what was applied).
 // Not for: the daemon's loop (daemon/). Everything here only reads, except ensure_publication
 // and ensure_catalog_published.
-// Where the SQL lives: sql/admin/ (cmake/embed_sql.cmake) for what has been moved there; bridge.cpp,
-// inspect.cpp and slot_reader.cpp still write some statements out (issue 14).
+// Where the SQL lives: sql/admin/ (cmake/embed_sql.cmake); what stays in C++ is one line each:
+// the ALTER PUBLICATION that adds the catalog (an identifier through quote_identifier) and the
+// DECLARE around sql/admin/slot_rows.sql.
 // Thread-safety: plain functions over connections owned by the caller.
 #pragma once
 

@@ -1,8 +1,11 @@
-// Error and Result<T>: how the data path reports failure without throwing.
+// Error and Result<T>: how every stage reports failure to its caller.
 //
 // For: decode, translate and the other pure stages, whose callers must decide what a failure
-// means (dead letter, reconnect, fatal). Not for: start-up and config, which throw and are
-// caught in main (see cli/).
+// means (dead letter, reconnect, fatal), and the code that talks to PostgreSQL: the pg layer
+// throws DbError inside a stage's helpers, and pg::attempt (pg/attempt.hpp) is where that
+// becomes a Result whose domain comes from the side and the SQLSTATE; no stage catches a
+// database exception itself. Not for: config loading, which throws ConfigError and is caught
+// by the commands (see cli/).
 // Thread-safety: value types.
 #pragma once
 
