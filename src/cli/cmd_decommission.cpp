@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -162,6 +163,16 @@ struct Steps {
     std::fflush(stdout);
     std::fprintf(stderr, "dualwrite: cannot drop %s: %s\n", what.c_str(), why.c_str());
     if (code == 0) code = exit_code(domain);
+  }
+  // Drops `what` on `side` with `drop` (only said, in a dry run); a failure is reported with
+  // the server's message and `hint`, and decides the exit code.
+  void drop(ErrorDomain side, const std::string& what, const std::function<void()>& statement,
+            const std::string& hint = "") {
+    if (dry_run) return done(what);
+    if (auto dropped = pg::attempt(side, statement); !dropped) {
+      return failed(side, what, pg::one_line(dropped.error().message) + hint);
+    }
+    done(what);
   }
 };
 
@@ -288,20 +299,9 @@ void dead_letters_gate(Gates& gates, apply::Connection& tgt) {
 
 void drop_slot(Steps& steps, apply::Connection& src, const config::Config& cfg,
                const admin::BridgePositions& p, const Names& names) {
-  if (!p.slot_exists) {
-    steps.gone(names.slot);
-  } else if (steps.dry_run) {
-    steps.done(names.slot);
-  } else {
-    auto dropped = pg::attempt(ErrorDomain::source, [&] {
-      src.query("SELECT pg_drop_replication_slot($1)", {cfg.source.slot.c_str()});
-    });
-    if (dropped) {
-      steps.done(names.slot);
-    } else {
-      steps.failed(ErrorDomain::source, names.slot, pg::one_line(dropped.error().message));
-    }
-  }
+  if (!p.slot_exists) return steps.gone(names.slot);
+  steps.drop(ErrorDomain::source, names.slot,
+             [&] { src.query("SELECT pg_drop_replication_slot($1)", {cfg.source.slot.c_str()}); });
 }
 
 void drop_publication(Steps& steps, apply::Connection& src, const config::Config& cfg,
@@ -314,40 +314,24 @@ void drop_publication(Steps& steps, apply::Connection& src, const config::Config
                                       ", not by this role: the Phase 3 cleanup drops it (or DROP "
                                       "PUBLICATION " +
                                       quoted + " as " + pub.owner + ")");
-  } else if (steps.dry_run) {
-    steps.done(names.publication);
   } else {
-    auto dropped = pg::attempt(ErrorDomain::source, [&] {
-      src.exec(src.scalar("SELECT format('DROP PUBLICATION IF EXISTS %I', $1::text)",
-                          {cfg.source.publication.c_str()}));
-    });
-    if (dropped) {
-      steps.done(names.publication);
-    } else {
-      steps.failed(ErrorDomain::source, names.publication,
-                   pg::one_line(dropped.error().message) +
-                       " (a publication is dropped by its owner: run DROP PUBLICATION " + quoted +
-                       " as that role)");
-    }
+    steps.drop(
+        ErrorDomain::source, names.publication,
+        [&] {
+          src.exec(src.scalar("SELECT format('DROP PUBLICATION IF EXISTS %I', $1::text)",
+                              {cfg.source.publication.c_str()}));
+        },
+        " (a publication is dropped by its owner: run DROP PUBLICATION " + quoted +
+            " as that role)");
   }
 }
 
 void drop_origin(Steps& steps, apply::Connection& tgt, const config::Config& cfg,
                  const admin::BridgePositions& p, const Names& names) {
-  if (!p.origin_exists) {
-    steps.gone(names.origin);
-  } else if (steps.dry_run) {
-    steps.done(names.origin);
-  } else {
-    auto dropped = pg::attempt(ErrorDomain::target, [&] {
-      tgt.query("SELECT pg_replication_origin_drop($1)", {cfg.source.origin.c_str()});
-    });
-    if (dropped) {
-      steps.done(names.origin);
-    } else {
-      steps.failed(ErrorDomain::target, names.origin, pg::one_line(dropped.error().message));
-    }
-  }
+  if (!p.origin_exists) return steps.gone(names.origin);
+  steps.drop(ErrorDomain::target, names.origin, [&] {
+    tgt.query("SELECT pg_replication_origin_drop($1)", {cfg.source.origin.c_str()});
+  });
 }
 
 // The command: the options read, both sides reached; the gates, each on its line; the drops
