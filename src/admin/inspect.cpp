@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include "dualwrite/admin/slot_reader.hpp"
-#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/sql/admin.hpp"
 
 namespace dualwrite::admin {
@@ -45,10 +44,6 @@ std::string quote_ident(std::string_view name) {
     quoted += c;
   }
   return quoted + '"';
-}
-
-std::string one_line(const std::exception& error) {
-  return pg::one_line(error.what());
 }
 
 bool relation_exists(apply::Connection& conn, const char* qualified_name) {

@@ -116,15 +116,16 @@ int number(const PGresult* r, int row, int col) {
   return std::atoi(PQgetvalue(r, row, col));
 }
 
-// `text` with each {name} replaced by its value.
+// A fix text with each {name} field replaced by its value (the fix names the publication, the
+// role, the table … the check found).
 std::string fill(std::string_view text,
                  std::initializer_list<std::pair<std::string_view, std::string>> values) {
   std::string out(text);
   for (const auto& [name, value] : values) {
-    const std::string placeholder = "{" + std::string(name) + "}";
-    for (auto at = out.find(placeholder); at != std::string::npos;
-         at = out.find(placeholder, at + value.size())) {
-      out.replace(at, placeholder.size(), value);
+    const std::string field = "{" + std::string(name) + "}";
+    for (auto at = out.find(field); at != std::string::npos;
+         at = out.find(field, at + value.size())) {
+      out.replace(at, field.size(), value);
     }
   }
   return out;
@@ -161,7 +162,7 @@ struct Check {
   Params (*params)(const Run&);  // the query's parameters; nullptr: none
   // Reports the check from the query's rows (nullptr without a query).
   void (*verdict)(Run&, const Check&, const PGresult*);
-  // What a FAIL line tells the operator to do ({placeholders} filled in by the verdict).
+  // What a FAIL line tells the operator to do; its {name} fields are filled in by the verdict.
   std::string_view fix;
 };
 
@@ -666,7 +667,7 @@ std::optional<apply::Connection> reach(Report& report, ErrorDomain domain, const
                     (domain == ErrorDomain::source ? "; fix [source] conninfo or the server"
                                                    : "; fix [target] conninfo or the server"));
   } catch (const config::ConfigError& e) {
-    report.fail(ErrorDomain::usage, check, admin::one_line(e));
+    report.fail(ErrorDomain::usage, check, pg::one_line(e.what()));
   }
   return std::nullopt;
 }

@@ -15,6 +15,7 @@
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/cli/app.hpp"
 #include "dualwrite/core/error.hpp"
+#include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/verify/verify.hpp"
 
 namespace dualwrite::cli {
@@ -95,7 +96,7 @@ std::vector<std::string> gap_notes(const config::Config& config) {
                       "(docs/cutover.md, \"Slot dropped\")");
     }
   } catch (const std::exception& e) {
-    notes.push_back("cannot read dualwrite.stream_gaps (" + admin::one_line(e) +
+    notes.push_back("cannot read dualwrite.stream_gaps (" + pg::one_line(e.what()) +
                     "): a recorded gap may explain the drift");
   }
   return notes;

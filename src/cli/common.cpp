@@ -85,7 +85,7 @@ int connect_both(const config::Config& config, std::optional<apply::Connection>&
     target = std::move(*t);
     return 0;
   } catch (const config::ConfigError& e) {
-    std::fprintf(stderr, "dualwrite: config: %s\n", admin::one_line(e).c_str());
+    std::fprintf(stderr, "dualwrite: config: %s\n", pg::one_line(e.what()).c_str());
     return exit_code(ErrorDomain::usage);
   }
 }

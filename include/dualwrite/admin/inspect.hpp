@@ -44,10 +44,6 @@ std::span<const Migration> known_migrations();
 // (format('%I')) instead.
 std::string quote_ident(std::string_view name);
 
-// A database error as one line for the user: libpq's "ERROR:  " prefix dropped, DETAIL/HINT
-// lines and tabs joined with "; " and spaces.
-std::string one_line(const std::exception& error);
-
 // Whether a relation ("schema.name") exists in the connection's database.
 bool relation_exists(apply::Connection& conn, const char* qualified_name);
 
