@@ -393,9 +393,9 @@ Applier::RetryReport Applier::retry_dead_letters(const LetterSelection& selectio
   RetryReport report;
   // Outside pipeline mode for the lookup; each letter then gets its own transaction.
   pipeline_->leave();
-  const std::string id = std::to_string(selection.id);
+  const std::string selected_id = std::to_string(selection.id);
   auto rows = conn_.query(sql::apply::retry_letters,
-                          {id.c_str(), selection.reason.c_str(), selection.skip.c_str()});
+                          {selected_id.c_str(), selection.reason.c_str(), selection.skip.c_str()});
   pipeline_->enter();
   const bool was_careful = careful_;
   careful_ = true;
