@@ -39,7 +39,9 @@ Error target_error(const Error& e) {
   if (e.sqlstate == "42P01" || e.sqlstate == "3F000") {
     message += " (the target needs the bridge's migrations: scripts/migrate)";
   }
-  return make_error(ErrorDomain::target, message);
+  Error error = make_error(ErrorDomain::target, message);
+  error.context = e.context;
+  return error;
 }
 
 }  // namespace
@@ -183,8 +185,11 @@ Result<ReplayReport> replay(apply::Connection& source, const SlotReaderOptions& 
         return true;
       } catch (const apply::ApplyRejected& e) {
         if (batch_careful || applier.careful()) {
-          return make_error(ErrorDomain::target,
-                            std::string("target: rejected even change by change: ") + e.what());
+          Error rejected =
+              make_error(ErrorDomain::target,
+                         std::string("target: rejected even change by change: ") + e.what());
+          rejected.context = e.context;
+          return rejected;
         }
         // Again from the first transaction the target did not commit, change by change up to
         // the last one of the rejected batch.

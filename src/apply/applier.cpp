@@ -2,6 +2,8 @@
 // origin. Dead letters and their retries are in letters.cpp.
 #include "dualwrite/apply/applier.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -220,6 +222,7 @@ void Applier::apply(const Change& change) {
   }
   if (!first_error_) return;
   const std::string message = *std::exchange(first_error_, std::nullopt);
+  log_refusal(message);
   pipeline_->send("ROLLBACK TO SAVEPOINT dw_change");
   sync();
   add_refusal(change, DeadLetterReason::apply_error, message);
@@ -236,6 +239,19 @@ void Applier::apply(const Change& change) {
                                   message +
                                       " [its dead letter could not be written in the batch (" +
                                       letter_error + "): written in a transaction of its own]");
+}
+
+void Applier::log_refusal(const std::string& message) {
+  // The line carries the change's context (the consumer's scope): which table, operation and
+  // source transaction. A pass that refuses thousands logs the first few; the letters and
+  // dualwrite_dead_letters_total have them all.
+  constexpr int kLogged = 20;
+  if (refusals_logged_ >= kLogged) return;
+  spdlog::warn("target refused a change; kept as an apply_error dead letter: {}",
+               pg::one_line(message));
+  if (++refusals_logged_ == kLogged) {
+    spdlog::warn("further refusals of this careful pass are not logged (see dead-letters list)");
+  }
 }
 
 void Applier::translate_change(const Change& change, std::optional<std::int64_t> letter) {
@@ -479,7 +495,7 @@ void Applier::sync() {
     if (!careful_) {
       rollback();
       stats_.careful_retries.fetch_add(1);
-      throw ApplyRejected(error->what());
+      throw ApplyRejected(error->what(), current_context());
     }
     // Careful mode: the caller rolls back to the change's savepoint.
     if (!first_error_) first_error_ = error->what();
@@ -548,7 +564,7 @@ Lsn Applier::commit() {
     // Careful mode: an error outside any change's savepoint (the commit itself).
     const std::string message = *first_error_;
     rollback();
-    throw ApplyRejected(message);
+    throw ApplyRejected(message, current_context());
   }
   const Lsn applied = last_end_ ? last_end_->end_lsn : origin_progress_;
   reset_state();

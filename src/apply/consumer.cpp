@@ -17,6 +17,17 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
+// The source transaction a Begin or Stream Commit opens, for errors, logs and letters.
+ChangeContext transaction_context(Lsn commit_lsn, decode::TransactionId xid) {
+  return ChangeContext{"", "", commit_lsn, xid};
+}
+
+// A change that cannot be read: the transaction it came in goes with the error.
+Error with_context(Error error) {
+  if (!error.context) error.context = current_context();
+  return error;
+}
+
 Error spool_error(const char* what) {
   return make_error(ErrorDomain::internal,
                     std::string("spool file: ") + what + ": " + std::strerror(errno));
@@ -44,6 +55,7 @@ void Consumer::reset() {
   spools_.clear();
   in_txn_ = false;
   skipping_ = false;
+  set_current_context(std::nullopt);
 }
 
 Result<Consumer::Event> Consumer::feed(std::span<const std::byte> bytes) {
@@ -90,6 +102,7 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
       Overloaded{[&](const decode::Begin& m) -> Result<Event> {
                    in_txn_ = true;
                    position_ = {m.final_lsn, Lsn{}, m.xid, m.commit_time.micros_since_2000};
+                   set_current_context(transaction_context(m.final_lsn, m.xid));
                    // Already applied: the origin holds the end of a commit at or after this one.
                    skipping_ = m.final_lsn < applier_.origin_progress();
                    if (!skipping_) applier_.begin(position_);
@@ -106,6 +119,7 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
                    }
                    in_txn_ = false;
                    skipping_ = false;
+                   set_current_context(std::nullopt);
                    last_end_ = m.end_lsn;
                    last_commit_time_ = m.commit_time.micros_since_2000;
                    return Event::committed;
@@ -144,11 +158,13 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
                      return Event::committed;
                    }
                    position_ = {m.commit_lsn, m.end_lsn, m.xid, m.commit_time.micros_since_2000};
+                   set_current_context(transaction_context(m.commit_lsn, m.xid));
                    applier_.begin(position_);
                    if (spool) {
                      if (auto s = replay(*spool, m); !s) return s.error();
                    }
                    applier_.end(position_);
+                   set_current_context(std::nullopt);
                    return Event::committed;
                  },
                  [&](const decode::StreamAbort& m) -> Result<Event> {
@@ -194,12 +210,14 @@ void Consumer::remember(const decode::Relation& relation, bool log) {
 
 void Consumer::deliver(const translate::Mapped& mapped) {
   if (const auto* c = std::get_if<translate::Change>(&mapped)) {
+    const ContextScope scope(translate::name_of(c->table), translate::name_of(c->op));
     if (c->op == translate::Operation::truncate) {
       applier_.truncate(c->table);
     } else {
       applier_.apply(*c);
     }
   } else if (const auto* u = std::get_if<translate::Unmapped>(&mapped)) {
+    const ContextScope scope(u->source_table, translate::name_of(u->op));
     applier_.dead_letter(*u);
   }
 }
@@ -212,7 +230,7 @@ Status Consumer::change(const decode::Message& message) {
                  [&](const decode::Delete& m) { return relations_.map(m); },
                  [&](const auto&) -> Result<translate::Mapped> { return translate::Mapped{}; }},
       message);
-  if (!mapped) return mapped.error();
+  if (!mapped) return with_context(mapped.error());
   deliver(*mapped);
   return Ok{};
 }
@@ -220,7 +238,7 @@ Status Consumer::change(const decode::Message& message) {
 Status Consumer::truncate(const decode::Truncate& message) {
   if (skipping_) return Ok{};
   auto mapped = relations_.map(message);
-  if (!mapped) return mapped.error();
+  if (!mapped) return with_context(mapped.error());
   for (const auto& m : *mapped) deliver(m);
   return Ok{};
 }

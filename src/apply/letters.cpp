@@ -44,31 +44,39 @@ std::string detail_of(DeadLetterReason reason) {
   }
 }
 
-// The columns of a letter, as sql/apply/dead_letters_insert.sql takes them.
+// The change a letter is about, as errors and log lines describe it (core/context.hpp).
+ChangeContext context_of(const Applier::Record& r) {
+  return ChangeContext{
+      r.unknown_relation.empty() ? std::string(translate::name_of(r.table)) : r.unknown_relation,
+      std::string(translate::name_of(r.op)), r.position.commit_lsn, r.position.xid};
+}
+
+// The columns of a letter, as sql/apply/dead_letters_insert.sql takes them: its context, when
+// the source committed it, and why it is a letter.
 struct LetterColumns {
-  std::string table, op, lsn, xid, time;
+  ChangeContext context;
+  std::string lsn, xid, time;
   const std::string* old_key = nullptr;
   const std::string* new_row = nullptr;
   std::string reason;
   const std::string* detail = nullptr;
-  bool positioned = false;
 
-  LetterColumns(const std::string& unknown_relation, LegacyTable t, Operation o,
-                const SourcePosition& p, DeadLetterReason r)
-      : table(unknown_relation.empty() ? std::string(translate::name_of(t)) : unknown_relation),
-        op(translate::name_of(o)),
-        lsn(p.commit_lsn.to_string()),
-        xid(std::to_string(p.xid)),
-        time(format_pg_timestamp(p.commit_time_micros)),
-        reason(translate::name_of(r)),
-        positioned(p.commit_lsn.is_valid()) {}
+  LetterColumns(const Applier::Record& r, DeadLetterReason why)
+      : context(context_of(r)),
+        lsn(context.commit_lsn.to_string()),
+        xid(std::to_string(context.xid)),
+        time(format_pg_timestamp(r.position.commit_time_micros)),
+        old_key(&r.old_key_json),
+        new_row(&r.new_row_json),
+        reason(translate::name_of(why)) {}
 
   std::array<Param, 9> params() const {
     auto text = [](const std::string* s) {
       return s == nullptr || s->empty() ? Param::null() : Param::of(*s);
     };
-    return {Param::of(table),
-            Param::of(op),
+    const bool positioned = context.commit_lsn.is_valid();
+    return {Param::of(context.table),
+            Param::of(context.operation),
             text(old_key),
             text(new_row),
             positioned ? Param::of(lsn) : Param::null(),
@@ -188,9 +196,7 @@ void Applier::add_refusal(const Change& change, DeadLetterReason reason,
 
 void Applier::add_letter(const Record& r, DeadLetterReason reason, const std::string& detail,
                          std::span<const translate::OpKey> keys) {
-  LetterColumns letter(r.unknown_relation, r.table, r.op, r.position, reason);
-  letter.old_key = &r.old_key_json;
-  letter.new_row = &r.new_row_json;
+  LetterColumns letter(r, reason);
   letter.detail = &detail;
   const auto params = letter.params();
   add_op(kLetterSlot, params, keys, kNoRecord, {});
@@ -204,8 +210,7 @@ void Applier::write_letter_in_own_transaction(const Record& record, DeadLetterRe
       std::max<std::chrono::milliseconds>(options_.statement_timeout * 10, std::chrono::minutes(1));
   set_session_timeouts(side, options_, timeout);
   auto insert = [&](const std::string& new_row, const std::string& text) {
-    LetterColumns letter(record.unknown_relation, record.table, record.op, record.position, reason);
-    letter.old_key = &record.old_key_json;
+    LetterColumns letter(record, reason);
     letter.new_row = &new_row;
     letter.detail = &text;
     std::vector<std::string> arrays;
@@ -266,9 +271,7 @@ void Applier::send_letters(const std::vector<const Record*>& records,
   for (auto& a : arrays) a = "{";
   for (std::size_t i = 0; i < records.size(); ++i) {
     const Record& r = *records[i];
-    LetterColumns letter(r.unknown_relation, r.table, r.op, r.position, reasons[i]);
-    letter.old_key = &r.old_key_json;
-    letter.new_row = &r.new_row_json;
+    LetterColumns letter(r, reasons[i]);
     letter.detail = &details[i];
     const auto params = letter.params();
     for (std::size_t c = 0; c < arrays.size(); ++c) {

@@ -36,7 +36,8 @@ struct Options {
 
 int fail(const Error& e) {
   std::fflush(stdout);
-  std::fprintf(stderr, "dualwrite: %s\n", e.message.c_str());
+  // The change it stopped at, when it stopped inside one: "... (likes insert, xid 740, ...)".
+  std::fprintf(stderr, "dualwrite: %s\n", dualwrite::describe(e).c_str());
   return exit_code(e.domain);
 }
 

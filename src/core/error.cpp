@@ -28,4 +28,9 @@ const char* to_string(ErrorDomain domain) {
   return "unknown";
 }
 
+std::string describe(const Error& error) {
+  if (!error.context || error.context->empty()) return error.message;
+  return error.message + " (" + describe(*error.context) + ")";
+}
+
 }  // namespace dualwrite

@@ -11,6 +11,7 @@
 #include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/daemon/buffer_release.hpp"
 #include "dualwrite/daemon/supervisor.hpp"
+#include "dualwrite/ops/logging.hpp"
 #include "dualwrite/pg/attempt.hpp"
 #include "dualwrite/pg/session.hpp"
 #include "dualwrite/progress/progress.hpp"
@@ -280,7 +281,7 @@ class Daemon {
       if (consumed) {
         outcome = *consumed;
       } else {
-        spdlog::warn("target: {}", consumed.error().message);
+        ops::log_error(spdlog::level::warn, "target", consumed.error());
         if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
         if (consumed.error().connection_lost) probe_.set_target(-1, false);
         outcome = Outcome::restart;
@@ -289,7 +290,10 @@ class Daemon {
       // Every failed attempt is counted (also a careful-mode one, which can fail again).
       if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
       careful_until_ = std::max(careful_until_, a.consumer.last_end_lsn() + 1);
-      spdlog::warn("target rejected a batch ({}); re-applying it change by change", e.what());
+      Error rejected = make_error(ErrorDomain::target, e.what());
+      rejected.context = e.context;
+      ops::log_error(spdlog::level::warn,
+                     "target rejected a batch (re-applying it change by change)", rejected);
       outcome = Outcome::restart;
     } catch (const std::exception& e) {
       // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined

@@ -2,6 +2,7 @@
 
 #include <spdlog/details/log_msg.h>
 #include <spdlog/logger.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/ansicolor_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include <ctime>
 #include <string>
 
+#include "dualwrite/core/context.hpp"
 #include "dualwrite/core/text.hpp"
 
 namespace dualwrite::ops {
@@ -30,6 +32,50 @@ void append_json_string(spdlog::memory_buf_t& dest, std::string_view s) {
   dualwrite::append_json_string(s, quoted);
   append(dest, quoted);
 }
+
+// The change the logging thread works on (core/context.hpp): fields of a JSON line.
+void append_context_fields(spdlog::memory_buf_t& dest) {
+  const auto& context = dualwrite::current_context();
+  if (!context || context->empty()) return;
+  if (!context->table.empty()) {
+    append(dest, ",\"table\":");
+    append_json_string(dest, context->table);
+  }
+  if (!context->operation.empty()) {
+    append(dest, ",\"op\":");
+    append_json_string(dest, context->operation);
+  }
+  if (context->xid != 0) {
+    append(dest, ",\"xid\":");
+    append(dest, std::to_string(context->xid));
+  }
+  if (context->commit_lsn.is_valid()) {
+    append(dest, ",\"commit_lsn\":\"");
+    append(dest, context->commit_lsn.to_string());
+    append(dest, "\"");
+  }
+}
+
+// ... and the " [likes insert, xid 740, commit 0/16B2D28]" end of a text or journal line.
+void append_context_suffix(spdlog::memory_buf_t& dest) {
+  const auto& context = dualwrite::current_context();
+  if (!context || context->empty()) return;
+  append(dest, " [");
+  append(dest, dualwrite::describe(*context));
+  append(dest, "]");
+}
+
+// %* in the text pattern.
+class ContextFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    append_context_suffix(dest);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<ContextFlag>();
+  }
+};
 
 std::string_view level_name(spdlog::level::level_enum l) {
   switch (l) {
@@ -69,6 +115,7 @@ class JsonFormatter final : public spdlog::formatter {
     append_json_string(dest, std::string_view(msg.logger_name.data(), msg.logger_name.size()));
     append(dest, ",\"msg\":");
     append_json_string(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+    append_context_fields(dest);
     append(dest, "}\n");
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -108,6 +155,7 @@ class JournalFormatter final : public spdlog::formatter {
     for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
       dest.push_back(c == '\n' ? ' ' : c);
     }
+    append_context_suffix(dest);
     dest.push_back('\n');
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -171,7 +219,9 @@ void setup_logging(std::string_view level, std::string_view format, std::FILE* o
     } else {
       sink = std::make_shared<spdlog::sinks::stdout_sink_base<spdlog::details::console_mutex>>(out);
     }
-    sink->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<ContextFlag>('*').set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v%*");
+    sink->set_formatter(std::move(formatter));
   } else {
     sink = std::make_shared<spdlog::sinks::stdout_sink_base<spdlog::details::console_mutex>>(out);
     sink->set_formatter(make_log_formatter(fmt));
@@ -185,6 +235,17 @@ void setup_logging(std::string_view level, std::string_view format, std::FILE* o
 
 void set_level(std::string_view level) {
   spdlog::set_level(parse_log_level(level));
+}
+
+void log_error(spdlog::level::level_enum level, std::string_view what, const Error& error) {
+  if (!error.context) {
+    spdlog::log(level, "{}: {}", what, error.message);
+    return;
+  }
+  const auto outside = current_context();
+  set_current_context(error.context);
+  spdlog::log(level, "{}: {}", what, error.message);
+  set_current_context(outside);
 }
 
 }  // namespace dualwrite::ops

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "dualwrite/apply/batch.hpp"
+#include "dualwrite/core/context.hpp"
 #include "dualwrite/core/lsn.hpp"
 #include "dualwrite/pg/connection.hpp"
 #include "dualwrite/pg/pipeline.hpp"
@@ -86,10 +87,13 @@ struct ApplyOptions {
 };
 
 // The target rejected a statement of the open batch (not a lost connection). The batch was
-// rolled back; re-deliver it in careful mode.
+// rolled back; re-deliver it in careful mode. `context`: the source transaction or change being
+// worked on when it was rejected (core/context.hpp), when the batch stopped inside one.
 class ApplyRejected : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  ApplyRejected(const std::string& message, std::optional<ChangeContext> where)
+      : std::runtime_error(message), context(std::move(where)) {}
+  std::optional<ChangeContext> context;
 };
 
 class Applier {
@@ -109,7 +113,10 @@ class Applier {
   // End LSN of the last source commit the target has applied (0/0 when none).
   Lsn origin_progress() const { return origin_progress_; }
 
-  void set_careful(bool careful) { careful_ = careful; }
+  void set_careful(bool careful) {
+    careful_ = careful;
+    refusals_logged_ = 0;
+  }
   bool careful() const { return careful_; }
 
   // A source transaction begins; opens a target transaction when none is open.
@@ -148,9 +155,11 @@ class Applier {
   std::uint64_t pending_changes() const { return pending_changes_; }
   std::uint64_t pending_bytes() const { return pending_bytes_; }
 
+  // A change kept while it may still become a dead letter (defined in applier_internal.hpp).
+  struct Record;
+
  private:
   class BatchSink;
-  struct Record;
   struct Level;
 
   void reset_state();
@@ -161,6 +170,7 @@ class Applier {
   void add_op(std::size_t slot, std::span<const translate::Param> params,
               std::span<const translate::OpKey> keys, std::uint64_t record,
               std::string_view unblocks);
+  void log_refusal(const std::string& message);
   void add_refusal(const translate::Change& change, translate::DeadLetterReason reason,
                    const std::string& detail);
   // A letter into the batch's letter statement, placed by `keys` (apply/batch.hpp).
@@ -242,6 +252,7 @@ class Applier {
   Lsn origin_progress_;
   bool in_txn_ = false;
   bool careful_ = false;
+  int refusals_logged_ = 0;  // in this careful pass: the first few are logged, all are counted
   std::uint64_t pending_changes_ = 0;
   std::uint64_t pending_bytes_ = 0;
   std::optional<std::string> first_error_;

@@ -10,9 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "dualwrite/core/context.hpp"
 
 namespace dualwrite {
 
@@ -39,7 +42,13 @@ struct Error {
   std::string sqlstate;
   // The database connection is gone (pg::attempt): reconnect, then retry.
   bool connection_lost = false;
+  // The change being worked on when it failed (core/context.hpp), kept apart from the message
+  // so that a log line or a dead letter can show it as fields.
+  std::optional<ChangeContext> context;
 };
+
+// The message, then the context in parentheses when there is one: for one-line reports.
+std::string describe(const Error& error);
 
 // A minimal expected<T, Error> (std::expected is C++23). Access to the wrong alternative is a
 // programming error and terminates via std::get's exception, never silently.

@@ -12,6 +12,9 @@
 //            the priority survives the same way;
 //   auto     journal when stderr is connected to the journal (JOURNAL_STREAM names stderr's
 //            device and inode, as systemd documents), else text.
+// A line logged while the thread works on a source change (core/context.hpp) carries it: JSON
+// fields "table", "op", "xid", "commit_lsn"; text and journal lines end in
+// " [likes insert, xid 740, commit 0/16B2D28]".
 // Not for: deciding the level or format (config/ validates them).
 // Thread-safety: setup_logging and set_level replace global spdlog state: call them from one
 // thread (start-up, the signal thread); logging itself is thread-safe.
@@ -24,6 +27,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string_view>
+
+#include "dualwrite/core/error.hpp"
 
 namespace dualwrite::ops {
 
@@ -42,5 +47,9 @@ std::unique_ptr<spdlog::formatter> make_log_formatter(LogFormat format);
 void setup_logging(std::string_view level, std::string_view format, std::FILE* out = stderr);
 // Changes the level of the default logger (SIGHUP).
 void set_level(std::string_view level);
+
+// Logs "<what>: <message>" at `level`, the line carrying the error's context (core/context.hpp)
+// even when the work it happened in is over: a batch rejected at its commit, say.
+void log_error(spdlog::level::level_enum level, std::string_view what, const Error& error);
 
 }  // namespace dualwrite::ops

@@ -30,7 +30,8 @@ ErrorDomain domain_of(const DbError& error, ErrorDomain side);
 std::string one_line(std::string_view message);
 
 // Runs `body` and returns its value (Status for a body returning void); a DbError it throws
-// becomes Error{domain_of(error, side), error.what(), error.sqlstate(), error.connection_lost()}.
+// becomes Error{domain_of(error, side), error.what(), error.sqlstate(), error.connection_lost()},
+// with the thread's current change context (core/context.hpp) attached.
 template <typename Body>
 auto attempt(ErrorDomain side, Body&& body) {
   using Value = std::invoke_result_t<Body&>;
@@ -43,8 +44,8 @@ auto attempt(ErrorDomain side, Body&& body) {
       return Out(body());
     }
   } catch (const DbError& error) {
-    return Out(
-        Error{domain_of(error, side), error.what(), error.sqlstate(), error.connection_lost()});
+    return Out(Error{domain_of(error, side), error.what(), error.sqlstate(),
+                     error.connection_lost(), current_context()});
   }
 }
 

@@ -1,8 +1,13 @@
 // One test per mapping rule and per dead-letter reason (mapping.md), each against a real
 // PostgreSQL, each replayed a second time under a fresh origin to prove it idempotent.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <mutex>
 
 #include "bridge_harness.hpp"
+#include "dualwrite/core/context.hpp"
 
 namespace dualwrite::testing {
 namespace {
@@ -493,7 +498,24 @@ TEST_F(Mapping, TruncateIsDeadLetteredNeverMirrored) {
       "offline_likes truncate truncate");
 }
 
+// Keeps each warning with the change context its thread had when it was logged.
+class ContextCapture final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  std::vector<std::pair<std::string, std::optional<ChangeContext>>> lines;
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (msg.level >= spdlog::level::warn) {
+      lines.emplace_back(std::string(msg.payload.data(), msg.payload.size()), current_context());
+    }
+  }
+  void flush_() override {}
+};
+
 TEST_F(Mapping, TargetErrorsBecomeApplyErrorDeadLettersAlone) {
+  auto capture = std::make_shared<ContextCapture>();
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", capture));
   link(kL1, kU1, kA1);
   // An account_id that names no account: the interaction's foreign key refuses it.
   db_.exec(
@@ -505,6 +527,17 @@ TEST_F(Mapping, TargetErrorsBecomeApplyErrorDeadLettersAlone) {
       << "the good change of the same transaction applies";
   EXPECT_EQ(q("SELECT reason || ' ' || (detail LIKE '%foreign key%') FROM dualwrite.dead_letters"),
             "apply_error true");
+
+  // The refusal's log line is about the same change as its letter: one context for both.
+  spdlog::set_default_logger(previous);
+  std::optional<ChangeContext> logged;
+  for (const auto& [line, context] : capture->lines) {
+    if (line.find("target refused a change") != std::string::npos) logged = context;
+  }
+  ASSERT_TRUE(logged.has_value()) << "no refusal logged, or logged without its change";
+  EXPECT_EQ(describe(*logged),
+            q("SELECT source_table || ' ' || operation || ', xid ' || xid || ', commit ' || lsn "
+              "FROM dualwrite.dead_letters"));
 }
 
 TEST_F(Mapping, ADeletedUsersCascadeFindsItsAccountWhateverTheOrder) {
@@ -534,15 +567,17 @@ class Catalog : public Mapping {
              "(SELECT a.id FROM activities a WHERE a.slug = x.activity_slug)");
   }
   std::string ids_of(const std::string& slug) {
-    return q("SELECT coalesce(string_agg(DISTINCT coalesce(a.slug, 'NULL'), ','), '-') FROM ("
-             "SELECT activity_id FROM activity_interactions WHERE activity_slug = '" + slug +
-             "' UNION ALL SELECT activity_id FROM recommendation_items WHERE activity_slug = '" +
-             slug + "') x LEFT JOIN activities a ON a.id = x.activity_id");
+    return q(
+        "SELECT coalesce(string_agg(DISTINCT coalesce(a.slug, 'NULL'), ','), '-') FROM ("
+        "SELECT activity_id FROM activity_interactions WHERE activity_slug = '" +
+        slug + "' UNION ALL SELECT activity_id FROM recommendation_items WHERE activity_slug = '" +
+        slug + "') x LEFT JOIN activities a ON a.id = x.activity_id");
   }
   void feedback(const char* slug, const char* type, const char* at) {
-    db_.exec("INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id, "
-             "created_at) VALUES ('" + s(kU1) + "', '" + slug + "', '" + type + "', '" + kRun +
-             "', '" + at + "')");
+    db_.exec(
+        "INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, suggestion_id, "
+        "created_at) VALUES ('" +
+        s(kU1) + "', '" + slug + "', '" + type + "', '" + kRun + "', '" + at + "')");
   }
   void suggest(const char* slugs_json) {
     db_.exec("INSERT INTO ai_suggestions (id, user_id, source, suggestions, status) VALUES ('" +
@@ -583,9 +618,12 @@ TEST_F(Catalog, TheSlugAndItsRowsInOneTargetTransactionInEitherOrder) {
   db_.exec("INSERT INTO activities (slug, title) VALUES ('kayak', 'Kayak')");
   db_.exec("INSERT INTO activities (slug, title) VALUES ('dive', 'Dive')");
   feedback("dive", "like", "2026-05-01 00:00:00+00");
-  db_.exec("BEGIN; INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, "
-           "created_at) VALUES ('" + s(kU1) + "', 'snorkel', 'view', now()); "
-           "INSERT INTO activities (slug, title) VALUES ('snorkel', 'Snorkel'); COMMIT;");
+  db_.exec(
+      "BEGIN; INSERT INTO activity_feedback (user_id, activity_slug, feedback_type, "
+      "created_at) VALUES ('" +
+      s(kU1) +
+      "', 'snorkel', 'view', now()); "
+      "INSERT INTO activities (slug, title) VALUES ('snorkel', 'Snorkel'); COMMIT;");
   bridge_.pump_grouped(7, 8);
   EXPECT_EQ(ids_of("kayak") + " " + ids_of("dive") + " " + ids_of("snorkel"), "kayak dive snorkel");
   EXPECT_EQ(out_of_line(), "0 0");
@@ -609,9 +647,10 @@ TEST_F(Catalog, ARenameMovesTheLinkToTheRowsOfTheNewSlug) {
   pump_and_replay();
   EXPECT_EQ(ids_of("surf") + " " + ids_of("surfing"), "surf surfing");
   const std::string surf_id = q("SELECT id FROM activities WHERE slug = 'surf'");
-  db_.exec("BEGIN; UPDATE activities SET slug = 'tmp' WHERE slug = 'surf'; "
-           "UPDATE activities SET slug = 'surf' WHERE slug = 'surfing'; "
-           "UPDATE activities SET slug = 'surfing' WHERE slug = 'tmp'; COMMIT;");
+  db_.exec(
+      "BEGIN; UPDATE activities SET slug = 'tmp' WHERE slug = 'surf'; "
+      "UPDATE activities SET slug = 'surf' WHERE slug = 'surfing'; "
+      "UPDATE activities SET slug = 'surfing' WHERE slug = 'tmp'; COMMIT;");
   pump_and_replay();
   EXPECT_EQ(out_of_line(), "0 0");
   EXPECT_EQ(q("SELECT activity_id FROM activity_interactions WHERE activity_slug = 'surfing'"),
@@ -647,9 +686,9 @@ TEST_F(Mapping, ATransactionThatChangesNoTargetRowStillMovesTheOrigin) {
   const std::string before = q("SELECT pg_current_wal_insert_lsn()");
   db_.exec("INSERT INTO activities (slug, title) VALUES ('nobody-names-it', 'Lone')");
   ASSERT_EQ(bridge_.pump(), 1);
-  EXPECT_EQ(q("SELECT pg_replication_origin_progress(" + origin + ", false) > '" + before +
-              "'::pg_lsn"),
-            "t")
+  EXPECT_EQ(
+      q("SELECT pg_replication_origin_progress(" + origin + ", false) > '" + before + "'::pg_lsn"),
+      "t")
       << "origin at " << q("SELECT pg_replication_origin_progress(" + origin + ", false)")
       << ", the transaction committed after " << before;
 }

@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include "dualwrite/core/context.hpp"
 
 namespace dualwrite::ops {
 namespace {
@@ -63,6 +66,64 @@ TEST_F(Logging, TextAndSetLevel) {
   const auto out = contents(file_);
   EXPECT_EQ(out.find("quiet"), std::string::npos);
   EXPECT_NE(out.find(" info loud"), std::string::npos) << out;
+}
+
+// Logs lines inside a transaction (one of them inside a change of it) and after it.
+void log_a_transaction() {
+  set_current_context(ChangeContext{"", "", Lsn{0x16B2D28}, 740});
+  {
+    ContextScope change("likes", "insert");
+    spdlog::warn("refused");
+  }
+  spdlog::info("committed");
+  set_current_context(std::nullopt);
+  spdlog::info("idle");
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1) {
+    lines.push_back(text.substr(at, end - at));
+  }
+  return lines;
+}
+
+bool ends_with(const std::string& s, const std::string& end) {
+  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+TEST_F(Logging, ALineAboutAChangeCarriesItsContextAsJsonFields) {
+  setup_logging("info", "json", file_);
+  log_a_transaction();
+  const auto lines = lines_of(contents(file_));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(ends_with(
+      lines[0],
+      R"("msg":"refused","table":"likes","op":"insert","xid":740,"commit_lsn":"0/16B2D28"})"))
+      << lines[0];
+  EXPECT_TRUE(ends_with(lines[1], R"("msg":"committed","xid":740,"commit_lsn":"0/16B2D28"})"))
+      << lines[1];
+  EXPECT_TRUE(ends_with(lines[2], R"("msg":"idle"})")) << lines[2];
+}
+
+TEST_F(Logging, ALineAboutAChangeEndsInItsContextInTextAndJournal) {
+  setup_logging("info", "journal", file_);
+  log_a_transaction();
+  EXPECT_EQ(contents(file_),
+            "<4>refused [likes insert, xid 740, commit 0/16B2D28]\n"
+            "<6>committed [xid 740, commit 0/16B2D28]\n"
+            "<6>idle\n");
+
+  std::FILE* text_file = std::tmpfile();
+  setup_logging("info", "text", text_file);
+  log_a_transaction();
+  const auto lines = lines_of(contents(text_file));
+  std::fclose(text_file);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_TRUE(ends_with(lines[0], " warning refused [likes insert, xid 740, commit 0/16B2D28]"))
+      << lines[0];
+  EXPECT_TRUE(ends_with(lines[1], " info committed [xid 740, commit 0/16B2D28]")) << lines[1];
+  EXPECT_TRUE(ends_with(lines[2], " info idle")) << lines[2];
 }
 
 TEST_F(Logging, AutoIsJournalOnlyWhenStderrIsTheJournalStream) {

@@ -34,6 +34,23 @@ TEST(Attempt, ReturnsTheValueOrTheErrorOfTheSide) {
   EXPECT_FALSE(failed.error().connection_lost);
 }
 
+TEST(Attempt, TheErrorCarriesTheChangeTheThreadWorksOn) {
+  auto outside = attempt(ErrorDomain::target, [] { throw DbError("refused", "23503", false); });
+  ASSERT_FALSE(outside.ok());
+  EXPECT_FALSE(outside.error().context.has_value());
+
+  dualwrite::set_current_context(dualwrite::ChangeContext{"", "", dualwrite::Lsn{0x40}, 12});
+  auto inside = attempt(ErrorDomain::target, [] {
+    const dualwrite::ContextScope change("offline_likes", "delete");
+    throw DbError("refused", "23503", false);
+  });
+  dualwrite::set_current_context(std::nullopt);
+  ASSERT_FALSE(inside.ok());
+  // The change's scope ended with the throw: the transaction is what is left to name.
+  EXPECT_EQ(inside.error().context, (dualwrite::ChangeContext{"", "", dualwrite::Lsn{0x40}, 12}));
+  EXPECT_EQ(dualwrite::describe(inside.error()), "refused (xid 12, commit 0/40)");
+}
+
 TEST(Attempt, AVoidBodyGivesAStatusAndOtherExceptionsPass) {
   int ran = 0;
   EXPECT_TRUE(attempt(ErrorDomain::source, [&] { ++ran; }).ok());
