@@ -69,75 +69,69 @@ KeyDef text_key(const char* section, const char* key, const char* def, const cha
                 [member](const Config& c) { return member(const_cast<Config&>(c)); }};
 }
 
+// A key whose text `parse` reads (text it cannot read: "must be <expected>, got '<text>'"), whose
+// value `bounds` then holds to (a message for one outside them, or nullopt), and which `show`
+// renders: what counts, sizes and durations share.
+template <typename Member, typename Parse, typename Bounds, typename Show>
+KeyDef parsed_key(const char* section, const char* key, Kind kind, const char* def,
+                  const char* help, bool reloadable, Member member, Parse parse,
+                  const char* expected, Bounds bounds, Show show) {
+  return KeyDef{section,
+                key,
+                kind,
+                def,
+                help,
+                reloadable,
+                {},
+                [member, parse, expected, bounds](
+                    Config& c, const std::string& v) -> std::optional<std::string> {
+                  const auto n = parse(v);
+                  if (!n) return std::string("must be ") + expected + ", got '" + v + "'";
+                  if (auto problem = bounds(*n, v)) return problem;
+                  auto& field = member(c);
+                  field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
+                  return std::nullopt;
+                },
+                [member, show](const Config& c) { return show(member(const_cast<Config&>(c))); }};
+}
+
 template <typename Member>
 KeyDef count_key(const char* section, const char* key, const char* def, const char* help,
                  Member member, std::uint64_t min, std::uint64_t max, bool reloadable) {
-  return KeyDef{
-      section,
-      key,
-      Kind::integer,
-      def,
-      help,
-      reloadable,
-      {},
-      [member, min, max](Config& c, const std::string& v) -> std::optional<std::string> {
-        const auto n = parse_unsigned(v);
-        if (!n) return "must be a whole number, got '" + v + "'";
-        if (*n < min || *n > max) {
-          return "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                 ", got " + v;
-        }
-        auto& field = member(c);
-        field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
-        return std::nullopt;
+  return parsed_key(
+      section, key, Kind::integer, def, help, reloadable, member, parse_unsigned, "a whole number",
+      [min, max](std::uint64_t n, const std::string& v) -> std::optional<std::string> {
+        if (n >= min && n <= max) return std::nullopt;
+        return "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+               v;
       },
-      [member](const Config& c) { return std::to_string(member(const_cast<Config&>(c))); }};
+      [](auto n) { return std::to_string(n); });
 }
 
 template <typename Member>
 KeyDef size_key(const char* section, const char* key, const char* def, const char* help,
                 Member member, std::uint64_t min, bool reloadable) {
-  return KeyDef{
-      section,
-      key,
-      Kind::size,
-      def,
-      help,
-      reloadable,
-      {},
-      [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
-        const auto n = parse_size(v);
-        if (!n) return "must be a size such as 4096, 64KiB, 16MiB or 1GiB, got '" + v + "'";
-        if (*n < min) return "must be at least " + std::to_string(min) + " bytes, got " + v;
-        member(c) = *n;
-        return std::nullopt;
+  return parsed_key(
+      section, key, Kind::size, def, help, reloadable, member, parse_size,
+      "a size such as 4096, 64KiB, 16MiB or 1GiB",
+      [min](std::uint64_t n, const std::string& v) -> std::optional<std::string> {
+        if (n >= min) return std::nullopt;
+        return "must be at least " + std::to_string(min) + " bytes, got " + v;
       },
-      [member](const Config& c) { return std::to_string(member(const_cast<Config&>(c))); }};
+      [](std::uint64_t n) { return std::to_string(n); });
 }
 
 template <typename Member>
 KeyDef duration_key(const char* section, const char* key, const char* def, const char* help,
                     Member member, Milliseconds min, bool reloadable) {
-  return KeyDef{section,
-                key,
-                Kind::duration,
-                def,
-                help,
-                reloadable,
-                {},
-                [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
-                  const auto d = parse_duration(v);
-                  if (!d)
-                    return "must be a duration such as 250ms, 10s, 5min or 2h, got '" + v + "'";
-                  if (*d < min) {
-                    return "must be at least " + std::to_string(min.count()) + "ms, got " + v;
-                  }
-                  member(c) = *d;
-                  return std::nullopt;
-                },
-                [member](const Config& c) {
-                  return std::to_string(member(const_cast<Config&>(c)).count()) + "ms";
-                }};
+  return parsed_key(
+      section, key, Kind::duration, def, help, reloadable, member, parse_duration,
+      "a duration such as 250ms, 10s, 5min or 2h",
+      [min](Milliseconds d, const std::string& v) -> std::optional<std::string> {
+        if (d >= min) return std::nullopt;
+        return "must be at least " + std::to_string(min.count()) + "ms, got " + v;
+      },
+      [](Milliseconds d) { return std::to_string(d.count()) + "ms"; });
 }
 
 template <typename Member>
