@@ -702,8 +702,7 @@ Command make_check_command() {
                  "extensions, migrations; exits non-zero on any failure",
                  [](CLI::App& app) -> std::function<int()> {
                    auto option = std::make_shared<ConfigOption>();
-                   app.add_option("--config", option->path, "Configuration file")
-                       ->each([option](const std::string&) { option->given = true; });
+                   add_config_option(app, option);
                    return [option] { return check_command(*option); };
                  }};
 }

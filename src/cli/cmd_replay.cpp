@@ -222,8 +222,7 @@ Command make_replay_command() {
       "holds (idempotent; the daemon must be stopped)",
       [](CLI::App& app) -> std::function<int()> {
         auto o = std::make_shared<Options>();
-        app.add_option("--config", o->config.path, "Configuration file")
-            ->each([o](const std::string&) { o->config.given = true; });
+        add_config_option(app, {o, &o->config});
         app.add_option("--from", o->from, "First position (a transaction's end LSN, or before)")
             ->required();
         app.add_option("--to", o->to, "Last position (default: the applied position)");

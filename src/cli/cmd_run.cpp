@@ -169,8 +169,7 @@ Command make_run_command() {
   return Command{"run", "Stream, translate and apply legacy changes until SIGTERM (the daemon)",
                  [](CLI::App& app) -> std::function<int()> {
                    auto o = std::make_shared<RunOptions>();
-                   app.add_option("--config", o->config.path, "Configuration file")
-                       ->each([o](const std::string&) { o->config.given = true; });
+                   add_config_option(app, {o, &o->config});
                    app.add_option("--accept-gap-from", o->accept_gap_from,
                                   "The slot was dropped: create it again and accept losing the "
                                   "legacy changes committed after LSN, the position the "

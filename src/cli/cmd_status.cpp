@@ -340,8 +340,7 @@ Command make_status_command() {
                  "letters, last verification, bootstrap, accepted gaps",
                  [](CLI::App& app) -> std::function<int()> {
                    auto o = std::make_shared<Options>();
-                   app.add_option("--config", o->config.path, "Configuration file")
-                       ->each([o](const std::string&) { o->config.given = true; });
+                   add_config_option(app, {o, &o->config});
                    app.add_flag("--json", o->json, "One JSON object (fields: see the docs)");
                    return [o] { return status_command(*o); };
                  }};

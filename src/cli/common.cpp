@@ -28,6 +28,11 @@ void print_plain(const std::vector<std::string>& warnings,
 
 }  // namespace
 
+void add_config_option(CLI::App& app, std::shared_ptr<ConfigOption> option) {
+  app.add_option("--config", option->path, "Configuration file")
+      ->each([option](const std::string&) { option->given = true; });
+}
+
 std::optional<config::LoadResult> load_config(const ConfigOption& option) {
   try {
     auto loaded = load(option);
@@ -67,6 +72,13 @@ std::optional<config::LoadResult> load_config_logged(const ConfigOption& option,
     }
     return std::nullopt;
   }
+}
+
+std::optional<config::Milliseconds> duration_option(const char* flag, const std::string& text,
+                                                    const char* expected) {
+  auto value = config::parse_duration(text);
+  if (!value) std::fprintf(stderr, "dualwrite: %s %s, got '%s'\n", flag, expected, text.c_str());
+  return value;
 }
 
 int connect_both(const config::Config& config, std::optional<apply::Connection>& source,

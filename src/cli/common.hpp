@@ -1,7 +1,10 @@
-// Shared pieces of the commands: loading the configuration with one clear line per problem, and
-// connecting to both sides with one clear line naming the side that failed.
+// Shared pieces of the commands: the --config option, loading the configuration with one clear
+// line per problem, reading a duration option, and connecting to both sides with one clear line
+// naming the side that failed.
 #pragma once
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -15,6 +18,11 @@ struct ConfigOption {
   bool given = false;
 };
 
+// Declares `--config FILE` on a command: the path, and that it was given (a given file must
+// exist; without it the default one may be missing). `option` may share its owner's lifetime:
+// add_config_option(app, {options, &options->config}).
+void add_config_option(CLI::App& app, std::shared_ptr<ConfigOption> option);
+
 // Loads the configuration; prints each warning and each problem on its own line on stderr, and
 // returns nullopt on problems (the caller exits with the usage code).
 std::optional<config::LoadResult> load_config(const ConfigOption& option);
@@ -26,6 +34,12 @@ std::optional<config::LoadResult> load_config(const ConfigOption& option);
 // load_config's plain lines. Without (SIGHUP) the running logger reports them.
 std::optional<config::LoadResult> load_config_logged(const ConfigOption& option,
                                                      bool set_up_logging);
+
+// The value of a duration option (as config::parse_duration reads it: 250ms, 10s, 5min, 2h), or
+// nullopt after one line on stderr, "dualwrite: <flag> <expected>, got '<text>'" (the caller
+// exits with the usage code).
+std::optional<config::Milliseconds> duration_option(const char* flag, const std::string& text,
+                                                    const char* expected);
 
 // Connects to the source, then the target, as configured. Returns 0, or the exit code of the
 // side that failed (4 source, 5 target; 2 for an unreadable password file) after one line on
