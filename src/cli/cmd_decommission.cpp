@@ -355,11 +355,6 @@ int decommission_command(const Options& o) {
   admin::BridgePositions p;
   Publication pub;
   // Each step names the side it reads, whose failure decides the exit code.
-  auto refuse = [](const Error& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
-                 pg::one_line(e.message).c_str());
-    return exit_code(e.domain);
-  };
   Lsn start;
   if (auto read = pg::attempt(ErrorDomain::source,
                               [&] {

@@ -294,11 +294,6 @@ int status_command(const Options& o) {
   std::optional<apply::Connection> tgt;
   if (const int code = connect_both(cfg, src, tgt); code != 0) return code;
   Status s;
-  auto refuse = [](const Error& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
-                 pg::one_line(e.message).c_str());
-    return exit_code(e.domain);
-  };
   // read_positions reads both sides; a failure there is attributed by which link broke.
   auto positions =
       pg::attempt(ErrorDomain::source, [&] { return admin::read_positions(*src, *tgt, cfg); });

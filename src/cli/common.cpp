@@ -81,13 +81,14 @@ std::optional<config::Milliseconds> duration_option(const char* flag, const std:
   return value;
 }
 
+int refuse(const Error& error) {
+  std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(error.domain),
+               pg::one_line(error.message).c_str());
+  return exit_code(error.domain);
+}
+
 int connect_both(const config::Config& config, std::optional<apply::Connection>& source,
                  std::optional<apply::Connection>& target) {
-  auto refuse = [](const Error& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
-                 pg::one_line(e.message).c_str());
-    return exit_code(e.domain);
-  };
   try {
     auto s = pg::attempt(ErrorDomain::source, [&] { return admin::connect_source(config); });
     if (!s) return refuse(s.error());

@@ -1,6 +1,6 @@
 // Shared pieces of the commands: the --config option, loading the configuration with one clear
-// line per problem, reading a duration option, and connecting to both sides with one clear line
-// naming the side that failed.
+// line per problem, reading a duration option, refusing with one line for an error, and
+// connecting to both sides with one clear line naming the side that failed.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/config/config.hpp"
+#include "dualwrite/core/error.hpp"
 
 namespace dualwrite::cli {
 
@@ -40,6 +41,10 @@ std::optional<config::LoadResult> load_config_logged(const ConfigOption& option,
 // exits with the usage code).
 std::optional<config::Milliseconds> duration_option(const char* flag, const std::string& text,
                                                     const char* expected);
+
+// One line on stderr, "dualwrite: <domain>: <the message on one line>" (pg::one_line), and the
+// exit code of the error's domain.
+int refuse(const Error& error);
 
 // Connects to the source, then the target, as configured. Returns 0, or the exit code of the
 // side that failed (4 source, 5 target; 2 for an unreadable password file) after one line on
