@@ -70,6 +70,38 @@ std::optional<PeekedChange> peeked(const translate::Mapped& m, translate::Transl
   return std::nullopt;
 }
 
+// Maps one change (a row change or a TRUNCATE) and adds what peek shows of it to `txn`.
+Status add_change(const decode::Message& message, translate::RelationCache& relations,
+                  translate::Translator& translator, PeekedTransaction& txn, PeekSummary& summary) {
+  auto add = [&](const translate::Mapped& m) {
+    // nullopt: deliberately not translated (a switched table)
+    if (auto p = peeked(m, translator)) {
+      txn.changes.push_back(std::move(*p));
+      ++summary.changes;
+    }
+  };
+  if (const auto* t = std::get_if<decode::Truncate>(&message)) {
+    auto mapped = relations.map(*t);
+    if (!mapped) return mapped.error();
+    for (const auto& m : *mapped) add(m);
+    return Ok{};
+  }
+  Result<translate::Mapped> mapped = std::visit(
+      [&](const auto& m) -> Result<translate::Mapped> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(m)>, decode::Insert> ||
+                      std::is_same_v<std::decay_t<decltype(m)>, decode::Update> ||
+                      std::is_same_v<std::decay_t<decltype(m)>, decode::Delete>) {
+          return relations.map(m);
+        } else {
+          return translate::Mapped{};
+        }
+      },
+      message);
+  if (!mapped) return mapped.error();
+  add(*mapped);
+  return Ok{};
+}
+
 // The first read decodes about this many rows: a change costs at most three (Begin, the
 // change, Commit) plus the Relation messages of a new session.
 std::int64_t first_row_budget(std::uint64_t limit) {
@@ -156,32 +188,8 @@ Result<PeekSummary> peek(apply::Connection& source, const SlotReaderOptions& slo
         }
         return summary;
       }
-      if (const auto* t = std::get_if<decode::Truncate>(&message)) {
-        auto mapped = relations.map(*t);
-        if (!mapped) return mapped.error();
-        for (const auto& m : *mapped) {
-          if (auto p = peeked(m, translator)) {
-            txn->changes.push_back(std::move(*p));
-            ++summary.changes;
-          }
-        }
-      } else {
-        Result<translate::Mapped> mapped = std::visit(
-            [&](const auto& m) -> Result<translate::Mapped> {
-              if constexpr (std::is_same_v<std::decay_t<decltype(m)>, decode::Insert> ||
-                            std::is_same_v<std::decay_t<decltype(m)>, decode::Update> ||
-                            std::is_same_v<std::decay_t<decltype(m)>, decode::Delete>) {
-                return relations.map(m);
-              } else {
-                return translate::Mapped{};
-              }
-            },
-            message);
-        if (!mapped) return mapped.error();
-        auto p = peeked(*mapped, translator);
-        if (!p) continue;  // deliberately not translated (a switched table)
-        txn->changes.push_back(std::move(*p));
-        ++summary.changes;
+      if (auto added = add_change(message, relations, translator, *txn, summary); !added) {
+        return added.error();
       }
       if (summary.changes >= options.limit) limit_reached = true;
     }

@@ -25,13 +25,9 @@ struct Options {
 int bootstrap_command(const Options& o) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
-  const auto interval = config::parse_duration(o.progress_interval);
-  if (!interval) {
-    std::fprintf(stderr,
-                 "dualwrite: --progress-interval takes a duration like 5s or 500ms, got '%s'\n",
-                 o.progress_interval.c_str());
-    return exit_code(ErrorDomain::usage);
-  }
+  const auto interval = duration_option("--progress-interval", o.progress_interval,
+                                        "takes a duration like 5s or 500ms");
+  if (!interval) return exit_code(ErrorDomain::usage);
   backfill::BootstrapOptions options;
   options.reuse_slot = o.reuse_slot;
   options.chunk_rows = o.chunk_rows;
@@ -57,8 +53,7 @@ Command make_bootstrap_command() {
       "snapshot (resumable)",
       [](CLI::App& app) -> std::function<int()> {
         auto o = std::make_shared<Options>();
-        app.add_option("--config", o->config.path, "Configuration file")
-            ->each([o](const std::string&) { o->config.given = true; });
+        add_config_option(app, {o, &o->config});
         app.add_flag("--reuse-slot", o->reuse_slot,
                      "Adopt an existing slot (streaming resumes at its position) instead of "
                      "refusing");

@@ -208,6 +208,12 @@ bool report_requirements(Run& run, const Check& check, const std::string& role) 
   return good;
 }
 
+// A check that is only its requirements: report_requirements(), then, when nothing is missing,
+// one ok line "role <role> <has>".
+void report_role(Run& run, const Check& check, const std::string& role, const std::string& has) {
+  if (report_requirements(run, check, role)) run.report.ok(check.name, "role " + role + " " + has);
+}
+
 // The parameters the queries take.
 Params slot_name(const Run& run) {
   return {run.cfg.source.slot};
@@ -318,11 +324,9 @@ void legacy_tables(Run& run, const Check& check, const PGresult* r) {
 }
 
 void source_privileges(Run& run, const Check& check, const PGresult*) {
-  if (report_requirements(run, check, run.source_role)) {
-    run.report.ok(check.name, "role " + run.source_role +
-                                  " may read the expected-state views (dualwrite_expected) that "
-                                  "bootstrap copies and verify compares");
-  }
+  report_role(run, check, run.source_role,
+              "may read the expected-state views (dualwrite_expected) that bootstrap copies and "
+              "verify compares");
 }
 
 void publication(Run& run, const Check& check, const PGresult* r) {
@@ -481,21 +485,16 @@ void target_reached(Run& run, const Check& check, const PGresult* r) {
 
 void target_privileges(Run& run, const Check& check, const PGresult* r) {
   run.target_role = text(r, 0, 1);
-  if (report_requirements(run, check, run.target_role)) {
-    run.report.ok(check.name,
-                  "role " + run.target_role + " may write the " +
-                      std::to_string(std::size(written_tables)) +
-                      " new tables and dualwrite.dead_letters, and has every other privilege its "
-                      "commands need there");
-  }
+  report_role(run, check, run.target_role,
+              "may write the " + std::to_string(std::size(written_tables)) +
+                  " new tables and dualwrite.dead_letters, and has every other privilege its "
+                  "commands need there");
 }
 
 void origin_functions(Run& run, const Check& check, const PGresult*) {
-  if (report_requirements(run, check, run.target_role)) {
-    run.report.ok(check.name, "role " + run.target_role +
-                                  " may execute pg_replication_origin_create/oid/advance/"
-                                  "session_setup/xact_setup/progress/drop");
-  }
+  report_role(run, check, run.target_role,
+              "may execute pg_replication_origin_create/oid/advance/session_setup/xact_setup/"
+              "progress/drop");
 }
 
 void extensions(Run& run, const Check& check, const PGresult* r) {
@@ -702,8 +701,7 @@ Command make_check_command() {
                  "extensions, migrations; exits non-zero on any failure",
                  [](CLI::App& app) -> std::function<int()> {
                    auto option = std::make_shared<ConfigOption>();
-                   app.add_option("--config", option->path, "Configuration file")
-                       ->each([option](const std::string&) { option->given = true; });
+                   add_config_option(app, option);
                    return [option] { return check_command(*option); };
                  }};
 }

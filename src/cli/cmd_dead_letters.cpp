@@ -240,12 +240,8 @@ Command make_dead_letters_command() {
         auto o = std::make_shared<Options>();
         auto action = std::make_shared<std::function<int()>>();
         app.require_subcommand(1);
-        auto add_config = [o](CLI::App* sub) {
-          sub->add_option("--config", o->config.path, "Configuration file")
-              ->each([o](const std::string&) { o->config.given = true; });
-        };
         auto* l = app.add_subcommand("list", "List unresolved dead letters, oldest first");
-        add_config(l);
+        add_config_option(*l, {o, &o->config});
         l->add_option("--reason", o->reason, "Only this reason");
         l->add_option("--table", o->table, "Only this legacy table");
         l->add_flag("--all", o->all, "Include resolved letters");
@@ -253,16 +249,16 @@ Command make_dead_letters_command() {
         l->add_flag("--json", o->json, "One JSON object per line");
         l->callback([o, action] { *action = [o] { return list(*o); }; });
         auto* s = app.add_subcommand("show", "Show one dead letter whole");
-        add_config(s);
+        add_config_option(*s, {o, &o->config});
         s->add_option("id", o->id, "Dead letter id")->required()->check(kLetterId);
         s->callback([o, action] { *action = [o] { return show(*o); }; });
         auto* r = app.add_subcommand("retry", "Apply dead letters again (after a fix)");
-        add_config(r);
+        add_config_option(*r, {o, &o->config});
         r->add_option("id", o->id, "Dead letter id")->check(kLetterId);
         r->add_option("--reason", o->reason, "Every unresolved letter of this reason");
         r->callback([o, action] { *action = [o] { return retry(*o); }; });
         auto* v = app.add_subcommand("resolve", "Mark one resolved without applying it");
-        add_config(v);
+        add_config_option(*v, {o, &o->config});
         v->add_option("id", o->id, "Dead letter id")->required()->check(kLetterId);
         v->callback([o, action] { *action = [o] { return resolve(*o); }; });
         return [action] { return (*action)(); };

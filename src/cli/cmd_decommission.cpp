@@ -340,14 +340,11 @@ int decommission_command(const Options& o) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
   const auto& cfg = loaded->config;
-  const auto wait = config::parse_duration(o.wait);
-  const auto max_age = config::parse_duration(o.max_verify_age);
-  if (!wait || !max_age) {
-    std::fprintf(stderr,
-                 "dualwrite: %s must be a duration such as 250ms, 10s, 5min or 2h, got '%s'\n",
-                 wait ? "--max-verify-age" : "--wait", (wait ? o.max_verify_age : o.wait).c_str());
-    return exit_code(ErrorDomain::usage);
-  }
+  constexpr const char* kDuration = "must be a duration such as 250ms, 10s, 5min or 2h";
+  const auto wait = duration_option("--wait", o.wait, kDuration);
+  if (!wait) return exit_code(ErrorDomain::usage);
+  const auto max_age = duration_option("--max-verify-age", o.max_verify_age, kDuration);
+  if (!max_age) return exit_code(ErrorDomain::usage);
 
   std::optional<apply::Connection> src;
   std::optional<apply::Connection> tgt;
@@ -358,11 +355,6 @@ int decommission_command(const Options& o) {
   admin::BridgePositions p;
   Publication pub;
   // Each step names the side it reads, whose failure decides the exit code.
-  auto refuse = [](const Error& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
-                 pg::one_line(e.message).c_str());
-    return exit_code(e.domain);
-  };
   Lsn start;
   if (auto read = pg::attempt(ErrorDomain::source,
                               [&] {
@@ -440,8 +432,7 @@ Command make_decommission_command() {
       "Phase 3: once stopped, caught up and verified, drop the slot, publication and origin",
       [](CLI::App& app) -> std::function<int()> {
         auto o = std::make_shared<Options>();
-        app.add_option("--config", o->config.path, "Configuration file")
-            ->each([o](const std::string&) { o->config.given = true; });
+        add_config_option(app, {o, &o->config});
         app.add_option("--wait", o->wait,
                        "How long to wait for the daemon to release the slot (default 30s)");
         app.add_option("--max-verify-age", o->max_verify_age,

@@ -204,8 +204,7 @@ Command make_peek_command() {
       "consuming them (a dry run; the daemon must be stopped)",
       [](CLI::App& app) -> std::function<int()> {
         auto o = std::make_shared<Options>();
-        app.add_option("--config", o->config.path, "Configuration file")
-            ->each([o](const std::string&) { o->config.given = true; });
+        add_config_option(app, {o, &o->config});
         app.add_option("--limit", o->limit, "Show at most this many changes (default 100)")
             ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
         app.add_flag("--json", o->json, "One JSON object per change");

@@ -79,6 +79,95 @@ bool confirmed_by_user(const std::string& what) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
+// The applied position, read on the target: the default --to, and the bound of a replay on the
+// target itself. A rehearsal says how to do without it.
+Result<Lsn> applied_position(const config::Config& cfg, apply::Connection& source, bool rehearsal) {
+  auto position = pg::attempt(ErrorDomain::target, [&] {
+    auto target = admin::connect_target(cfg);
+    return admin::read_positions(source, target, cfg).applied();
+  });
+  if (!position) {
+    return make_error(position.error().domain,
+                      "target: " + position.error().message +
+                          (rehearsal ? " (the applied position, the default --to, is "
+                                       "read there: give --to to rehearse without it)"
+                                     : ""));
+  }
+  return *position;
+}
+
+// No transaction of the slot ends in `range`: says so, and, when the slot holds more than was
+// applied, who applies it. Only here: counting decodes the slot to its end, which a replay that
+// did something should not pay for a hint.
+void say_nothing_to_replay(const config::Config& cfg, apply::Connection& source,
+                           const admin::ReplayRange& range, Lsn applied) {
+  std::printf("nothing to replay: no transaction the slot holds ends in %s..%s\n",
+              range.from.to_string().c_str(), range.to.to_string().c_str());
+  if (!applied.is_valid()) return;
+  // Only a hint: when it cannot be counted, the answer above stands.
+  (void)pg::attempt(ErrorDomain::source, [&] {
+    const auto pending = admin::pending_transactions(source, cfg, applied);
+    if (pending > 0) {
+      std::printf(
+          "the slot also holds %lld transaction%s past the applied position %s, not yet "
+          "applied: the daemon applies those (dualwrite run)\n",
+          static_cast<long long>(pending), pending == 1 ? "" : "s", applied.to_string().c_str());
+    }
+  });
+}
+
+// Where the replay writes (--target, or the configured target) and how it names it.
+apply::ApplyOptions replay_target(const Options& o, const config::Config& cfg, std::string& where) {
+  if (!o.target.empty()) {
+    apply::ApplyOptions options;
+    options.conninfo = o.target;  // its password: libpq's own means (PGPASSWORD, passfile)
+    where = describe(o.target) + " (--target)";
+    return options;
+  }
+  auto options = admin::target_apply_options(cfg);
+  where = "the configured target, " + describe(options.conninfo);
+  return options;
+}
+
+// A replay onto the configured target: the note when --to is before the applied position, and
+// the operator's yes (--yes, or asked on the terminal). Returns 0, or the refusal's status.
+int confirm_replay(const Options& o, const admin::ReplayRange& range, Lsn applied) {
+  if (range.to < applied) {
+    std::printf(
+        "note: --to is before the applied position %s: a row that later transactions changed "
+        "again is set back to its state at --to, until those are replayed too (omit --to to "
+        "replay up to the applied position)\n",
+        applied.to_string().c_str());
+  }
+  if (o.yes) return 0;
+  if (isatty(STDIN_FILENO) == 0) {
+    return fail(make_error(ErrorDomain::usage,
+                           "replay writes to the configured target: add --yes to confirm "
+                           "(no terminal to ask on)"));
+  }
+  if (!confirmed_by_user("re-apply them")) {
+    return fail(make_error(ErrorDomain::usage, "replay declined: nothing was written"));
+  }
+  return 0;
+}
+
+void print_report(const admin::ReplayReport& report) {
+  std::printf(
+      "replayed %llu transactions (ending %s..%s) in %llu target transactions: %llu changes, "
+      "%llu rows written, %llu dead letters (%llu new)%s\n",
+      static_cast<unsigned long long>(report.transactions), report.first_end.to_string().c_str(),
+      report.last_end.to_string().c_str(),
+      static_cast<unsigned long long>(report.target_transactions),
+      static_cast<unsigned long long>(report.changes),
+      static_cast<unsigned long long>(report.rows_written),
+      static_cast<unsigned long long>(report.dead_letters),
+      static_cast<unsigned long long>(report.new_dead_letters),
+      report.careful_batches > 0 ? (", " + std::to_string(report.careful_batches) +
+                                    " rejected batches applied again change by change")
+                                       .c_str()
+                                 : "");
+}
+
 // Replays [from, to] of the slot through `source`; returns the exit status. Database errors
 // are the caller's (run_replay), except the target's, which say what --to would avoid.
 int replay_through(const Options& o, const config::Config& cfg, apply::Connection& source, Lsn from,
@@ -87,20 +176,10 @@ int replay_through(const Options& o, const config::Config& cfg, apply::Connectio
   auto slot = admin::check_idle_slot(source, cfg.source.slot, "replay");
   if (!slot) return fail(slot.error());
 
-  // The applied position: the default --to, and the bound of a replay on the target itself.
   Lsn applied;
   if (!to || !rehearsal) {
-    auto position = pg::attempt(ErrorDomain::target, [&] {
-      auto target = admin::connect_target(cfg);
-      return admin::read_positions(source, target, cfg).applied();
-    });
-    if (!position) {
-      return fail(make_error(position.error().domain,
-                             "target: " + position.error().message +
-                                 (rehearsal ? " (the applied position, the default --to, is "
-                                              "read there: give --to to rehearse without it)"
-                                            : "")));
-    }
+    auto position = applied_position(cfg, source, rehearsal);
+    if (!position) return fail(position.error());
     applied = *position;
   }
   auto range = admin::check_replay_range({from, to, rehearsal}, slot->confirmed_flush, applied);
@@ -112,57 +191,18 @@ int replay_through(const Options& o, const config::Config& cfg, apply::Connectio
   auto span = admin::transactions_ending_in(source, reader, range->from, range->to);
   if (!span) return fail(span.error());
   if (span->transactions == 0) {
-    std::printf("nothing to replay: no transaction the slot holds ends in %s..%s\n",
-                range->from.to_string().c_str(), range->to.to_string().c_str());
-    // replay re-applies what was applied; when the slot holds more than that, say who applies
-    // it. Only here: counting decodes the slot to its end, which a replay that did something
-    // should not pay for a hint.
-    if (applied.is_valid()) {
-      // Only a hint: when it cannot be counted, the answer above stands.
-      (void)pg::attempt(ErrorDomain::source, [&] {
-        const auto pending = admin::pending_transactions(source, cfg, applied);
-        if (pending > 0) {
-          std::printf(
-              "the slot also holds %lld transaction%s past the applied position %s, not yet "
-              "applied: the daemon applies those (dualwrite run)\n",
-              static_cast<long long>(pending), pending == 1 ? "" : "s",
-              applied.to_string().c_str());
-        }
-      });
-    }
+    say_nothing_to_replay(cfg, source, *range, applied);
     return 0;
   }
 
-  apply::ApplyOptions apply_options;
   std::string where;
-  if (rehearsal) {
-    apply_options.conninfo = o.target;  // its password: libpq's own means (PGPASSWORD, passfile)
-    where = describe(o.target) + " (--target)";
-  } else {
-    apply_options = admin::target_apply_options(cfg);
-    where = "the configured target, " + describe(apply_options.conninfo);
-  }
-  const std::string plan = "replaying " + std::to_string(span->transactions) +
-                           " transactions of slot " + cfg.source.slot + " (ending " +
-                           span->first_end.to_string() + ".." + span->last_end.to_string() +
-                           ") onto " + where;
-  std::printf("%s\n", plan.c_str());
-  if (!rehearsal && range->to < applied) {
-    std::printf(
-        "note: --to is before the applied position %s: a row that later transactions changed "
-        "again is set back to its state at --to, until those are replayed too (omit --to to "
-        "replay up to the applied position)\n",
-        applied.to_string().c_str());
-  }
-  if (!rehearsal && !o.yes) {
-    if (isatty(STDIN_FILENO) == 0) {
-      return fail(make_error(ErrorDomain::usage,
-                             "replay writes to the configured target: add --yes to confirm "
-                             "(no terminal to ask on)"));
-    }
-    if (!confirmed_by_user("re-apply them")) {
-      return fail(make_error(ErrorDomain::usage, "replay declined: nothing was written"));
-    }
+  const apply::ApplyOptions apply_options = replay_target(o, cfg, where);
+  std::printf("replaying %s transactions of slot %s (ending %s..%s) onto %s\n",
+              std::to_string(span->transactions).c_str(), cfg.source.slot.c_str(),
+              span->first_end.to_string().c_str(), span->last_end.to_string().c_str(),
+              where.c_str());
+  if (!rehearsal) {
+    if (const int refused = confirm_replay(o, *range, applied); refused != 0) return refused;
   }
 
   admin::ReplayLimits limits;
@@ -170,20 +210,7 @@ int replay_through(const Options& o, const config::Config& cfg, apply::Connectio
   limits.batch_max_bytes = cfg.apply.batch_max_bytes;
   auto report = admin::replay(source, reader, *range, *span, apply_options, limits);
   if (!report) return fail(report.error());
-  std::printf(
-      "replayed %llu transactions (ending %s..%s) in %llu target transactions: %llu changes, "
-      "%llu rows written, %llu dead letters (%llu new)%s\n",
-      static_cast<unsigned long long>(report->transactions), report->first_end.to_string().c_str(),
-      report->last_end.to_string().c_str(),
-      static_cast<unsigned long long>(report->target_transactions),
-      static_cast<unsigned long long>(report->changes),
-      static_cast<unsigned long long>(report->rows_written),
-      static_cast<unsigned long long>(report->dead_letters),
-      static_cast<unsigned long long>(report->new_dead_letters),
-      report->careful_batches > 0 ? (", " + std::to_string(report->careful_batches) +
-                                     " rejected batches applied again change by change")
-                                        .c_str()
-                                  : "");
+  print_report(*report);
   return std::fflush(stdout) == 0 ? 0 : exit_code(ErrorDomain::internal);
 }
 
@@ -223,8 +250,7 @@ Command make_replay_command() {
       "holds (idempotent; the daemon must be stopped)",
       [](CLI::App& app) -> std::function<int()> {
         auto o = std::make_shared<Options>();
-        app.add_option("--config", o->config.path, "Configuration file")
-            ->each([o](const std::string&) { o->config.given = true; });
+        add_config_option(app, {o, &o->config});
         app.add_option("--from", o->from, "First position (a transaction's end LSN, or before)")
             ->required();
         app.add_option("--to", o->to, "Last position (default: the applied position)");

@@ -41,8 +41,9 @@ struct RunOptions {
   bool skip_backfill = false;
 };
 
-int run_command(const RunOptions& o) {
-  const ConfigOption& option = o.config;
+// The operator's decisions for setup (daemon/setup.hpp); nullopt after one line on stderr when
+// --accept-gap-from is no LSN.
+std::optional<daemon::SetupOptions> setup_options(const RunOptions& o) {
   daemon::SetupOptions setup;
   setup.skip_backfill = o.skip_backfill;
   if (!o.accept_gap_from.empty()) {
@@ -52,27 +53,64 @@ int run_command(const RunOptions& o) {
                    "dualwrite: --accept-gap-from takes the LSN the refusal printed (such as "
                    "0/16B3748); got '%s'\n",
                    o.accept_gap_from.c_str());
-      return exit_code(ErrorDomain::usage);
+      return std::nullopt;
     }
   }
-  // Signals are taken by one thread with sigwait, so no handler runs inside libpq or Asio. They
-  // are blocked before any thread starts (the HTTP server's, the slot poller's), which inherit
-  // the mask: otherwise SIGTERM could land on one of those and kill the process uncleanly.
+  return setup;
+}
+
+// Signals are taken by one thread with sigwait, so no handler runs inside libpq or Asio. They
+// are blocked before any thread starts (the HTTP server's, the slot poller's), which inherit
+// the mask: otherwise SIGTERM could land on one of those and kill the process uncleanly.
+sigset_t block_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto loaded = load_config_logged(option, /*set_up_logging=*/true);
-  if (!loaded) return exit_code(ErrorDomain::usage);
-  const auto& cfg = loaded->config;
+  return signals;
+}
+
+void log_start(const config::LoadResult& loaded) {
   spdlog::info("dualwrite {} starting", DUALWRITE_VERSION);
-  for (const auto& v : loaded->values) {
+  for (const auto& v : loaded.values) {
     if (v.source == config::ValueSource::default_value) {
       spdlog::debug("config: [{}] {} = {} (default)", v.section, v.key, v.value);
     }
   }
+}
+
+// SIGHUP: the configuration read again; what may change at run time (log level, readiness
+// thresholds, batch limits) changes, the rest is logged as needing a restart. A configuration
+// with problems leaves the running one as it is.
+void reload(const ConfigOption& option, const config::LoadResult& loaded, ops::Notifier& notifier,
+            ops::Health& health, daemon::BatchLimits& limits) {
+  auto reloaded = load_config_logged(option, /*set_up_logging=*/false);
+  if (!reloaded) {
+    spdlog::warn("SIGHUP: the new configuration has problems; keeping the old one");
+    return;
+  }
+  notifier.reloading();
+  const auto plan = config::plan_reload(loaded, *reloaded);
+  ops::set_level(reloaded->config.log.level);
+  health.set_ready_max_lag(reloaded->config.metrics.ready_max_lag);
+  health.set_ready_max_stall(reloaded->config.metrics.ready_max_stall);
+  limits.set(reloaded->config.apply);
+  for (const auto& k : plan.applied) spdlog::info("SIGHUP: applied {}", k);
+  for (const auto& k : plan.needs_restart) spdlog::warn("SIGHUP: {} needs a restart", k);
+  notifier.ready();
+}
+
+int run_command(const RunOptions& o) {
+  const ConfigOption& option = o.config;
+  const auto setup = setup_options(o);
+  if (!setup) return exit_code(ErrorDomain::usage);
+  const sigset_t signals = block_signals();
+  auto loaded = load_config_logged(option, /*set_up_logging=*/true);
+  if (!loaded) return exit_code(ErrorDomain::usage);
+  const auto& cfg = loaded->config;
+  log_start(*loaded);
 
   ops::Metrics metrics(DUALWRITE_VERSION);
   ops::Health health(cfg.metrics.ready_max_lag);
@@ -128,20 +166,7 @@ int run_command(const RunOptions& o) {
         notifier.stopping("finishing the open batch");
         stop.store(true);
       } else if (sig == SIGHUP) {
-        auto reloaded = load_config_logged(option, /*set_up_logging=*/false);
-        if (!reloaded) {
-          spdlog::warn("SIGHUP: the new configuration has problems; keeping the old one");
-          continue;
-        }
-        notifier.reloading();
-        const auto plan = config::plan_reload(*loaded, *reloaded);
-        ops::set_level(reloaded->config.log.level);
-        health.set_ready_max_lag(reloaded->config.metrics.ready_max_lag);
-        health.set_ready_max_stall(reloaded->config.metrics.ready_max_stall);
-        limits.set(reloaded->config.apply);
-        for (const auto& k : plan.applied) spdlog::info("SIGHUP: applied {}", k);
-        for (const auto& k : plan.needs_restart) spdlog::warn("SIGHUP: {} needs a restart", k);
-        notifier.ready();
+        reload(option, *loaded, notifier, health, limits);
       }
     }
   });
@@ -150,7 +175,7 @@ int run_command(const RunOptions& o) {
   int code = 0;
   try {
     code = daemon::run(cfg, stop, stats, daemon::Observers{&metrics, &health, &notifier, &lag},
-                       &limits, setup);
+                       &limits, *setup);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
     code = exit_code(ErrorDomain::internal);
@@ -169,8 +194,7 @@ Command make_run_command() {
   return Command{"run", "Stream, translate and apply legacy changes until SIGTERM (the daemon)",
                  [](CLI::App& app) -> std::function<int()> {
                    auto o = std::make_shared<RunOptions>();
-                   app.add_option("--config", o->config.path, "Configuration file")
-                       ->each([o](const std::string&) { o->config.given = true; });
+                   add_config_option(app, {o, &o->config});
                    app.add_option("--accept-gap-from", o->accept_gap_from,
                                   "The slot was dropped: create it again and accept losing the "
                                   "legacy changes committed after LSN, the position the "

@@ -294,11 +294,6 @@ int status_command(const Options& o) {
   std::optional<apply::Connection> tgt;
   if (const int code = connect_both(cfg, src, tgt); code != 0) return code;
   Status s;
-  auto refuse = [](const Error& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
-                 pg::one_line(e.message).c_str());
-    return exit_code(e.domain);
-  };
   // read_positions reads both sides; a failure there is attributed by which link broke.
   auto positions =
       pg::attempt(ErrorDomain::source, [&] { return admin::read_positions(*src, *tgt, cfg); });
@@ -340,8 +335,7 @@ Command make_status_command() {
                  "letters, last verification, bootstrap, accepted gaps",
                  [](CLI::App& app) -> std::function<int()> {
                    auto o = std::make_shared<Options>();
-                   app.add_option("--config", o->config.path, "Configuration file")
-                       ->each([o](const std::string&) { o->config.given = true; });
+                   add_config_option(app, {o, &o->config});
                    app.add_flag("--json", o->json, "One JSON object (fields: see the docs)");
                    return [o] { return status_command(*o); };
                  }};

@@ -105,13 +105,9 @@ std::vector<std::string> gap_notes(const config::Config& config) {
 int verify_command(const Options& o) {
   auto loaded = load_config(o.config);
   if (!loaded) return exit_code(ErrorDomain::usage);
-  const auto wait = config::parse_duration(o.wait);
-  if (!wait) {
-    std::fprintf(stderr,
-                 "dualwrite: --wait must be a duration such as 0, 30s, 5min or 1h; got '%s'\n",
-                 o.wait.c_str());
-    return exit_code(ErrorDomain::usage);
-  }
+  const auto wait =
+      duration_option("--wait", o.wait, "must be a duration such as 0, 30s, 5min or 1h");
+  if (!wait) return exit_code(ErrorDomain::usage);
   if (o.max_mismatches < 0) {
     std::fprintf(stderr, "dualwrite: --max-mismatches must be 0 or more; got %lld\n",
                  o.max_mismatches);
@@ -185,8 +181,7 @@ Command make_verify_command() {
       "Compare the new tables with the legacy ones by the rules of mapping.md; exit 8 on drift",
       [](CLI::App& app) -> std::function<int()> {
         auto o = std::make_shared<Options>();
-        app.add_option("--config", o->config.path, "Configuration file")
-            ->each([o](const std::string&) { o->config.given = true; });
+        add_config_option(app, {o, &o->config});
         app.add_option("--tables", o->tables, "Target tables to compare (default: all twelve)")
             ->delimiter(',');
         app.add_option("--max-mismatches", o->max_mismatches,

@@ -28,6 +28,11 @@ void print_plain(const std::vector<std::string>& warnings,
 
 }  // namespace
 
+void add_config_option(CLI::App& app, std::shared_ptr<ConfigOption> option) {
+  app.add_option("--config", option->path, "Configuration file")
+      ->each([option](const std::string&) { option->given = true; });
+}
+
 std::optional<config::LoadResult> load_config(const ConfigOption& option) {
   try {
     auto loaded = load(option);
@@ -69,13 +74,21 @@ std::optional<config::LoadResult> load_config_logged(const ConfigOption& option,
   }
 }
 
+std::optional<config::Milliseconds> duration_option(const char* flag, const std::string& text,
+                                                    const char* expected) {
+  auto value = config::parse_duration(text);
+  if (!value) std::fprintf(stderr, "dualwrite: %s %s, got '%s'\n", flag, expected, text.c_str());
+  return value;
+}
+
+int refuse(const Error& error) {
+  std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(error.domain),
+               pg::one_line(error.message).c_str());
+  return exit_code(error.domain);
+}
+
 int connect_both(const config::Config& config, std::optional<apply::Connection>& source,
                  std::optional<apply::Connection>& target) {
-  auto refuse = [](const Error& e) {
-    std::fprintf(stderr, "dualwrite: %s: %s\n", to_string(e.domain),
-                 pg::one_line(e.message).c_str());
-    return exit_code(e.domain);
-  };
   try {
     auto s = pg::attempt(ErrorDomain::source, [&] { return admin::connect_source(config); });
     if (!s) return refuse(s.error());

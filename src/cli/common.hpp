@@ -1,12 +1,16 @@
-// Shared pieces of the commands: loading the configuration with one clear line per problem, and
+// Shared pieces of the commands: the --config option, loading the configuration with one clear
+// line per problem, reading a duration option, refusing with one line for an error, and
 // connecting to both sides with one clear line naming the side that failed.
 #pragma once
 
+#include <CLI/CLI.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/config/config.hpp"
+#include "dualwrite/core/error.hpp"
 
 namespace dualwrite::cli {
 
@@ -14,6 +18,11 @@ struct ConfigOption {
   std::string path{config::default_config_path};
   bool given = false;
 };
+
+// Declares `--config FILE` on a command: the path, and that it was given (a given file must
+// exist; without it the default one may be missing). `option` may share its owner's lifetime:
+// add_config_option(app, {options, &options->config}).
+void add_config_option(CLI::App& app, std::shared_ptr<ConfigOption> option);
 
 // Loads the configuration; prints each warning and each problem on its own line on stderr, and
 // returns nullopt on problems (the caller exits with the usage code).
@@ -26,6 +35,16 @@ std::optional<config::LoadResult> load_config(const ConfigOption& option);
 // load_config's plain lines. Without (SIGHUP) the running logger reports them.
 std::optional<config::LoadResult> load_config_logged(const ConfigOption& option,
                                                      bool set_up_logging);
+
+// The value of a duration option (as config::parse_duration reads it: 250ms, 10s, 5min, 2h), or
+// nullopt after one line on stderr, "dualwrite: <flag> <expected>, got '<text>'" (the caller
+// exits with the usage code).
+std::optional<config::Milliseconds> duration_option(const char* flag, const std::string& text,
+                                                    const char* expected);
+
+// One line on stderr, "dualwrite: <domain>: <the message on one line>" (pg::one_line), and the
+// exit code of the error's domain.
+int refuse(const Error& error);
 
 // Connects to the source, then the target, as configured. Returns 0, or the exit code of the
 // side that failed (4 source, 5 target; 2 for an unreadable password file) after one line on

@@ -51,6 +51,21 @@ std::optional<std::uint64_t> parse_unsigned(std::string_view s) {
   return v;
 }
 
+// A number and its unit: " 64 KiB" as {64, "KiB"}; nullopt when the text (blanks aside) does not
+// start with digits. What parse_duration and parse_size read before their units.
+struct Quantity {
+  std::uint64_t number = 0;
+  std::string unit;
+};
+std::optional<Quantity> quantity(std::string_view text) {
+  const std::string s = trim(text);
+  std::size_t i = 0;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  const auto n = parse_unsigned(std::string_view(s).substr(0, i));
+  if (!n) return std::nullopt;
+  return Quantity{*n, trim(std::string_view(s).substr(i))};
+}
+
 // Accessor helpers that build the assign/render pair for a member of a given kind.
 template <typename Member>
 KeyDef text_key(const char* section, const char* key, const char* def, const char* help,
@@ -69,75 +84,69 @@ KeyDef text_key(const char* section, const char* key, const char* def, const cha
                 [member](const Config& c) { return member(const_cast<Config&>(c)); }};
 }
 
+// A key whose text `parse` reads (text it cannot read: "must be <expected>, got '<text>'"), whose
+// value `bounds` then holds to (a message for one outside them, or nullopt), and which `show`
+// renders: what counts, sizes and durations share.
+template <typename Member, typename Parse, typename Bounds, typename Show>
+KeyDef parsed_key(const char* section, const char* key, Kind kind, const char* def,
+                  const char* help, bool reloadable, Member member, Parse parse,
+                  const char* expected, Bounds bounds, Show show) {
+  return KeyDef{section,
+                key,
+                kind,
+                def,
+                help,
+                reloadable,
+                {},
+                [member, parse, expected, bounds](
+                    Config& c, const std::string& v) -> std::optional<std::string> {
+                  const auto n = parse(v);
+                  if (!n) return std::string("must be ") + expected + ", got '" + v + "'";
+                  if (auto problem = bounds(*n, v)) return problem;
+                  auto& field = member(c);
+                  field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
+                  return std::nullopt;
+                },
+                [member, show](const Config& c) { return show(member(const_cast<Config&>(c))); }};
+}
+
 template <typename Member>
 KeyDef count_key(const char* section, const char* key, const char* def, const char* help,
                  Member member, std::uint64_t min, std::uint64_t max, bool reloadable) {
-  return KeyDef{
-      section,
-      key,
-      Kind::integer,
-      def,
-      help,
-      reloadable,
-      {},
-      [member, min, max](Config& c, const std::string& v) -> std::optional<std::string> {
-        const auto n = parse_unsigned(v);
-        if (!n) return "must be a whole number, got '" + v + "'";
-        if (*n < min || *n > max) {
-          return "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                 ", got " + v;
-        }
-        auto& field = member(c);
-        field = static_cast<std::remove_reference_t<decltype(field)>>(*n);
-        return std::nullopt;
+  return parsed_key(
+      section, key, Kind::integer, def, help, reloadable, member, parse_unsigned, "a whole number",
+      [min, max](std::uint64_t n, const std::string& v) -> std::optional<std::string> {
+        if (n >= min && n <= max) return std::nullopt;
+        return "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+               v;
       },
-      [member](const Config& c) { return std::to_string(member(const_cast<Config&>(c))); }};
+      [](auto n) { return std::to_string(n); });
 }
 
 template <typename Member>
 KeyDef size_key(const char* section, const char* key, const char* def, const char* help,
                 Member member, std::uint64_t min, bool reloadable) {
-  return KeyDef{
-      section,
-      key,
-      Kind::size,
-      def,
-      help,
-      reloadable,
-      {},
-      [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
-        const auto n = parse_size(v);
-        if (!n) return "must be a size such as 4096, 64KiB, 16MiB or 1GiB, got '" + v + "'";
-        if (*n < min) return "must be at least " + std::to_string(min) + " bytes, got " + v;
-        member(c) = *n;
-        return std::nullopt;
+  return parsed_key(
+      section, key, Kind::size, def, help, reloadable, member, parse_size,
+      "a size such as 4096, 64KiB, 16MiB or 1GiB",
+      [min](std::uint64_t n, const std::string& v) -> std::optional<std::string> {
+        if (n >= min) return std::nullopt;
+        return "must be at least " + std::to_string(min) + " bytes, got " + v;
       },
-      [member](const Config& c) { return std::to_string(member(const_cast<Config&>(c))); }};
+      [](std::uint64_t n) { return std::to_string(n); });
 }
 
 template <typename Member>
 KeyDef duration_key(const char* section, const char* key, const char* def, const char* help,
                     Member member, Milliseconds min, bool reloadable) {
-  return KeyDef{section,
-                key,
-                Kind::duration,
-                def,
-                help,
-                reloadable,
-                {},
-                [member, min](Config& c, const std::string& v) -> std::optional<std::string> {
-                  const auto d = parse_duration(v);
-                  if (!d)
-                    return "must be a duration such as 250ms, 10s, 5min or 2h, got '" + v + "'";
-                  if (*d < min) {
-                    return "must be at least " + std::to_string(min.count()) + "ms, got " + v;
-                  }
-                  member(c) = *d;
-                  return std::nullopt;
-                },
-                [member](const Config& c) {
-                  return std::to_string(member(const_cast<Config&>(c)).count()) + "ms";
-                }};
+  return parsed_key(
+      section, key, Kind::duration, def, help, reloadable, member, parse_duration,
+      "a duration such as 250ms, 10s, 5min or 2h",
+      [min](Milliseconds d, const std::string& v) -> std::optional<std::string> {
+        if (d >= min) return std::nullopt;
+        return "must be at least " + std::to_string(min.count()) + "ms, got " + v;
+      },
+      [](Milliseconds d) { return std::to_string(d.count()) + "ms"; });
 }
 
 template <typename Member>
@@ -186,159 +195,175 @@ const std::vector<std::string_view>& legacy_tables() {
   return tables;
 }
 
+// [source] tables: a list of legacy tables, each known, none twice.
+KeyDef tables_key() {
+  KeyDef k{"source",
+           "tables",
+           Kind::list,
+           "account_linkages, user_attributes, account_metadata, activity_feedback, "
+           "ai_suggestions, offline_likes, chatbot_conversations, chatbot_messages, "
+           "conversation_context",
+           "Legacy tables (schema public) the publication covers; a subset pauses the others.",
+           false,
+           {},
+           nullptr,
+           nullptr};
+  k.assign = [](Config& c, const std::string& v) -> std::optional<std::string> {
+    std::vector<std::string> out;
+    std::stringstream ss(v);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      item = trim(item);
+      if (item.empty()) continue;
+      const auto& known = legacy_tables();
+      if (std::find(known.begin(), known.end(), item) == known.end()) {
+        std::vector<std::string> names(known.begin(), known.end());
+        return "'" + item + "' is not a legacy table (known: " + join(names, ", ") + ")";
+      }
+      if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+    }
+    if (out.empty()) return std::string("must name at least one legacy table");
+    c.source.tables = std::move(out);
+    return std::nullopt;
+  };
+  k.render = [](const Config& c) { return join(c.source.tables, ", "); };
+  return k;
+}
+
+// [source]: where the changes come from.
+void add_source_keys(std::vector<KeyDef>& t) {
+  t.push_back(text_key("source", "conninfo",
+                       "host=/var/run/postgresql dbname=postgres user=dualwrite",
+                       "libpq connection string of the source database (the legacy tables). No "
+                       "password here: use a passfile, PGPASSWORD or password_file.",
+                       [](Config& c) -> std::string& { return c.source.conninfo; }));
+  t.back().secret_in_file_forbidden = true;
+  t.push_back(text_key("source", "password_file", "",
+                       "File holding the source password (first line), e.g. a systemd credential: "
+                       "\"/run/credentials/dualwrite.service/source-password\". Empty: none.",
+                       [](Config& c) -> std::string& { return c.source.password_file; }));
+  t.push_back(identifier_key("source", "slot", "dualwrite", "Logical replication slot (pgoutput).",
+                             [](Config& c) -> std::string& { return c.source.slot; }));
+  t.push_back(identifier_key("source", "publication", "dualwrite_legacy",
+                             "Publication covering the legacy tables.",
+                             [](Config& c) -> std::string& { return c.source.publication; }));
+  t.push_back(identifier_key("source", "origin", "dualwrite",
+                             "Replication origin on the target recording what has been applied.",
+                             [](Config& c) -> std::string& { return c.source.origin; }));
+  t.push_back(count_key(
+      "source", "proto_version", "2",
+      "pgoutput protocol version: 2 streams large transactions while they run.",
+      [](Config& c) -> int& { return c.source.proto_version; }, 1, 2, false));
+  t.push_back(tables_key());
+}
+
+// [target]: where they go, and the apply session's timeouts there.
+void add_target_keys(std::vector<KeyDef>& t) {
+  t.push_back(text_key("target", "conninfo", "",
+                       "libpq connection string of the target (the new tables). Empty: the source "
+                       "database.",
+                       [](Config& c) -> std::string& { return c.target.conninfo; }));
+  t.back().secret_in_file_forbidden = true;
+  t.push_back(text_key("target", "password_file", "", "File holding the target password.",
+                       [](Config& c) -> std::string& { return c.target.password_file; }));
+  // The apply session's timeouts (sql/apply/session_timeouts.sql), set on every target
+  // connection so that the role's or database's settings do not decide them.
+  t.push_back(duration_key(
+      "target", "statement_timeout", "2min",
+      "Longest a statement of the apply may run on the target (a change that cannot be "
+      "applied within it becomes a dead letter). Also bounds how long the daemon waits for "
+      "an answer before it drops the connection.",
+      [](Config& c) -> Milliseconds& { return c.target.statement_timeout; }, Milliseconds{1000},
+      false));
+  t.push_back(duration_key(
+      "target", "lock_timeout", "30s",
+      "Longest a statement of the apply waits for a lock on the target (then the attempt "
+      "fails, is counted and retried). 0s: only statement_timeout.",
+      [](Config& c) -> Milliseconds& { return c.target.lock_timeout; }, Milliseconds{0}, false));
+  t.push_back(duration_key(
+      "target", "idle_in_transaction_session_timeout", "5min",
+      "The server ends the apply session if its transaction idles this long (a stuck bridge "
+      "does not hold locks on the new tables forever). 0s: never.",
+      [](Config& c) -> Milliseconds& { return c.target.idle_in_transaction_session_timeout; },
+      Milliseconds{0}, false));
+}
+
+// [apply], [progress], [reconnect]: batching, confirming, reconnecting.
+void add_flow_keys(std::vector<KeyDef>& t) {
+  t.push_back(count_key(
+      "apply", "batch_max_changes", "20000", "Most source changes in one target transaction.",
+      [](Config& c) -> std::uint64_t& { return c.apply.batch_max_changes; }, 1, 10'000'000, true));
+  t.push_back(size_key(
+      "apply", "batch_max_bytes", "16MiB", "Most decoded bytes in one target transaction.",
+      [](Config& c) -> std::uint64_t& { return c.apply.batch_max_bytes; }, 4096, true));
+  t.push_back(duration_key(
+      "apply", "batch_max_delay", "100ms",
+      "Longest a committed source transaction waits for its batch to fill.",
+      [](Config& c) -> Milliseconds& { return c.apply.batch_max_delay; }, Milliseconds{0}, true));
+  t.push_back(size_key(
+      "apply", "queue_max_bytes", "64MiB",
+      "Bound on received-but-unapplied data; the stream pauses beyond it.",
+      [](Config& c) -> std::uint64_t& { return c.apply.queue_max_bytes; }, 1 << 20, false));
+  t.push_back(duration_key(
+      "progress", "replay_window", "0s",
+      "Keep this much applied history in the slot so `dualwrite replay` can "
+      "re-apply it (retains WAL for that long).",
+      [](Config& c) -> Milliseconds& { return c.progress.replay_window; }, Milliseconds{0}, false));
+  t.push_back(duration_key(
+      "progress", "status_interval", "10s",
+      "Longest interval between standby status updates to the source.",
+      [](Config& c) -> Milliseconds& { return c.progress.status_interval; }, Milliseconds{100},
+      false));
+  t.push_back(duration_key(
+      "reconnect", "initial_backoff", "100ms",
+      "First wait before reconnecting after a lost connection.",
+      [](Config& c) -> Milliseconds& { return c.reconnect.initial_backoff; }, Milliseconds{1},
+      false));
+  t.push_back(duration_key(
+      "reconnect", "max_backoff", "30s", "Cap of the jittered exponential reconnect backoff.",
+      [](Config& c) -> Milliseconds& { return c.reconnect.max_backoff; }, Milliseconds{1}, false));
+}
+
+// [metrics], [log]: what the daemon tells its operators.
+void add_ops_keys(std::vector<KeyDef>& t) {
+  t.push_back(text_key("metrics", "listen", "127.0.0.1:9752",
+                       "host:port serving /metrics, /livez and /readyz. Empty: no HTTP server.",
+                       [](Config& c) -> std::string& { return c.metrics.listen; }));
+  t.back().assign = [](Config& c, const std::string& v) -> std::optional<std::string> {
+    static const std::regex re(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
+    std::smatch m;
+    if (!v.empty() && (!std::regex_match(v, m, re) || std::stoul(m[2].str()) > 65535)) {
+      return "must be host:port such as 127.0.0.1:9752 or [::1]:9752, got '" + v + "'";
+    }
+    c.metrics.listen = v;
+    return std::nullopt;
+  };
+  t.push_back(duration_key(
+      "metrics", "ready_max_lag", "60s", "/readyz fails while replication lag exceeds this.",
+      [](Config& c) -> Milliseconds& { return c.metrics.ready_max_lag; }, Milliseconds{0}, true));
+  t.push_back(duration_key(
+      "metrics", "ready_max_stall", "2min",
+      "/readyz fails while changes have waited this long without the bridge moving forward, "
+      "or the target has not answered for this long.",
+      [](Config& c) -> Milliseconds& { return c.metrics.ready_max_stall; }, Milliseconds{0}, true));
+  t.push_back(choice_key(
+      "log", "level", "info", "trace, debug, info, warn, error or critical.",
+      [](Config& c) -> std::string& { return c.log.level; },
+      {"trace", "debug", "info", "warn", "error", "critical"}, true));
+  t.push_back(choice_key(
+      "log", "format", "auto",
+      "text, json, journal (systemd), or auto: journal under systemd, else text.",
+      [](Config& c) -> std::string& { return c.log.format; }, {"auto", "text", "json", "journal"},
+      false));
+}
+
 const std::vector<KeyDef>& key_table() {
   static const std::vector<KeyDef> table = [] {
     std::vector<KeyDef> t;
-    t.push_back(text_key("source", "conninfo",
-                         "host=/var/run/postgresql dbname=postgres user=dualwrite",
-                         "libpq connection string of the source database (the legacy tables). No "
-                         "password here: use a passfile, PGPASSWORD or password_file.",
-                         [](Config& c) -> std::string& { return c.source.conninfo; }));
-    t.back().secret_in_file_forbidden = true;
-    t.push_back(
-        text_key("source", "password_file", "",
-                 "File holding the source password (first line), e.g. a systemd credential: "
-                 "\"/run/credentials/dualwrite.service/source-password\". Empty: none.",
-                 [](Config& c) -> std::string& { return c.source.password_file; }));
-    t.push_back(identifier_key("source", "slot", "dualwrite",
-                               "Logical replication slot (pgoutput).",
-                               [](Config& c) -> std::string& { return c.source.slot; }));
-    t.push_back(identifier_key("source", "publication", "dualwrite_legacy",
-                               "Publication covering the legacy tables.",
-                               [](Config& c) -> std::string& { return c.source.publication; }));
-    t.push_back(identifier_key("source", "origin", "dualwrite",
-                               "Replication origin on the target recording what has been applied.",
-                               [](Config& c) -> std::string& { return c.source.origin; }));
-    t.push_back(count_key(
-        "source", "proto_version", "2",
-        "pgoutput protocol version: 2 streams large transactions while they run.",
-        [](Config& c) -> int& { return c.source.proto_version; }, 1, 2, false));
-    {
-      KeyDef k{"source",
-               "tables",
-               Kind::list,
-               "account_linkages, user_attributes, account_metadata, activity_feedback, "
-               "ai_suggestions, offline_likes, chatbot_conversations, chatbot_messages, "
-               "conversation_context",
-               "Legacy tables (schema public) the publication covers; a subset pauses the others.",
-               false,
-               {},
-               nullptr,
-               nullptr};
-      k.assign = [](Config& c, const std::string& v) -> std::optional<std::string> {
-        std::vector<std::string> out;
-        std::stringstream ss(v);
-        std::string item;
-        while (std::getline(ss, item, ',')) {
-          item = trim(item);
-          if (item.empty()) continue;
-          const auto& known = legacy_tables();
-          if (std::find(known.begin(), known.end(), item) == known.end()) {
-            std::vector<std::string> names(known.begin(), known.end());
-            return "'" + item + "' is not a legacy table (known: " + join(names, ", ") + ")";
-          }
-          if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
-        }
-        if (out.empty()) return std::string("must name at least one legacy table");
-        c.source.tables = std::move(out);
-        return std::nullopt;
-      };
-      k.render = [](const Config& c) { return join(c.source.tables, ", "); };
-      t.push_back(std::move(k));
-    }
-    t.push_back(
-        text_key("target", "conninfo", "",
-                 "libpq connection string of the target (the new tables). Empty: the source "
-                 "database.",
-                 [](Config& c) -> std::string& { return c.target.conninfo; }));
-    t.back().secret_in_file_forbidden = true;
-    t.push_back(text_key("target", "password_file", "", "File holding the target password.",
-                         [](Config& c) -> std::string& { return c.target.password_file; }));
-    // The apply session's timeouts (sql/apply/session_timeouts.sql), set on every target
-    // connection so that the role's or database's settings do not decide them.
-    t.push_back(duration_key(
-        "target", "statement_timeout", "2min",
-        "Longest a statement of the apply may run on the target (a change that cannot be "
-        "applied within it becomes a dead letter). Also bounds how long the daemon waits for "
-        "an answer before it drops the connection.",
-        [](Config& c) -> Milliseconds& { return c.target.statement_timeout; }, Milliseconds{1000},
-        false));
-    t.push_back(duration_key(
-        "target", "lock_timeout", "30s",
-        "Longest a statement of the apply waits for a lock on the target (then the attempt "
-        "fails, is counted and retried). 0s: only statement_timeout.",
-        [](Config& c) -> Milliseconds& { return c.target.lock_timeout; }, Milliseconds{0}, false));
-    t.push_back(duration_key(
-        "target", "idle_in_transaction_session_timeout", "5min",
-        "The server ends the apply session if its transaction idles this long (a stuck bridge "
-        "does not hold locks on the new tables forever). 0s: never.",
-        [](Config& c) -> Milliseconds& { return c.target.idle_in_transaction_session_timeout; },
-        Milliseconds{0}, false));
-    t.push_back(count_key(
-        "apply", "batch_max_changes", "20000", "Most source changes in one target transaction.",
-        [](Config& c) -> std::uint64_t& { return c.apply.batch_max_changes; }, 1, 10'000'000,
-        true));
-    t.push_back(size_key(
-        "apply", "batch_max_bytes", "16MiB", "Most decoded bytes in one target transaction.",
-        [](Config& c) -> std::uint64_t& { return c.apply.batch_max_bytes; }, 4096, true));
-    t.push_back(duration_key(
-        "apply", "batch_max_delay", "100ms",
-        "Longest a committed source transaction waits for its batch to fill.",
-        [](Config& c) -> Milliseconds& { return c.apply.batch_max_delay; }, Milliseconds{0}, true));
-    t.push_back(size_key(
-        "apply", "queue_max_bytes", "64MiB",
-        "Bound on received-but-unapplied data; the stream pauses beyond it.",
-        [](Config& c) -> std::uint64_t& { return c.apply.queue_max_bytes; }, 1 << 20, false));
-    t.push_back(duration_key(
-        "progress", "replay_window", "0s",
-        "Keep this much applied history in the slot so `dualwrite replay` can "
-        "re-apply it (retains WAL for that long).",
-        [](Config& c) -> Milliseconds& { return c.progress.replay_window; }, Milliseconds{0},
-        false));
-    t.push_back(duration_key(
-        "progress", "status_interval", "10s",
-        "Longest interval between standby status updates to the source.",
-        [](Config& c) -> Milliseconds& { return c.progress.status_interval; }, Milliseconds{100},
-        false));
-    t.push_back(duration_key(
-        "reconnect", "initial_backoff", "100ms",
-        "First wait before reconnecting after a lost connection.",
-        [](Config& c) -> Milliseconds& { return c.reconnect.initial_backoff; }, Milliseconds{1},
-        false));
-    t.push_back(duration_key(
-        "reconnect", "max_backoff", "30s", "Cap of the jittered exponential reconnect backoff.",
-        [](Config& c) -> Milliseconds& { return c.reconnect.max_backoff; }, Milliseconds{1},
-        false));
-    t.push_back(text_key("metrics", "listen", "127.0.0.1:9752",
-                         "host:port serving /metrics, /livez and /readyz. Empty: no HTTP server.",
-                         [](Config& c) -> std::string& { return c.metrics.listen; }));
-    t.back().assign = [](Config& c, const std::string& v) -> std::optional<std::string> {
-      static const std::regex re(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})$)");
-      std::smatch m;
-      if (!v.empty() && (!std::regex_match(v, m, re) || std::stoul(m[2].str()) > 65535)) {
-        return "must be host:port such as 127.0.0.1:9752 or [::1]:9752, got '" + v + "'";
-      }
-      c.metrics.listen = v;
-      return std::nullopt;
-    };
-    t.push_back(duration_key(
-        "metrics", "ready_max_lag", "60s", "/readyz fails while replication lag exceeds this.",
-        [](Config& c) -> Milliseconds& { return c.metrics.ready_max_lag; }, Milliseconds{0}, true));
-    t.push_back(duration_key(
-        "metrics", "ready_max_stall", "2min",
-        "/readyz fails while changes have waited this long without the bridge moving forward, "
-        "or the target has not answered for this long.",
-        [](Config& c) -> Milliseconds& { return c.metrics.ready_max_stall; }, Milliseconds{0},
-        true));
-    t.push_back(choice_key(
-        "log", "level", "info", "trace, debug, info, warn, error or critical.",
-        [](Config& c) -> std::string& { return c.log.level; },
-        {"trace", "debug", "info", "warn", "error", "critical"}, true));
-    t.push_back(choice_key(
-        "log", "format", "auto",
-        "text, json, journal (systemd), or auto: journal under systemd, else text.",
-        [](Config& c) -> std::string& { return c.log.format; }, {"auto", "text", "json", "journal"},
-        false));
+    add_source_keys(t);
+    add_target_keys(t);
+    add_flow_keys(t);
+    add_ops_keys(t);
     return t;
   }();
   return table;
@@ -552,12 +577,10 @@ EnvNames process_environment_names() {
 }
 
 std::optional<Milliseconds> parse_duration(std::string_view text) {
-  const std::string s = trim(text);
-  std::size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  const auto n = parse_unsigned(std::string_view(s).substr(0, i));
-  if (!n) return std::nullopt;
-  const std::string unit = trim(std::string_view(s).substr(i));
+  const auto q = quantity(text);
+  if (!q) return std::nullopt;
+  const std::string& unit = q->unit;
+  const std::uint64_t n = q->number;
   std::uint64_t factor = 0;
   if (unit == "ms")
     factor = 1;
@@ -567,21 +590,19 @@ std::optional<Milliseconds> parse_duration(std::string_view text) {
     factor = 60'000;
   else if (unit == "h")
     factor = 3'600'000;
-  else if (unit.empty() && *n == 0)
+  else if (unit.empty() && n == 0)
     factor = 1;  // a bare 0 needs no unit
   else
     return std::nullopt;
-  if (*n > UINT64_MAX / factor / 2) return std::nullopt;
-  return Milliseconds{static_cast<Milliseconds::rep>(*n * factor)};
+  if (n > UINT64_MAX / factor / 2) return std::nullopt;
+  return Milliseconds{static_cast<Milliseconds::rep>(n * factor)};
 }
 
 std::optional<std::uint64_t> parse_size(std::string_view text) {
-  const std::string s = trim(text);
-  std::size_t i = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  const auto n = parse_unsigned(std::string_view(s).substr(0, i));
-  if (!n) return std::nullopt;
-  const std::string unit = trim(std::string_view(s).substr(i));
+  const auto q = quantity(text);
+  if (!q) return std::nullopt;
+  const std::string& unit = q->unit;
+  const std::uint64_t n = q->number;
   std::uint64_t factor = 0;
   if (unit.empty() || unit == "B")
     factor = 1;
@@ -593,8 +614,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     factor = 1024ull * 1024 * 1024;
   else
     return std::nullopt;
-  if (*n > UINT64_MAX / factor) return std::nullopt;
-  return *n * factor;
+  if (n > UINT64_MAX / factor) return std::nullopt;
+  return n * factor;
 }
 
 LoadResult load_from_string(std::string_view toml_text, std::string_view origin,

@@ -41,11 +41,15 @@ std::size_t skip_quoted(std::string_view sql, std::size_t i) {
   return i;
 }
 
+// How a psql variable is filled: :name as SQL text, :"name" as an identifier, :'name' as a
+// literal.
+enum class Hole { sql, identifier, literal };
+
 // Walks `sql`; at each psql variable (outside comments and quotes) calls on_variable(name,
-// quoted), which returns its replacement or nullptr to keep it. Returns the text with the
+// hole), which returns its replacement or nullptr to keep it. Returns the text with the
 // replacements.
 std::string fill(std::string_view sql,
-                 const std::function<const std::string*(std::string_view, bool)>& on_variable) {
+                 const std::function<const std::string*(std::string_view, Hole)>& on_variable) {
   std::string out;
   std::size_t i = 0;
   while (i < sql.size()) {
@@ -55,17 +59,19 @@ std::string fill(std::string_view sql,
     } else if (sql.substr(i, 2) == "::") {
       out.append("::");
       i += 2;
-    } else if (sql[i] == ':' && i + 1 < sql.size() && sql[i + 1] == '"') {
-      const auto close = sql.find('"', i + 2);
+    } else if (sql[i] == ':' && i + 1 < sql.size() && (sql[i + 1] == '"' || sql[i + 1] == '\'')) {
+      const char quote = sql[i + 1];
+      const auto close = sql.find(quote, i + 2);
       if (close == std::string_view::npos) return out.append(sql.substr(i));
-      const std::string* value = on_variable(sql.substr(i + 2, close - i - 2), true);
+      const std::string* value = on_variable(sql.substr(i + 2, close - i - 2),
+                                             quote == '"' ? Hole::identifier : Hole::literal);
       out.append(value != nullptr ? std::string_view(*value) : sql.substr(i, close + 1 - i));
       i = close + 1;
     } else if (sql[i] == ':' && i + 1 < sql.size() &&
                (std::isalpha(static_cast<unsigned char>(sql[i + 1])) != 0 || sql[i + 1] == '_')) {
       std::size_t after = i + 1;
       while (after < sql.size() && is_name_char(sql[after])) ++after;
-      const std::string* value = on_variable(sql.substr(i + 1, after - i - 1), false);
+      const std::string* value = on_variable(sql.substr(i + 1, after - i - 1), Hole::sql);
       out.append(value != nullptr ? std::string_view(*value) : sql.substr(i, after - i));
       i = after;
     } else {
@@ -75,26 +81,32 @@ std::string fill(std::string_view sql,
   return out;
 }
 
+// `sql` with every variable `variable` filled as `hole` replaced by `value`.
+std::string with(std::string_view sql, Hole hole, std::string_view variable,
+                 const std::string& value) {
+  return fill(sql, [&](std::string_view name, Hole h) {
+    return h == hole && name == variable ? &value : nullptr;
+  });
+}
+
 }  // namespace
 
 std::string with_identifier(std::string_view sql, std::string_view variable,
                             std::string_view value) {
-  const std::string quoted = quote_identifier(value);
-  return fill(sql, [&](std::string_view name, bool is_quoted) {
-    return is_quoted && name == variable ? &quoted : nullptr;
-  });
+  return with(sql, Hole::identifier, variable, quote_identifier(value));
+}
+
+std::string with_literal(std::string_view sql, std::string_view variable, std::string_view value) {
+  return with(sql, Hole::literal, variable, quote_literal(value));
 }
 
 std::string with_sql(std::string_view sql, std::string_view variable, std::string_view text) {
-  const std::string value(text);
-  return fill(sql, [&](std::string_view name, bool is_quoted) {
-    return !is_quoted && name == variable ? &value : nullptr;
-  });
+  return with(sql, Hole::sql, variable, std::string(text));
 }
 
 bool is_template(std::string_view sql) {
   bool found = false;
-  fill(sql, [&](std::string_view, bool) -> const std::string* {
+  fill(sql, [&](std::string_view, Hole) -> const std::string* {
     found = true;
     return nullptr;
   });

@@ -30,118 +30,96 @@ const prometheus::Histogram::BucketBoundaries kApplyBuckets = {
 const prometheus::Histogram::BucketBoundaries kCommitToApplyBuckets = {
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600};
 
+// A family of gauges (or counters) with labels, and one without labels.
+prometheus::Family<prometheus::Gauge>& gauges(prometheus::Registry& r, const char* name,
+                                              const char* help) {
+  return BuildGauge().Name(name).Help(help).Register(r);
+}
+prometheus::Gauge& gauge(prometheus::Registry& r, const char* name, const char* help) {
+  return gauges(r, name, help).Add({});
+}
+prometheus::Family<prometheus::Counter>& counters(prometheus::Registry& r, const char* name,
+                                                  const char* help) {
+  return BuildCounter().Name(name).Help(help).Register(r);
+}
+prometheus::Counter& counter(prometheus::Registry& r, const char* name, const char* help) {
+  return counters(r, name, help).Add({});
+}
+
 }  // namespace
 
 Metrics::Metrics(std::string_view version) : registry_(std::make_shared<prometheus::Registry>()) {
+  // In this order: the exposition lists each type's families in the order they were registered.
+  add_stream_metrics(version);
+  add_change_metrics();
+  add_apply_metrics();
+  add_process_metrics();
+  refresh_process();
+}
+
+// The build, the connections, lag, the slot and the three positions.
+void Metrics::add_stream_metrics(std::string_view version) {
   auto& r = *registry_;
-  BuildGauge()
-      .Name("dualwrite_build_info")
-      .Help("Always 1; the version label says which dualwrite is running")
-      .Register(r)
+  gauges(r, "dualwrite_build_info", "Always 1; the version label says which dualwrite is running")
       .Add({{"version", str(version)}})
       .Set(1);
-  source_connected_ = &BuildGauge()
-                           .Name("dualwrite_source_connected")
-                           .Help("1 while the replication connection to the source is streaming")
-                           .Register(r)
-                           .Add({});
-  connection_family_ = &BuildGauge()
-                            .Name("dualwrite_connection_up")
-                            .Help(
-                                "1 while the connection is up: source_replication (streaming), "
-                                "target_apply (the apply session), source_poll and target_poll "
-                                "(the slot and verify pollers' last poll worked)")
-                            .Register(r);
+  source_connected_ = &gauge(r, "dualwrite_source_connected",
+                             "1 while the replication connection to the source is streaming");
+  connection_family_ = &gauges(r, "dualwrite_connection_up",
+                               "1 while the connection is up: source_replication (streaming), "
+                               "target_apply (the apply session), source_poll and target_poll "
+                               "(the slot and verify pollers' last poll worked)");
   for (auto c : kConnections) connection_family_->Add({{"connection", str(c)}});
-  target_wait_ = &BuildGauge()
-                      .Name("dualwrite_target_wait_seconds")
-                      .Help(
-                          "How long the apply thread has been waiting for an answer from the "
-                          "target (a statement in flight, a lock, a silent server); 0 when not "
-                          "waiting")
-                      .Register(r)
-                      .Add({});
-  stalled_ = &BuildGauge()
-                  .Name("dualwrite_apply_stalled_seconds")
-                  .Help(
-                      "How long changes have been waiting to be applied without the bridge "
-                      "moving forward (no commit applied, no further change accepted); 0 when "
-                      "nothing is pending")
-                  .Register(r)
-                  .Add({});
-  lag_bytes_ = &BuildGauge()
-                    .Name("dualwrite_replication_lag_bytes")
-                    .Help(
-                        "The source's current WAL position (pg_current_wal_lsn) minus the "
-                        "position the bridge has handled (applied, or passed over while caught "
-                        "up), in bytes")
-                    .Register(r)
-                    .Add({});
-  lag_seconds_ = &BuildGauge()
-                      .Name("dualwrite_replication_lag_seconds")
-                      .Help(
-                          "Age of the oldest source commit not yet applied; while not streaming "
-                          "and the source has WAL past the handled position, time since the "
-                          "bridge was last caught up; 0 when caught up")
-                      .Register(r)
-                      .Add({});
-  retained_wal_ = &BuildGauge()
-                       .Name("dualwrite_slot_retained_wal_bytes")
-                       .Help(
-                           "WAL the source keeps for the slot: pg_current_wal_lsn() - "
-                           "restart_lsn, in bytes")
-                       .Register(r)
-                       .Add({});
-  safe_wal_size_family_ = &BuildGauge()
-                               .Name("dualwrite_slot_safe_wal_size_bytes")
-                               .Help(
-                                   "pg_replication_slots.safe_wal_size: WAL that can still be "
-                                   "written before the slot is at risk of being invalidated; "
-                                   "absent when max_slot_wal_keep_size is unlimited")
-                               .Register(r);
-  auto& wal_status = BuildGauge()
-                         .Name("dualwrite_slot_wal_status")
-                         .Help(
-                             "pg_replication_slots.wal_status of the slot: 1 for the current "
-                             "status, 0 for the others (all 0 when the slot is missing)")
-                         .Register(r);
+  target_wait_ = &gauge(r, "dualwrite_target_wait_seconds",
+                        "How long the apply thread has been waiting for an answer from the "
+                        "target (a statement in flight, a lock, a silent server); 0 when not "
+                        "waiting");
+  stalled_ = &gauge(r, "dualwrite_apply_stalled_seconds",
+                    "How long changes have been waiting to be applied without the bridge "
+                    "moving forward (no commit applied, no further change accepted); 0 when "
+                    "nothing is pending");
+  lag_bytes_ = &gauge(r, "dualwrite_replication_lag_bytes",
+                      "The source's current WAL position (pg_current_wal_lsn) minus the "
+                      "position the bridge has handled (applied, or passed over while caught "
+                      "up), in bytes");
+  lag_seconds_ = &gauge(r, "dualwrite_replication_lag_seconds",
+                        "Age of the oldest source commit not yet applied; while not streaming "
+                        "and the source has WAL past the handled position, time since the "
+                        "bridge was last caught up; 0 when caught up");
+  retained_wal_ = &gauge(r, "dualwrite_slot_retained_wal_bytes",
+                         "WAL the source keeps for the slot: pg_current_wal_lsn() - "
+                         "restart_lsn, in bytes");
+  safe_wal_size_family_ = &gauges(r, "dualwrite_slot_safe_wal_size_bytes",
+                                  "pg_replication_slots.safe_wal_size: WAL that can still be "
+                                  "written before the slot is at risk of being invalidated; "
+                                  "absent when max_slot_wal_keep_size is unlimited");
+  auto& wal_status = gauges(r, "dualwrite_slot_wal_status",
+                            "pg_replication_slots.wal_status of the slot: 1 for the current "
+                            "status, 0 for the others (all 0 when the slot is missing)");
   for (auto s : kWalStatuses) wal_status_.emplace_back(s, &wal_status.Add({{"status", str(s)}}));
-  received_lsn_ = &BuildGauge()
-                       .Name("dualwrite_received_lsn")
-                       .Help("Highest WAL position received from the source, as a byte offset")
-                       .Register(r)
-                       .Add({});
-  applied_lsn_ = &BuildGauge()
-                      .Name("dualwrite_applied_lsn")
-                      .Help(
-                          "Highest WAL position the target has durably applied (its "
-                          "replication origin), as a byte offset")
-                      .Register(r)
-                      .Add({});
-  confirmed_lsn_ = &BuildGauge()
-                        .Name("dualwrite_confirmed_flush_lsn")
-                        .Help(
-                            "Position confirmed to the source as flushed (the slot's "
-                            "confirmed_flush_lsn), as a byte offset")
-                        .Register(r)
-                        .Add({});
+  received_lsn_ = &gauge(r, "dualwrite_received_lsn",
+                         "Highest WAL position received from the source, as a byte offset");
+  applied_lsn_ = &gauge(r, "dualwrite_applied_lsn",
+                        "Highest WAL position the target has durably applied (its "
+                        "replication origin), as a byte offset");
+  confirmed_lsn_ = &gauge(r, "dualwrite_confirmed_flush_lsn",
+                          "Position confirmed to the source as flushed (the slot's "
+                          "confirmed_flush_lsn), as a byte offset");
+}
 
+// Per legacy table: changes by operation, dead letters by reason, merged duplicates; and the
+// rows written per target table.
+void Metrics::add_change_metrics() {
+  auto& r = *registry_;
   using translate::LegacyTable;
-  auto& changes = BuildCounter()
-                      .Name("dualwrite_changes_total")
-                      .Help("Legacy row changes received, by legacy table and operation")
-                      .Register(r);
-  auto& dead = BuildCounter()
-                   .Name("dualwrite_dead_letters_total")
-                   .Help(
-                       "Changes that could not be translated or applied and were stored as "
-                       "dead letters, by legacy table and reason (table unknown_relation: a "
-                       "relation that is not a legacy table, reason schema_mismatch)")
-                   .Register(r);
-  auto& merged = BuildCounter()
-                     .Name("dualwrite_duplicates_merged_total")
-                     .Help("Duplicate legacy rows merged into one target row, by legacy table")
-                     .Register(r);
+  auto& changes = counters(r, "dualwrite_changes_total",
+                           "Legacy row changes received, by legacy table and operation");
+  auto& dead = counters(r, "dualwrite_dead_letters_total",
+                        "Changes that could not be translated or applied and were stored as "
+                        "dead letters, by legacy table and reason (table unknown_relation: a "
+                        "relation that is not a legacy table, reason schema_mismatch)");
+  auto& merged = counters(r, "dualwrite_duplicates_merged_total",
+                          "Duplicate legacy rows merged into one target row, by legacy table");
   for (std::size_t t = 0; t < apply::ApplyStats::kTables; ++t) {
     const auto table = str(translate::name_of(static_cast<LegacyTable>(t)));
     for (std::size_t o = 0; o < apply::ApplyStats::kOps; ++o) {
@@ -157,19 +135,19 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
   unknown_relation_letters_ = &dead.Add(
       {{"table", str(kUnknownRelationLabel)},
        {"reason", str(translate::name_of(translate::DeadLetterReason::schema_mismatch))}});
-  auto& rows = BuildCounter()
-                   .Name("dualwrite_rows_written_total")
-                   .Help("Rows written to the new tables, by main target table")
-                   .Register(r);
+  auto& rows = counters(r, "dualwrite_rows_written_total",
+                        "Rows written to the new tables, by main target table");
   for (std::size_t k = 0; k < translate::kOpKindCount; ++k) {
     const auto& info = translate::info(static_cast<translate::OpKind>(k));
     rows_written_.push_back(&rows.Add({{"table", str(info.target_table)}}));
   }
-  transactions_ = &BuildCounter()
-                       .Name("dualwrite_transactions_total")
-                       .Help("Source transactions applied to the target")
-                       .Register(r)
-                       .Add({});
+}
+
+// Transactions and their timings, unresolved dead letters, errors, reconnects, verification.
+void Metrics::add_apply_metrics() {
+  auto& r = *registry_;
+  transactions_ =
+      &counter(r, "dualwrite_transactions_total", "Source transactions applied to the target");
   apply_duration_ = &BuildHistogram()
                          .Name("dualwrite_apply_duration_seconds")
                          .Help(
@@ -184,58 +162,31 @@ Metrics::Metrics(std::string_view version) : registry_(std::make_shared<promethe
                               "target transaction that applied it")
                           .Register(r)
                           .Add({}, kCommitToApplyBuckets);
-  dead_letters_unresolved_ = &BuildGauge()
-                                  .Name("dualwrite_dead_letters_unresolved")
-                                  .Help("Dead letters neither retried successfully nor resolved")
-                                  .Register(r)
-                                  .Add({});
-  errors_family_ = &BuildCounter()
-                        .Name("dualwrite_errors_total")
-                        .Help(
-                            "Errors by pipeline stage (stream: sessions lost; apply: every failed "
-                            "attempt at applying (rejected, timed out, connection lost); "
-                            "target_connect: failed connection attempts; slot_poll: failed slot "
-                            "polls; verify_poll: failed reads of dualwrite.verify_runs)")
-                        .Register(r);
+  dead_letters_unresolved_ = &gauge(r, "dualwrite_dead_letters_unresolved",
+                                    "Dead letters neither retried successfully nor resolved");
+  errors_family_ = &counters(r, "dualwrite_errors_total",
+                             "Errors by pipeline stage (stream: sessions lost; apply: every failed "
+                             "attempt at applying (rejected, timed out, connection lost); "
+                             "target_connect: failed connection attempts; slot_poll: failed slot "
+                             "polls; verify_poll: failed reads of dualwrite.verify_runs)");
   for (auto s : kErrorStages) errors_family_->Add({{"stage", str(s)}});
-  reconnects_ = &BuildCounter()
-                     .Name("dualwrite_reconnects_total")
-                     .Help("Replication sessions retried after a lost source connection")
-                     .Register(r)
-                     .Add({});
-  verify_family_ = &BuildGauge()
-                        .Name("dualwrite_verify_mismatches")
-                        .Help(
-                            "Rows that differ between legacy and new tables at the last "
-                            "verification, by table")
-                        .Register(r);
+  reconnects_ = &counter(r, "dualwrite_reconnects_total",
+                         "Replication sessions retried after a lost source connection");
+  verify_family_ = &gauges(r, "dualwrite_verify_mismatches",
+                           "Rows that differ between legacy and new tables at the last "
+                           "verification, by table");
+}
 
-  process_start_ = &BuildGauge()
-                        .Name("process_start_time_seconds")
-                        .Help("Start time of the process since unix epoch in seconds.")
-                        .Register(r)
-                        .Add({});
-  process_cpu_ = &BuildCounter()
-                      .Name("process_cpu_seconds_total")
-                      .Help("Total user and system CPU time spent in seconds.")
-                      .Register(r)
-                      .Add({});
-  process_rss_ = &BuildGauge()
-                      .Name("process_resident_memory_bytes")
-                      .Help("Resident memory size in bytes.")
-                      .Register(r)
-                      .Add({});
-  process_fds_ = &BuildGauge()
-                      .Name("process_open_fds")
-                      .Help("Number of open file descriptors.")
-                      .Register(r)
-                      .Add({});
-  process_max_fds_ = &BuildGauge()
-                          .Name("process_max_fds")
-                          .Help("Maximum number of open file descriptors.")
-                          .Register(r)
-                          .Add({});
-  refresh_process();
+// The process_* series Prometheus' client libraries export (refresh_process() fills them).
+void Metrics::add_process_metrics() {
+  auto& r = *registry_;
+  process_start_ = &gauge(r, "process_start_time_seconds",
+                          "Start time of the process since unix epoch in seconds.");
+  process_cpu_ =
+      &counter(r, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.");
+  process_rss_ = &gauge(r, "process_resident_memory_bytes", "Resident memory size in bytes.");
+  process_fds_ = &gauge(r, "process_open_fds", "Number of open file descriptors.");
+  process_max_fds_ = &gauge(r, "process_max_fds", "Maximum number of open file descriptors.");
 }
 
 Metrics::~Metrics() = default;

@@ -1,7 +1,5 @@
 #include "dualwrite/ops/slot_poller.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <charconv>
 #include <cstring>
 
@@ -48,66 +46,56 @@ Result<SlotState> parse_slot_row(const char* wal_status, const char* safe_wal_si
 }
 
 SlotPoller::SlotPoller(SlotPollerConfig config, Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics) {}
+    : config_(std::move(config)),
+      metrics_(metrics),
+      loop_(config_.conninfo, config_.password, {"source_poll", "slot_poll", "slot poll"},
+            metrics) {}
 
 SlotPoller::~SlotPoller() {
   stop();
 }
 
 Result<SlotState> SlotPoller::query() {
-  auto polled = pg::attempt(ErrorDomain::source, [&]() -> Result<SlotState> {
-    if (!conn_.ok()) {
-      auto stopping = [this] { return periodic_.stopping(); };
-      conn_ = apply::Connection::open(config_.conninfo, config_.password, stopping);
-      conn_.set_wait_limit(kSlotQueryTimeout, stopping);
-    }
-    const auto result = conn_.query(sql::ops::slot_poll, {config_.slot.c_str()});
-    if (PQntuples(result.get()) != 1) {
-      return make_error(ErrorDomain::source, "slot poll: unexpected result shape");
-    }
-    auto value = [&](int col) -> const char* {
-      return PQgetisnull(result.get(), 0, col) ? nullptr : PQgetvalue(result.get(), 0, col);
-    };
-    metrics_.set_connection("source_poll", true);
-    if (const char* current = value(0); current && config_.on_source_position) {
-      if (auto lsn = Lsn::parse(current)) config_.on_source_position(*lsn);
-    }
-    if (*PQgetvalue(result.get(), 0, 1) != 't') {
-      metrics_.set_slot(std::nullopt);
-      return make_error(ErrorDomain::slot_lost,
-                        "replication slot " + config_.slot + " does not exist on the source");
-    }
-    return parse_slot_row(value(2), value(3), value(4));
-  });
+  const auto result = loop_.connection().query(sql::ops::slot_poll, {config_.slot.c_str()});
+  if (PQntuples(result.get()) != 1) {
+    return make_error(ErrorDomain::source, "slot poll: unexpected result shape");
+  }
+  auto value = [&](int col) -> const char* {
+    return PQgetisnull(result.get(), 0, col) ? nullptr : PQgetvalue(result.get(), 0, col);
+  };
+  loop_.up();
+  if (const char* current = value(0); current && config_.on_source_position) {
+    if (auto lsn = Lsn::parse(current)) config_.on_source_position(*lsn);
+  }
+  if (*PQgetvalue(result.get(), 0, 1) != 't') {
+    metrics_.set_slot(std::nullopt);
+    return make_error(ErrorDomain::slot_lost,
+                      "replication slot " + config_.slot + " does not exist on the source");
+  }
+  return parse_slot_row(value(2), value(3), value(4));
+}
+
+Result<SlotState> SlotPoller::poll_once() {
+  auto polled = pg::attempt(ErrorDomain::source, [this] { return query(); });
   if (!polled) {
-    // Any failure starts from a new connection next time: after a server restart libpq can
-    // report the first failed query on a socket it still believes is open.
-    conn_ = apply::Connection();
-    metrics_.set_connection("source_poll", false);
+    loop_.failed(polled.error());
     return polled.error();
+  }
+  // The source answered: a missing slot or an unreadable row keeps the connection.
+  if (*polled) {
+    metrics_.set_slot(**polled);
+  } else {
+    loop_.report(polled->error());
   }
   return std::move(*polled);
 }
 
-Result<SlotState> SlotPoller::poll_once() {
-  auto r = query();
-  if (r) {
-    metrics_.set_slot(*r);
-  } else if (periodic_.stopping()) {
-    // A poll cut short by stop() is not an error of the source.
-  } else {
-    metrics_.count_error("slot_poll");
-    spdlog::warn("slot poll: {}", r.error().message);
-  }
-  return r;
-}
-
 void SlotPoller::start() {
-  periodic_.start(config_.interval, [this] { (void)poll_once(); });
+  loop_.start(config_.interval, [this] { (void)poll_once(); });
 }
 
 void SlotPoller::stop() {
-  periodic_.stop();
+  loop_.stop();
 }
 
 }  // namespace dualwrite::ops

@@ -1,7 +1,5 @@
 #include "dualwrite/ops/verify_poller.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <cstdlib>
 
 #include "dualwrite/pg/attempt.hpp"
@@ -10,7 +8,10 @@
 namespace dualwrite::ops {
 
 VerifyPoller::VerifyPoller(VerifyPollerConfig config, Metrics& metrics)
-    : config_(std::move(config)), metrics_(metrics) {}
+    : config_(std::move(config)),
+      metrics_(metrics),
+      loop_(config_.conninfo, config_.password, {"target_poll", "verify_poll", "verify poll"},
+            metrics) {}
 
 VerifyPoller::~VerifyPoller() {
   stop();
@@ -18,15 +19,8 @@ VerifyPoller::~VerifyPoller() {
 
 Result<std::vector<std::pair<std::string, double>>> VerifyPoller::poll_once() {
   auto polled = pg::attempt(ErrorDomain::target, [&] {
-    if (!conn_.ok()) {
-      // Connect and every query have deadlines, and end when the poller stops: a target that
-      // accepts TCP and never answers must not hold the thread (or the daemon's exit).
-      auto stopping = [this] { return periodic_.stopping(); };
-      conn_ = apply::Connection::open(config_.conninfo, config_.password, stopping);
-      conn_.set_wait_limit(kQueryTimeout, stopping);
-    }
     std::vector<std::pair<std::string, double>> found;
-    const auto r = conn_.query(sql::ops::verify_results);
+    const auto r = loop_.connection().query(sql::ops::verify_results);
     for (int i = 0; i < PQntuples(r.get()); ++i) {
       if (PQgetisnull(r.get(), i, 1)) continue;
       found.emplace_back(PQgetvalue(r.get(), i, 0),
@@ -35,24 +29,20 @@ Result<std::vector<std::pair<std::string, double>>> VerifyPoller::poll_once() {
     return found;
   });
   if (!polled) {
-    conn_ = apply::Connection();
-    metrics_.set_connection("target_poll", false);
-    if (periodic_.stopping()) return polled.error();
-    metrics_.count_error("verify_poll");
-    spdlog::warn("verify poll: {}", polled.error().message);
+    loop_.failed(polled.error());
     return polled.error();
   }
-  metrics_.set_connection("target_poll", true);
+  loop_.up();
   for (const auto& [table, mismatches] : *polled) metrics_.set_verify_mismatches(table, mismatches);
   return polled;
 }
 
 void VerifyPoller::start() {
-  periodic_.start(config_.interval, [this] { (void)poll_once(); });
+  loop_.start(config_.interval, [this] { (void)poll_once(); });
 }
 
 void VerifyPoller::stop() {
-  periodic_.stop();
+  loop_.stop();
 }
 
 }  // namespace dualwrite::ops

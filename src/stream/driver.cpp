@@ -124,6 +124,13 @@ struct StreamDriver::Impl {
   awaitable<void> main_loop();
   awaitable<Status> run_session(bool& streamed);
   awaitable<void> read_loop(Session& s);
+  // read_loop's parts; each that ends the session says so with s.end().
+  awaitable<void> send_copy_done(Session& s);
+  awaitable<bool> push_pending(Session& s, std::optional<Frame>& pending);
+  awaitable<void> on_copy_data(Session& s, std::span<const std::byte> bytes,
+                               std::optional<Frame>& pending);
+  awaitable<void> wait_readable(Session& s);
+  void end_of_copy(Session& s);
   awaitable<void> status_loop(Session& s);
   awaitable<void> send_status(Session& s, bool reply_requested);
   awaitable<void> flush(Session& s);
@@ -398,107 +405,132 @@ awaitable<void> StreamDriver::Impl::read_loop(Session& s) {
   std::optional<Frame> pending;  // received but refused by a full queue
   while (!s.done) {
     if (s.stopping && !s.copy_done_sent) {
-      // Final status update with what may be confirmed, then CopyDone; keep reading (and
-      // discarding) until the server ends its side of the copy.
       pending.reset();
-      co_await send_status(s, true);
-      if (s.done) break;
-      if (PQputCopyEnd(conn, nullptr) != 1) {
-        s.end(make_error(ErrorDomain::source, "sending CopyDone: " + conn_message(conn)));
-        break;
-      }
-      s.copy_done_sent = true;
-      co_await flush(s);
+      co_await send_copy_done(s);
       continue;
     }
-    if (pending) {
-      queue.wake();
-      if (queue.try_push(*pending)) {
-        pending.reset();
-      } else {
-        space_signal.expires_at(asio::steady_timer::time_point::max());
-        boost::system::error_code ec;
-        s.reader_blocked = true;
-        co_await space_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        s.reader_blocked = false;
-        continue;
-      }
-    }
+    if (pending && !co_await push_pending(s, pending)) continue;
     CopyBuffer buf;
     const int n = PQgetCopyData(conn, &buf.data, 1);
     if (n > 0) {
-      const auto bytes = std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf.data),
-                                                    static_cast<std::size_t>(n));
-      auto parsed = parse_copy_data(bytes);
-      if (!parsed) {
-        s.end(parsed.error());
-        break;
-      }
-      if (s.copy_done_sent) continue;
-      if (const auto* x = std::get_if<XLogData>(&*parsed)) {
-        Frame f{.seq = ++seq,
-                .data_start = x->data_start,
-                .wal_end = x->wal_end,
-                .send_time = x->send_time,
-                .payload = std::vector<std::byte>(x->payload.begin(), x->payload.end())};
-        ++frames;
-        payload_bytes += x->payload.size();
-        if (cfg.on_transaction) {
-          if (auto commit = transaction_commit_of(x->payload)) cfg.on_transaction(*commit);
-        }
-        tracker.on_delivered(f.seq, f.data_start, f.wal_end);
-        if (!queue.try_push(f, /*wake_consumer=*/false)) pending = std::move(f);
-      } else {
-        const auto& k = std::get<Keepalive>(*parsed);
-        ++keepalives;
-        tracker.on_server_wal_end(k.wal_end);
-        if (k.reply_requested) co_await send_status(s, true);
-      }
-      continue;
+      co_await on_copy_data(s,
+                            std::span<const std::byte>(reinterpret_cast<const std::byte*>(buf.data),
+                                                       static_cast<std::size_t>(n)),
+                            pending);
+    } else if (n == 0) {
+      co_await wait_readable(s);
+    } else if (n == -1) {
+      end_of_copy(s);
+    } else {
+      s.end(s.conn.error_from(nullptr, "reading the replication stream"));
     }
-    if (n == 0) {
-      wake_consumer_soon();  // the burst read from the socket is in the queue
-      boost::system::error_code ec;
-      co_await s.sd.async_wait(asio::posix::stream_descriptor::wait_read,
-                               asio::redirect_error(asio::use_awaitable, ec));
-      if (s.done) break;
-      if (ec == asio::error::operation_aborted) continue;  // woken: stop, or drain libpq's buffer
-      if (ec) {
-        s.end(make_error(ErrorDomain::source, "waiting for the source: " + ec.message()));
-        break;
-      }
-      if (PQconsumeInput(conn) == 0) {
-        s.end(make_error(ErrorDomain::source, "reading from the source: " + conn_message(conn)));
-        break;
-      }
-      continue;
-    }
-    if (n == -1) {
-      // The server ended the copy: collect the command's results.
-      std::optional<Error> err;
-      while (PGresult* r = PQgetResult(conn)) {
-        const auto st = PQresultStatus(r);
-        if (!err && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_COPY_OUT &&
-            st != PGRES_COPY_BOTH) {
-          err = s.conn.error_from(r, "replication stream");
-        }
-        PQclear(r);
-        if (PQisBusy(conn) != 0) break;
-      }
-      if (err) {
-        s.end(std::move(err));
-      } else if (s.copy_done_sent) {
-        s.end(std::nullopt);
-      } else {
-        s.end(make_error(ErrorDomain::source, "the server ended the replication stream"));
-      }
-      break;
-    }
-    s.end(s.conn.error_from(nullptr, "reading the replication stream"));
-    break;
   }
   queue.wake();
   s.end(s.error);  // wake the status coroutine (keeps the first error)
+}
+
+// Stopping: a final status update with what may be confirmed, then CopyDone; read_loop keeps
+// reading (and discarding) until the server ends its side of the copy.
+awaitable<void> StreamDriver::Impl::send_copy_done(Session& s) {
+  co_await send_status(s, true);
+  if (s.done) co_return;
+  PGconn* conn = s.conn.native();
+  if (PQputCopyEnd(conn, nullptr) != 1) {
+    s.end(make_error(ErrorDomain::source, "sending CopyDone: " + conn_message(conn)));
+    co_return;
+  }
+  s.copy_done_sent = true;
+  co_await flush(s);
+}
+
+// Offers the frame a full queue refused once more: true when it went in; false after waiting
+// for space (or for the session's end), when read_loop tries again.
+awaitable<bool> StreamDriver::Impl::push_pending(Session& s, std::optional<Frame>& pending) {
+  queue.wake();
+  if (queue.try_push(*pending)) {
+    pending.reset();
+    co_return true;
+  }
+  space_signal.expires_at(asio::steady_timer::time_point::max());
+  boost::system::error_code ec;
+  s.reader_blocked = true;
+  co_await space_signal.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  s.reader_blocked = false;
+  co_return false;
+}
+
+// One CopyData message: WAL data becomes a frame in the queue (or `pending` when it is full), a
+// keepalive moves the server's WAL end and is answered when it asks. After CopyDone both are
+// discarded.
+awaitable<void> StreamDriver::Impl::on_copy_data(Session& s, std::span<const std::byte> bytes,
+                                                 std::optional<Frame>& pending) {
+  auto parsed = parse_copy_data(bytes);
+  if (!parsed) {
+    s.end(parsed.error());
+    co_return;
+  }
+  if (s.copy_done_sent) co_return;
+  if (const auto* x = std::get_if<XLogData>(&*parsed)) {
+    Frame f{.seq = ++seq,
+            .data_start = x->data_start,
+            .wal_end = x->wal_end,
+            .send_time = x->send_time,
+            .payload = std::vector<std::byte>(x->payload.begin(), x->payload.end())};
+    ++frames;
+    payload_bytes += x->payload.size();
+    if (cfg.on_transaction) {
+      if (auto commit = transaction_commit_of(x->payload)) cfg.on_transaction(*commit);
+    }
+    tracker.on_delivered(f.seq, f.data_start, f.wal_end);
+    if (!queue.try_push(f, /*wake_consumer=*/false)) pending = std::move(f);
+  } else {
+    const auto& k = std::get<Keepalive>(*parsed);
+    ++keepalives;
+    tracker.on_server_wal_end(k.wal_end);
+    if (k.reply_requested) co_await send_status(s, true);
+  }
+}
+
+// Nothing buffered: the consumer is woken for what was read, then the socket waited on and its
+// input consumed.
+awaitable<void> StreamDriver::Impl::wait_readable(Session& s) {
+  PGconn* conn = s.conn.native();
+  wake_consumer_soon();  // the burst read from the socket is in the queue
+  boost::system::error_code ec;
+  co_await s.sd.async_wait(asio::posix::stream_descriptor::wait_read,
+                           asio::redirect_error(asio::use_awaitable, ec));
+  if (s.done) co_return;
+  if (ec == asio::error::operation_aborted) co_return;  // woken: stop, or drain libpq's buffer
+  if (ec) {
+    s.end(make_error(ErrorDomain::source, "waiting for the source: " + ec.message()));
+    co_return;
+  }
+  if (PQconsumeInput(conn) == 0) {
+    s.end(make_error(ErrorDomain::source, "reading from the source: " + conn_message(conn)));
+  }
+}
+
+// The server ended the copy: the command's results collected, the session ended (cleanly only
+// after our CopyDone).
+void StreamDriver::Impl::end_of_copy(Session& s) {
+  PGconn* conn = s.conn.native();
+  std::optional<Error> err;
+  while (PGresult* r = PQgetResult(conn)) {
+    const auto st = PQresultStatus(r);
+    if (!err && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_COPY_OUT &&
+        st != PGRES_COPY_BOTH) {
+      err = s.conn.error_from(r, "replication stream");
+    }
+    PQclear(r);
+    if (PQisBusy(conn) != 0) break;
+  }
+  if (err) {
+    s.end(std::move(err));
+  } else if (s.copy_done_sent) {
+    s.end(std::nullopt);
+  } else {
+    s.end(make_error(ErrorDomain::source, "the server ended the replication stream"));
+  }
 }
 
 }  // namespace dualwrite::stream

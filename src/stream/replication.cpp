@@ -4,6 +4,8 @@
 #include <cstdlib>
 
 #include "dualwrite/core/identifier.hpp"
+#include "dualwrite/core/sql_template.hpp"
+#include "dualwrite/sql/stream.hpp"
 
 namespace dualwrite::stream {
 
@@ -174,15 +176,8 @@ Result<std::string> ReplicationConnection::show(std::string_view setting) {
 }
 
 Status ReplicationConnection::check_slot(std::string_view name) {
-  char* lit = PQescapeLiteral(conn_.get(), name.data(), name.size());
-  if (lit == nullptr) return error_from(nullptr, "slot check");
-  const std::string quoted = lit;
-  PQfreemem(lit);
-  auto rows = query(
-      "SELECT coalesce(wal_status, ''), plugin FROM pg_catalog.pg_replication_slots "
-      "WHERE slot_name = " +
-          quoted,
-      "slot check", kCommandTimeout);
+  auto rows =
+      query(with_literal(sql::stream::slot_check, "slot", name), "slot check", kCommandTimeout);
   if (!rows) return rows.error();
   if (rows->empty()) {
     return make_error(ErrorDomain::slot_lost,

@@ -459,6 +459,99 @@ std::optional<Rejection> Translator::activity_feedback(const Change& c, OpSink& 
   return std::nullopt;
 }
 
+namespace {
+
+// A suggestion's fields the mapping reads (nullptr: absent).
+struct SuggestionFields {
+  const JsonField* slug = nullptr;
+  const JsonField* features = nullptr;
+  const JsonField* score = nullptr;
+  const JsonField* reason = nullptr;
+};
+
+SuggestionFields suggestion_fields(const std::vector<JsonField>& fields) {
+  SuggestionFields out;
+  for (const auto& f : fields) {
+    if (f.key == "slug")
+      out.slug = &f;
+    else if (f.key == "features")
+      out.features = &f;
+    else if (f.key == "score")
+      out.score = &f;
+    else if (f.key == "reason")
+      out.reason = &f;
+  }
+  return out;
+}
+
+// A suggestion's ranking_features: its features, then its own score and reason (which win over
+// keys of the same name inside features).
+std::string ranking_features(const SuggestionFields& s) {
+  std::string ranking = "{";
+  if (s.features != nullptr) {
+    std::string_view body = s.features->raw;
+    body.remove_prefix(1);  // '{'
+    body.remove_suffix(1);  // '}'
+    std::size_t first = body.find_first_not_of(" \t\r\n");
+    if (first != std::string_view::npos) {
+      if (s.score != nullptr || s.reason != nullptr) {
+        // Only then are the keys of features looked at one by one.
+        FlatJson nested;
+        std::vector<JsonField> nested_fields;
+        nested.object(s.features->raw, nested_fields);
+        for (const auto& nf : nested_fields) {
+          if ((nf.key == "score" && s.score) || (nf.key == "reason" && s.reason)) continue;
+          append_key_value(ranking, nf.key, nf.raw);
+        }
+      } else {
+        ranking.append(body.substr(first));
+      }
+    }
+  }
+  if (s.score != nullptr) append_key_value(ranking, "score", s.score->raw);
+  if (s.reason != nullptr) append_key_value(ranking, "reason", s.reason->raw);
+  ranking += '}';
+  return ranking;
+}
+
+}  // namespace
+
+// The run's items from its suggestions array: json_a_ the items as a JSON array, number_ how
+// many; or why the row is refused.
+std::optional<Rejection> Translator::suggestion_items(const std::string& run_id,
+                                                      std::string_view suggestions) {
+  if (!outer_json_.array(suggestions, elements_)) {
+    return reject(DeadLetterReason::invalid_payload, "suggestions is not a JSON array");
+  }
+  json_a_ = "[";
+  std::size_t position = 0;
+  for (const auto element : elements_) {
+    ++position;
+    SuggestionFields fields;
+    if (inner_json_.object(element, inner_fields_)) fields = suggestion_fields(inner_fields_);
+    if (fields.slug == nullptr || fields.slug->type != simdjson::ondemand::json_type::string) {
+      return reject(DeadLetterReason::invalid_payload, "suggestions[" + std::to_string(position) +
+                                                           "] is not an object with a string slug");
+    }
+    if (fields.features != nullptr &&
+        fields.features->type != simdjson::ondemand::json_type::object) {
+      return reject(DeadLetterReason::invalid_payload,
+                    "suggestions[" + std::to_string(position) + "].features is not an object");
+    }
+    const std::string ranking = ranking_features(fields);
+    const auto item_id = mapping_uuid("ai_suggestions:" + run_id + ":" + std::to_string(position));
+    if (position > 1) json_a_ += ',';
+    json_a_ += "{\"id\":\"";
+    json_a_.append(item_id.data(), item_id.size());
+    json_a_ += "\",\"position\":" + std::to_string(position) + ",\"activity_slug\":";
+    json_a_.append(fields.slug->raw);
+    json_a_ += ",\"ranking_features\":" + ranking + "}";
+  }
+  json_a_ += ']';
+  number_ = std::to_string(position);
+  return std::nullopt;
+}
+
 // ai_suggestions -> recommendation_runs, recommendation_items
 std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sink) {
   namespace k = col::ai_suggestions;
@@ -479,76 +572,9 @@ std::optional<Rejection> Translator::ai_suggestions(const Change& c, OpSink& sin
 
   Param items = Param::null(), item_count = Param::null();
   if (row[k::suggestions].is_text()) {
-    if (!outer_json_.array(row[k::suggestions].text, elements_)) {
-      return reject(DeadLetterReason::invalid_payload, "suggestions is not a JSON array");
+    if (auto r = suggestion_items(std::string(row[k::id].text), row[k::suggestions].text)) {
+      return r;
     }
-    const std::string run_id(row[k::id].text);
-    json_a_ = "[";
-    std::size_t position = 0;
-    for (const auto element : elements_) {
-      ++position;
-      const JsonField* slug = nullptr;
-      const JsonField* features = nullptr;
-      const JsonField* score = nullptr;
-      const JsonField* reason = nullptr;
-      if (inner_json_.object(element, inner_fields_)) {
-        for (const auto& f : inner_fields_) {
-          if (f.key == "slug")
-            slug = &f;
-          else if (f.key == "features")
-            features = &f;
-          else if (f.key == "score")
-            score = &f;
-          else if (f.key == "reason")
-            reason = &f;
-        }
-      }
-      if (slug == nullptr || slug->type != simdjson::ondemand::json_type::string) {
-        return reject(
-            DeadLetterReason::invalid_payload,
-            "suggestions[" + std::to_string(position) + "] is not an object with a string slug");
-      }
-      if (features != nullptr && features->type != simdjson::ondemand::json_type::object) {
-        return reject(DeadLetterReason::invalid_payload,
-                      "suggestions[" + std::to_string(position) + "].features is not an object");
-      }
-      // ranking_features: the element's features, then its own score and reason (which win
-      // over keys of the same name inside features).
-      std::string ranking = "{";
-      if (features != nullptr) {
-        std::string_view body = features->raw;
-        body.remove_prefix(1);  // '{'
-        body.remove_suffix(1);  // '}'
-        std::size_t first = body.find_first_not_of(" \t\r\n");
-        if (first != std::string_view::npos) {
-          if (score != nullptr || reason != nullptr) {
-            // Only then are the keys of features looked at one by one.
-            FlatJson nested;
-            std::vector<JsonField> nested_fields;
-            nested.object(features->raw, nested_fields);
-            for (const auto& nf : nested_fields) {
-              if ((nf.key == "score" && score) || (nf.key == "reason" && reason)) continue;
-              append_key_value(ranking, nf.key, nf.raw);
-            }
-          } else {
-            ranking.append(body.substr(first));
-          }
-        }
-      }
-      if (score != nullptr) append_key_value(ranking, "score", score->raw);
-      if (reason != nullptr) append_key_value(ranking, "reason", reason->raw);
-      ranking += '}';
-      const auto item_id =
-          mapping_uuid("ai_suggestions:" + run_id + ":" + std::to_string(position));
-      if (position > 1) json_a_ += ',';
-      json_a_ += "{\"id\":\"";
-      json_a_.append(item_id.data(), item_id.size());
-      json_a_ += "\",\"position\":" + std::to_string(position) + ",\"activity_slug\":";
-      json_a_.append(slug->raw);
-      json_a_ += ",\"ranking_features\":" + ranking + "}";
-    }
-    json_a_ += ']';
-    number_ = std::to_string(position);
     items = Param::of(json_a_);
     item_count = Param::of(number_);
   } else if (!row[k::suggestions].is_unchanged()) {

@@ -311,10 +311,6 @@ std::string format_duration(std::chrono::milliseconds d) {
 }
 
 // Where the bridge stands, read between passes (outside any transaction).
-struct BridgeState {
-  bool timed_out = false;  // an earlier table's wait ran out: later tables look once
-};
-
 class TableVerifier {
  public:
   TableVerifier(Side& e, Side& a, bool same_database, const Spec& spec, const Options& options)
@@ -560,6 +556,94 @@ std::string table_json(const TableResult& t, bool with_listed) {
   return out + "}";
 }
 
+namespace {
+
+// The tables of --tables (all when none), in compare_spec's order; a name it does not know is a
+// usage error.
+Result<std::vector<const Spec*>> chosen_specs(const std::vector<Spec>& all,
+                                              const std::vector<std::string>& tables) {
+  for (const auto& name : tables) {
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const Spec& s) { return s.table == name; });
+    if (it == all.end()) {
+      std::string names;
+      for (const auto& s : all) names += (names.empty() ? "" : ", ") + s.table;
+      return make_error(ErrorDomain::usage,
+                        "unknown table '" + name + "' in --tables (one of: " + names + ")");
+    }
+  }
+  std::vector<const Spec*> chosen;
+  for (const auto& s : all) {
+    if (tables.empty() || std::find(tables.begin(), tables.end(), s.table) != tables.end()) {
+      chosen.push_back(&s);
+    }
+  }
+  return chosen;
+}
+
+// The bridge as verify waits for it: a table that differed at first look is rechecked once the
+// bridge has applied past what was compared (or options.wait ran out; once it has, later tables
+// look once), with a note when its mismatches may be changes in flight.
+class BridgeWait {
+ public:
+  BridgeWait(Side& source, Side& target, const config::Config& config, const Options& options)
+      : source_(source), target_(target), config_(config), options_(options) {}
+
+  // Waits as said, rechecks `t` and returns the bridge's applied position.
+  Lsn recheck(TableVerifier& verifier, TableResult& t) {
+    // Is there a bridge to wait for? Without slot and origin nothing will move.
+    auto p = positions(t.position, std::chrono::milliseconds(0));
+    if (!p.slot_exists && !p.origin_exists) {
+      t.note = "no bridge found (slot " + config_.source.slot + " and origin " +
+               config_.source.origin +
+               " do not exist): not rechecked, these may be changes in flight";
+      return p.applied();
+    }
+    if (p.applied() < t.position && !timed_out_) {
+      if (options_.on_wait) options_.on_wait(t.table, t.position);
+      p = positions(t.position, options_.wait);
+    }
+    verifier.recheck(t);
+    if (p.applied() < t.position) {
+      timed_out_ = true;
+      t.note = in_flight_note(p, t.position);
+    }
+    return p.applied();
+  }
+
+ private:
+  // Where the bridge stands once it has applied past `position` or `timeout` passed (0: at
+  // once); a failure fails the side it came from.
+  admin::BridgePositions positions(Lsn position, std::chrono::milliseconds timeout) {
+    auto waited = pg::attempt(ErrorDomain::target, [&] {
+      return admin::wait_until_applied(
+          source_.conn, target_.conn, config_, position, timeout,
+          options_.stopped_after.value_or(admin::stopped_bridge_after(config_)));
+    });
+    if (!waited) (target_.conn.ok() ? source_ : target_).fail(waited.error());
+    return std::move(*waited);
+  }
+
+  std::string in_flight_note(const admin::BridgePositions& p, Lsn position) const {
+    const std::string applied = p.applied().is_valid() ? p.applied().to_string() : "unknown";
+    return p.slot_active
+               ? "bridge did not apply past " + position.to_string() + " within " +
+                     format_duration(options_.wait) + " (applied: " + applied +
+                     "): these may be in flight"
+               : "the bridge is not running (no daemon on slot " + config_.source.slot +
+                     ") and did not apply past " + position.to_string() + " (applied: " + applied +
+                     "): these may be in flight; start the daemon and verify again";
+  }
+
+  Side& source_;
+  Side& target_;
+  const config::Config& config_;
+  const Options& options_;
+  bool timed_out_ = false;
+};
+
+}  // namespace
+
 Result<RunResult> run(const config::Config& config, const Options& options) {
   if (options.prefix_chars < 1 || options.leaf_rows < 1 || options.fetch_rows < 1) {
     return make_error(ErrorDomain::usage,
@@ -578,69 +662,18 @@ Result<RunResult> run(const config::Config& config, const Options& options) {
     const bool same = source.run([&] { return admin::same_database(source.conn, target.conn); });
 
     const auto all = read_specs(source);
-    std::vector<const Spec*> chosen;
-    for (const auto& name : options.tables) {
-      const auto it =
-          std::find_if(all.begin(), all.end(), [&](const Spec& s) { return s.table == name; });
-      if (it == all.end()) {
-        std::string names;
-        for (const auto& s : all) names += (names.empty() ? "" : ", ") + s.table;
-        return make_error(ErrorDomain::usage,
-                          "unknown table '" + name + "' in --tables (one of: " + names + ")");
-      }
-    }
-    for (const auto& s : all) {
-      if (options.tables.empty() || std::find(options.tables.begin(), options.tables.end(),
-                                              s.table) != options.tables.end()) {
-        chosen.push_back(&s);
-      }
-    }
+    const auto chosen = chosen_specs(all, options.tables);
+    if (!chosen) return chosen.error();
 
     Recorder recorder(target, options.record, result);
-    BridgeState bridge;
-    auto positions = [&](Lsn position,
-                         std::chrono::milliseconds timeout) -> admin::BridgePositions {
-      auto waited = pg::attempt(ErrorDomain::target, [&] {
-        return admin::wait_until_applied(
-            source.conn, target.conn, config, position, timeout,
-            options.stopped_after.value_or(admin::stopped_bridge_after(config)));
-      });
-      if (!waited) (target.conn.ok() ? source : target).fail(waited.error());
-      return std::move(*waited);
-    };
-    for (const Spec* spec : chosen) {
+    BridgeWait bridge(source, target, config, options);
+    for (const Spec* spec : *chosen) {
       TableVerifier verifier(source, target, same, *spec, options);
       TableResult t = verifier.first_pass();
       t.position = source.run([&] { return admin::current_wal_lsn(source.conn); });
       result.source_lsn = std::max(result.source_lsn, t.position);
       if (t.first_look > 0 && options.wait.count() > 0) {
-        // Is there a bridge to wait for? Without slot and origin nothing will move.
-        auto p = positions(t.position, std::chrono::milliseconds(0));
-        if (!p.slot_exists && !p.origin_exists) {
-          t.note = "no bridge found (slot " + config.source.slot + " and origin " +
-                   config.source.origin +
-                   " do not exist): not rechecked, these may be changes in flight";
-        } else {
-          if (p.applied() < t.position && !bridge.timed_out) {
-            if (options.on_wait) options.on_wait(t.table, t.position);
-            p = positions(t.position, options.wait);
-          }
-          verifier.recheck(t);
-          if (p.applied() < t.position) {
-            bridge.timed_out = true;
-            const std::string applied =
-                p.applied().is_valid() ? p.applied().to_string() : "unknown";
-            t.note = p.slot_active
-                         ? "bridge did not apply past " + t.position.to_string() + " within " +
-                               format_duration(options.wait) + " (applied: " + applied +
-                               "): these may be in flight"
-                         : "the bridge is not running (no daemon on slot " + config.source.slot +
-                               ") and did not apply past " + t.position.to_string() +
-                               " (applied: " + applied +
-                               "): these may be in flight; start the daemon and verify again";
-          }
-        }
-        result.applied_lsn = p.applied();
+        result.applied_lsn = bridge.recheck(verifier, t);
       }
       result.mismatches += t.mismatches;
       if (options.on_table_done) options.on_table_done(t);

@@ -4,6 +4,8 @@
 // builds, and still runs in psql as it is (psql -v name=value -f file), since its placeholders
 // are psql's own variable references:
 //   :"name"  an identifier: with_identifier() puts quote_identifier(value) there;
+//   :'name'  a literal: with_literal() puts quote_literal(value) there. Only where the statement
+//            cannot take $n parameters (the replication connection: simple query protocol only);
 //   :name    SQL text: with_sql() puts the text there as it is. Only for SQL the program or a
 //            migration wrote (a chunk's key range of the program's own bounds, compare_spec's
 //            expressions), never for a value from outside: values go in as $n parameters.
@@ -23,10 +25,14 @@ namespace dualwrite {
 std::string with_identifier(std::string_view sql, std::string_view variable,
                             std::string_view value);
 
+// `sql` with every :'variable' replaced by quote_literal(value).
+std::string with_literal(std::string_view sql, std::string_view variable, std::string_view value);
+
 // `sql` with every :variable replaced by `text`, verbatim.
 std::string with_sql(std::string_view sql, std::string_view variable, std::string_view text);
 
-// Whether `sql` still holds a psql variable (:name or :"name") outside comments and quotes.
+// Whether `sql` still holds a psql variable (:name, :"name" or :'name') outside comments and
+// quotes.
 bool is_template(std::string_view sql);
 
 }  // namespace dualwrite

@@ -115,6 +115,11 @@ class Metrics {
   using GaugeFamily = prometheus::Family<prometheus::Gauge>;
   using HistogramFamily = prometheus::Family<prometheus::Histogram>;
 
+  // The constructor's parts: each registers its families and creates their series.
+  void add_stream_metrics(std::string_view version);
+  void add_change_metrics();
+  void add_apply_metrics();
+  void add_process_metrics();
   // Increments `counter` by how much `now` moved since the last call for the same `key`.
   void advance(prometheus::Counter& counter, const void* key, std::uint64_t now);
   void refresh_process();

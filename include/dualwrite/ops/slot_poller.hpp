@@ -6,12 +6,11 @@
 // wal_status, safe_wal_size and retained WAL, handed to Metrics
 // (dualwrite_slot_retained_wal_bytes, _slot_wal_status, _slot_safe_wal_size_bytes), and whether
 // the poll worked (dualwrite_connection_up{connection="source_poll"}). Connect and query have
-// deadlines and end when the poller stops. A failed poll (connection refused, query error, slot
-// missing) counts dualwrite_errors_total{stage="slot_poll"} and logs a warning; the connection is
-// reopened at the next poll. Polling is independent of streaming so that retained WAL stays
-// visible exactly when streaming is broken, which is when it grows.
-// Not for: deciding that the slot is lost (the stream stage does that, fatally); this only
-// reports.
+// deadlines and end when the poller stops (ops/poll_loop.hpp). A failed poll (connection refused,
+// query error, slot missing) counts dualwrite_errors_total{stage="slot_poll"} and logs a
+// warning; the connection is reopened at the next poll. Polling is independent of streaming so that
+// retained WAL stays visible exactly when streaming is broken, which is when it grows. Not for:
+// deciding that the slot is lost (the stream stage does that, fatally); this only reports.
 // Thread-safety: start()/stop() from one thread; poll_once() must not run concurrently with
 // the thread (use one or the other).
 #pragma once
@@ -21,11 +20,10 @@
 #include <optional>
 #include <string>
 
-#include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/core/lsn.hpp"
 #include "dualwrite/ops/metrics.hpp"
-#include "dualwrite/ops/periodic.hpp"
+#include "dualwrite/ops/poll_loop.hpp"
 
 namespace dualwrite::ops {
 
@@ -37,9 +35,6 @@ struct SlotPollerConfig {
   // Called with pg_current_wal_lsn() after every successful poll (on the poller's thread).
   std::function<void(Lsn)> on_source_position;
 };
-
-// How long a poll waits for the source's answer before it gives the connection up.
-inline constexpr std::chrono::seconds kSlotQueryTimeout{20};
 
 // Pure: a row's text values (nullptr for NULL) as a SlotState. An error names the bad field.
 Result<SlotState> parse_slot_row(const char* wal_status, const char* safe_wal_size,
@@ -59,12 +54,12 @@ class SlotPoller {
   Result<SlotState> poll_once();
 
  private:
+  // The poll's query and what its row says; throws pg::DbError when the source cannot be asked.
   Result<SlotState> query();
 
   SlotPollerConfig config_;
   Metrics& metrics_;
-  apply::Connection conn_;
-  Periodic periodic_;  // last: stopped before the connection goes
+  PollLoop loop_;  // last: stopped before the configuration goes
 };
 
 }  // namespace dualwrite::ops

@@ -5,7 +5,7 @@
 // at start and then every `interval` (30 s) on a thread of its own, since verify runs as a
 // separate process whenever an engineer or a timer starts it. A failed poll (no such table yet,
 // connection refused) counts dualwrite_errors_total{stage="verify_poll"} and logs a warning; the
-// connection is reopened at the next poll.
+// connection is reopened at the next poll (ops/poll_loop.hpp).
 // Not for: running the verification (verify/), which is far too heavy for the daemon.
 // Thread-safety: start()/stop() from one thread; poll_once() must not run concurrently with
 // the thread.
@@ -16,15 +16,11 @@
 #include <utility>
 #include <vector>
 
-#include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/error.hpp"
 #include "dualwrite/ops/metrics.hpp"
-#include "dualwrite/ops/periodic.hpp"
+#include "dualwrite/ops/poll_loop.hpp"
 
 namespace dualwrite::ops {
-
-// How long a poll waits for the target's answer before it gives the connection up.
-inline constexpr std::chrono::seconds kQueryTimeout{20};
 
 struct VerifyPollerConfig {
   std::string conninfo;  // the target
@@ -47,8 +43,7 @@ class VerifyPoller {
  private:
   VerifyPollerConfig config_;
   Metrics& metrics_;
-  apply::Connection conn_;
-  Periodic periodic_;  // last: stopped before the connection goes
+  PollLoop loop_;  // last: stopped before the configuration goes
 };
 
 }  // namespace dualwrite::ops

@@ -4,11 +4,12 @@
 // CREATE_REPLICATION_SLOT ... LOGICAL pgoutput with a snapshot action, SHOW, START_REPLICATION)
 // and the slot health check, each returning Result with the domain that says what to do:
 // ErrorDomain::slot_lost (fatal, exit 6) for a missing or invalidated slot, ErrorDomain::source
-// (retry) for everything else. Identifiers and literals are quoted with PQescapeIdentifier /
-// PQescapeLiteral. After start_replication() the connection is in COPY BOTH mode and belongs to
-// the stream driver (stream/driver.hpp).
-// Not for: ordinary SQL sessions (the replication protocol refuses the extended query
-// protocol) or the CopyData loop itself.
+// (retry) for everything else. The replication commands' identifiers and literals are quoted
+// with PQescapeIdentifier / PQescapeLiteral; the slot check is sql/stream/slot_check.sql, the
+// slot's name filled in as a quoted literal (core/sql_template.hpp). After start_replication() the
+// connection is in COPY BOTH mode and belongs to the stream driver (stream/driver.hpp). Not for:
+// ordinary SQL sessions (the replication protocol refuses the extended query protocol) or the
+// CopyData loop itself.
 //
 // An exported snapshot (SnapshotAction::export_snapshot) lives only while this connection stays
 // open and runs no other command: keep the object alive and idle until the backfill that

@@ -90,6 +90,8 @@ class Translator {
   std::optional<Rejection> user_attributes(const Change& c, OpSink& sink);
   std::optional<Rejection> activity_feedback(const Change& c, OpSink& sink);
   std::optional<Rejection> ai_suggestions(const Change& c, OpSink& sink);
+  std::optional<Rejection> suggestion_items(const std::string& run_id,
+                                            std::string_view suggestions);
   std::optional<Rejection> offline_likes(const Change& c, OpSink& sink);
   std::optional<Rejection> chatbot_conversations(const Change& c, OpSink& sink);
   std::optional<Rejection> chatbot_messages(const Change& c, OpSink& sink);

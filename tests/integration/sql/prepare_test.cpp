@@ -3,8 +3,9 @@
 // parser and planner), utility statements (a session's setup, DDL) are run inside a transaction
 // that is rolled back. Each stage's session setups (`session_setup`, `<session>_session_setup`),
 // when it has them, run first: the other statements may use what they create (temp tables).
-// A template (a file naming its table as :"name", or its chunk condition as :range) is checked
-// as the program fills it, for every table it is filled with (TemplatesAsTheProgramFillsThem).
+// A template (a file naming its table as :"name", its chunk condition as :range, or a value the
+// replication connection cannot take as a parameter as :'name') is checked as the program fills
+// it, for every table it is filled with (TemplatesAsTheProgramFillsThem).
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -182,6 +183,15 @@ TEST(Statements, VerifyTemplatesAsTheProgramFillsThem) {
   }
 }
 
+// sql/stream/slot_check.sql as the stream fills it (its slot's name a literal: the replication
+// connection takes no parameters); PREPAREd here on an ordinary connection, which parses and
+// plans it the same way.
+TEST(Statements, StreamTemplatesAsTheProgramFillsThem) {
+  TestDatabase db("sql_stream_templates");
+  int n = 0;
+  expect_valid(db, dualwrite::with_literal(dualwrite::sql::stream::slot_check, "slot", "it's"), n);
+}
+
 // Every template is among those checked as filled above (a new one needs its line there).
 TEST(Statements, EveryTemplateIsCheckedAsFilled) {
   const std::set<std::string_view> checked{
@@ -194,6 +204,7 @@ TEST(Statements, EveryTemplateIsCheckedAsFilled) {
       "verify/actual_rows",       "verify/actual_rows_flagged",
       "verify/segments",          "verify/segments_under",
       "verify/leaf_rows",         "verify/leaf_rows_flagged",
+      "stream/slot_check",
   };
   for (const auto& [stage, statements] : kStages) {
     for (const auto& [name, text] : statements) {

@@ -16,6 +16,14 @@ TEST(WithIdentifier, FillsEveryPlaceholderAndNothingElse) {
   EXPECT_EQ(with_identifier("SELECT :\"other\", :view", "view", "v"), "SELECT :\"other\", :view");
 }
 
+TEST(WithLiteral, FillsQuotedLiteralsOnly) {
+  EXPECT_EQ(with_literal("SELECT 1 WHERE slot_name = :'slot'", "slot", "dw"),
+            "SELECT 1 WHERE slot_name = 'dw'");
+  EXPECT_EQ(with_literal("SELECT :'slot', :\"slot\", :slot, ':''slot'", "slot", "it's"),
+            "SELECT 'it''s', :\"slot\", :slot, ':''slot'");
+  EXPECT_EQ(with_identifier("SELECT :'t'", "t", "x"), "SELECT :'t'");
+}
+
 TEST(WithSql, FillsTheWholeNameOnly) {
   EXPECT_EQ(with_sql("SELECT 1 WHERE :range", "range", "(a < 2)"), "SELECT 1 WHERE (a < 2)");
   EXPECT_EQ(with_sql("SELECT x::range, :ranges, :\"range\" WHERE :range", "range", "true"),
@@ -35,6 +43,7 @@ TEST(WithSql, LeavesCommentsAndQuotesAlone) {
 TEST(IsTemplate, SeesVariablesOutsideCommentsAndQuotesOnly) {
   EXPECT_TRUE(is_template("SELECT * FROM :\"t\""));
   EXPECT_TRUE(is_template("SELECT 1 WHERE :range"));
+  EXPECT_TRUE(is_template("SELECT 1 WHERE slot_name = :'slot'"));
   EXPECT_FALSE(is_template("-- :range\nSELECT 'HH24:MI:SS', x::text, 'w'::\"char\", a[1:2]"));
 }
 
