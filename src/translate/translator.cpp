@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "dualwrite/decode/json.hpp"
+#include "dualwrite/translate/vocabulary.hpp"
 
 namespace dualwrite::translate {
 
@@ -67,30 +68,15 @@ void append_key_value(std::string& out, std::string_view key, std::string_view r
   out += raw_json;
 }
 
-constexpr std::array<std::string_view, 3> kAccountStatus{"active", "suspended", "deleted"};
-constexpr std::array<std::string_view, 6> kAgeRange{"18-24", "25-34", "35-44",
-                                                    "45-54", "55-64", "65+"};
-constexpr std::array<std::string_view, 7> kFeedbackType{"like", "dislike", "skip",  "view",
-                                                        "save", "booked",  "shared"};
-constexpr std::array<std::string_view, 4> kSource{"quiz", "chat", "manual", "cron"};
-constexpr std::array<std::string_view, 3> kRunStatus{"pending", "completed", "failed"};
-constexpr std::array<std::string_view, 3> kSessionType{"trip_planning", "support", "onboarding"};
-constexpr std::array<std::string_view, 4> kRole{"user", "assistant", "system", "tool"};
-
-std::string_view interaction_type_of(std::string_view feedback_type) {
-  if (feedback_type == "like") return "like";
-  if (feedback_type == "dislike" || feedback_type == "skip") return "skip";
-  if (feedback_type == "view") return "view";
-  if (feedback_type == "save") return "bookmark";
-  if (feedback_type == "booked") return "book";
-  return "share";  // "shared": check_enum ran first
-}
-
-std::string_view trigger_of(std::string_view source) {
-  if (source == "quiz") return "quiz_result";
-  if (source == "chat") return "chat_prompt";
-  return source;  // manual, cron
-}
+using vocabulary::interaction_type_of;
+using vocabulary::kAccountStatus;
+using vocabulary::kAgeRange;
+using vocabulary::kFeedbackType;
+using vocabulary::kRole;
+using vocabulary::kRunStatus;
+using vocabulary::kSessionType;
+using vocabulary::kSource;
+using vocabulary::trigger_of;
 
 namespace od = simdjson::ondemand;
 

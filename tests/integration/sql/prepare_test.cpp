@@ -8,6 +8,7 @@
 // it, for every table it is filled with (TemplatesAsTheProgramFillsThem).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 #include <string>
@@ -18,6 +19,8 @@
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/backfill/plan.hpp"
 #include "dualwrite/core/sql_template.hpp"
+#include "dualwrite/translate/uuid.hpp"
+#include "dualwrite/translate/vocabulary.hpp"
 #include "dualwrite/verify/statements.hpp"
 #include "stages.inc"
 #include "support/pg_test.hpp"
@@ -105,6 +108,62 @@ TEST(Statements, EveryStatementOfEveryStageIsValidAgainstTheMigratedSchema) {
       expect_valid(db, std::string(text), n);
     }
   }
+}
+
+// The mapping's uuid namespace is one fact (translate/uuid.hpp): every statement that derives an
+// id with uuid_generate_v5 names that namespace, and the expected-state views' v5() (which verify
+// compares the bridge's rows against) derives the same id as the bridge.
+TEST(Statements, EveryUuidV5IsInTheMappingNamespace) {
+  const std::string call = "uuid_generate_v5(";
+  int calls = 0;
+  for (const auto& [stage, statements] : kStages) {
+    for (const auto& [name, text] : statements) {
+      SCOPED_TRACE(std::string("sql/") + std::string(stage) + "/" + std::string(name) + ".sql");
+      for (auto at = text.find(call); at != std::string_view::npos; at = text.find(call, at + 1)) {
+        const auto quote = text.find('\'', at);
+        ASSERT_NE(quote, std::string_view::npos);
+        EXPECT_EQ(text.substr(quote + 1, dualwrite::translate::kMappingNamespace.size()),
+                  dualwrite::translate::kMappingNamespace);
+        ++calls;
+      }
+    }
+  }
+  EXPECT_GT(calls, 0) << "the check found no call to check";
+
+  TestDatabase db("sql_v5");
+  for (const std::string name : {"activity_feedback:42", "offline_likes:u:surf", "é"}) {
+    EXPECT_EQ(db.scalar("SELECT dualwrite_expected.v5('" + name + "')::text"),
+              std::string(dualwrite::translate::view(dualwrite::translate::mapping_uuid(name))));
+  }
+}
+
+// The new vocabularies are the enum types of the Phase 0 migration; the translator's lists
+// (translate/vocabulary.hpp) must land exactly on them: a value the translator lets through
+// that the type lacks would fail on the target, a label it can never produce is a rule lost.
+TEST(Statements, TranslatorVocabulariesAreTheEnums) {
+  namespace v = dualwrite::translate::vocabulary;
+  TestDatabase db("sql_vocabulary");
+  auto labels = [&db](const std::string& type) {
+    return db.scalar("SELECT array_to_string(enum_range(NULL::public." + type + "), ',')");
+  };
+  auto joined = [](const auto& values, auto map) {
+    std::vector<std::string> out;
+    for (std::string_view value : values) {
+      const std::string label(map(value));
+      if (std::find(out.begin(), out.end(), label) == out.end()) out.push_back(label);
+    }
+    std::string text;
+    for (const auto& label : out) text += (text.empty() ? "" : ",") + label;
+    return text;
+  };
+  auto same = [](std::string_view value) { return value; };
+  EXPECT_EQ(joined(v::kAccountStatus, same), labels("account_status"));
+  EXPECT_EQ(joined(v::kAgeRange, same), labels("age_range"));
+  EXPECT_EQ(joined(v::kRunStatus, same), labels("recommendation_status"));
+  EXPECT_EQ(joined(v::kSessionType, same), labels("chat_session_type"));
+  EXPECT_EQ(joined(v::kRole, same), labels("chat_role"));
+  EXPECT_EQ(joined(v::kFeedbackType, v::interaction_type_of), labels("interaction_type"));
+  EXPECT_EQ(joined(v::kSource, v::trigger_of), labels("recommendation_trigger"));
 }
 
 // The statements of sql/backfill/ the plan and the runner fill in: each reader as every step
