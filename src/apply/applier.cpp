@@ -17,14 +17,6 @@
 
 namespace dualwrite::apply {
 
-using translate::Change;
-using translate::DeadLetterReason;
-using translate::LegacyTable;
-using translate::Operation;
-using translate::OpKind;
-using translate::Param;
-using translate::SourcePosition;
-
 namespace {
 
 std::size_t table_index(LegacyTable t) {

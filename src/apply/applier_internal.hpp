@@ -11,6 +11,15 @@
 
 namespace dualwrite::apply {
 
+// The translate names the applier's files use throughout.
+using translate::Change;
+using translate::DeadLetterReason;
+using translate::LegacyTable;
+using translate::Operation;
+using translate::OpKind;
+using translate::Param;
+using translate::SourcePosition;
+
 // Records kept before a sync is forced, in a large transaction (each holds a legacy row as
 // JSON until its statement's results are read).
 inline constexpr std::size_t kMaxRecordsInFlight = 4096;

@@ -13,14 +13,6 @@
 
 namespace dualwrite::apply {
 
-using translate::Change;
-using translate::DeadLetterReason;
-using translate::LegacyTable;
-using translate::Operation;
-using translate::OpKind;
-using translate::Param;
-using translate::SourcePosition;
-
 namespace {
 
 std::string id_array(const std::vector<std::int64_t>& ids) {
