@@ -45,8 +45,9 @@ ContextScope::~ContextScope() {
     current.reset();
     return;
   }
-  current->table.swap(saved_table_);
-  current->operation.swap(saved_operation_);
+  // Assigned, not swapped: the thread's strings keep their capacity for the next change.
+  current->table.assign(saved_table_);
+  current->operation.assign(saved_operation_);
 }
 
 }  // namespace dualwrite
