@@ -31,7 +31,8 @@
 --     It comes back to public if the switch had moved it to schema legacy;
 --   * the bridge's own objects: dualwrite.merged_interactions (the duplicate likes/bookmarks the
 --     new model does not keep: one per account and activity), dualwrite.bootstrap and
---     bootstrap_chunks, the apply's scratch tables apply_deleted_links and apply_outcome_keys,
+--     bootstrap_chunks, the apply's scratch tables apply_deleted_links, apply_outcome_keys and
+--     apply_stage,
 --     the functions put_unique_interaction(), delete_interactions() and
 --     recompute_outcomes(), schema dualwrite_expected, the publication(s) (dualwrite_legacy and
 --     any recorded in dualwrite.bootstrap); the bridge's DEFERRABLE on
@@ -217,7 +218,8 @@ DROP FUNCTION IF EXISTS dualwrite.put_unique_interaction(public.activity_interac
                         dualwrite.delete_interactions(uuid[]),
                         dualwrite.recompute_outcomes(uuid[], text[]);
 DROP TABLE IF EXISTS dualwrite.merged_interactions, dualwrite.bootstrap_chunks, dualwrite.bootstrap,
-                     dualwrite.apply_deleted_links, dualwrite.apply_outcome_keys;
+                     dualwrite.apply_deleted_links, dualwrite.apply_outcome_keys,
+                     dualwrite.apply_stage;
 
 COMMENT ON SCHEMA dualwrite IS
   'Archive of the legacy -> normalized migration (Phase 3 done): schema_migrations, dead_letters, verify_runs, stream_gaps.';

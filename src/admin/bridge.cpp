@@ -53,6 +53,7 @@ apply::ApplyOptions target_apply_options(const config::Config& config) {
   options.statement_timeout = config.target.statement_timeout;
   options.lock_timeout = config.target.lock_timeout;
   options.idle_in_transaction_session_timeout = config.target.idle_in_transaction_session_timeout;
+  options.copy_min_rows = config.apply.copy_min_rows;
   return options;
 }
 

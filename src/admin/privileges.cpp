@@ -65,6 +65,9 @@ void add_target(std::vector<Requirement>& out) {
     out.push_back(need(T, ObjectKind::table, table, {"SELECT", "INSERT", "UPDATE", "DELETE"},
                        kAppliers, privileges));
   }
+  // The stage of large statements (migration 20261205000200): COPYed in, read and deleted.
+  out.push_back(need(T, ObjectKind::table, "dualwrite.apply_stage", {"SELECT", "INSERT", "DELETE"},
+                     kAppliers, privileges));
   // The backfill's writer and reader keep temporary tables (they set no replication origin).
   out.push_back(need(T, ObjectKind::database, "", {"TEMPORARY"}, kBootstrap, privileges));
 

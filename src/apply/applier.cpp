@@ -14,6 +14,7 @@
 #include "dualwrite/apply/statements.hpp"
 #include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/pg/attempt.hpp"
+#include "dualwrite/pg/copy.hpp"
 
 namespace dualwrite::apply {
 
@@ -393,8 +394,10 @@ void Applier::flush_batch() {
 }
 
 void Applier::send_statement(SlotBuffer& statement) {
-  const auto values = statement.finish();
-  const Statement& s = slot_statement(statement.slot);
+  const Statement* staged = stage(statement);
+  if (first_error_) return;  // careful mode: the sync before the COPY found a refusal
+  const auto values = staged != nullptr ? std::vector<const char*>{} : statement.finish();
+  const Statement& s = staged != nullptr ? *staged : slot_statement(statement.slot);
   ++stats_.statements;
   if (statement.slot == kLetterSlot) {
     pipeline_->send_prepared(s.name, values, std::string(slot_name(statement.slot)));
@@ -418,6 +421,29 @@ void Applier::send_statement(SlotBuffer& statement) {
   pipeline_->send_prepared(s.name, values, std::string(slot_name(statement.slot)),
                            [this, slot = statement.slot, records = statement.records](
                                const PGresult* r) { on_outcomes(slot, records, r); });
+}
+
+const Statement* Applier::stage(const SlotBuffer& statement) {
+  // Careful mode applies one change per statement: never this large.
+  if (careful_ || options_.copy_min_rows == 0 || statement.rows < options_.copy_min_rows) {
+    return nullptr;
+  }
+  const Statement* staged = staged_statement(statement.slot);
+  if (staged == nullptr) return nullptr;
+  // What was sent must be read before COPY: a sync can send the dead letters it found.
+  while (pipeline_->unsynced() > 0) sync();  // throws ApplyRejected when something failed
+  pipeline_->leave();
+  {
+    pg::CopyIn copy(conn_, stage_copy_sql(statement.columns),
+                    "staging " + std::string(slot_name(statement.slot)));
+    copy.put(pg::copy_binary::kHeader);
+    copy.put(statement.tuples);
+    copy.put(pg::copy_binary::kTrailer);
+    copy.finish();
+  }
+  pipeline_->enter();
+  ++stats_.staged_statements;
+  return staged;
 }
 
 void Applier::before_statement(const SlotBuffer& statement) {

@@ -1,9 +1,11 @@
 #include "dualwrite/apply/batch.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 
 #include "dualwrite/apply/pg.hpp"
+#include "dualwrite/pg/copy.hpp"
 
 namespace dualwrite::apply {
 
@@ -82,6 +84,31 @@ std::uint64_t fnv1a(std::uint8_t space, std::string_view text) {
 
 constexpr std::size_t kKeepCapacity = std::size_t{1} << 20;
 
+// Reads back the tuples a SlotBuffer wrote (they are ours: no bounds to distrust).
+class TupleReader {
+ public:
+  explicit TupleReader(std::string_view tuples) : data_(tuples) {}
+  // Past the field count and the `ord` field.
+  void skip_row_start() { pos_ += 2 + 4 + 8; }
+  // The next field; nullopt for NULL.
+  std::optional<std::string_view> field() {
+    std::uint32_t length = 0;
+    for (int i = 0; i < 4; ++i) {
+      length =
+          (length << 8) | static_cast<unsigned char>(data_[pos_ + static_cast<std::size_t>(i)]);
+    }
+    pos_ += 4;
+    if (length == 0xffffffffU) return std::nullopt;
+    const auto value = data_.substr(pos_, length);
+    pos_ += length;
+    return value;
+  }
+
+ private:
+  std::string_view data_;
+  std::size_t pos_ = 0;
+};
+
 }  // namespace
 
 std::span<const std::size_t> execution_order() {
@@ -99,6 +126,21 @@ std::string_view slot_name(std::size_t slot) {
 
 std::vector<const char*> SlotBuffer::finish() {
   if (!finished) {
+    arrays.resize(columns);
+    for (auto& a : arrays) a.assign(1, '{');
+    TupleReader reader(tuples);
+    for (std::size_t row = 0; row < rows; ++row) {
+      reader.skip_row_start();
+      for (auto& literal : arrays) {
+        if (row > 0) literal += ',';
+        const auto field = reader.field();
+        if (field) {
+          append_array_element(literal, *field);
+        } else {
+          literal += "NULL";
+        }
+      }
+    }
     for (auto& a : arrays) a += '}';
     finished = true;
   }
@@ -173,8 +215,8 @@ SlotBuffer& Batch::buffer(std::size_t phase, std::size_t slot, std::size_t param
   if (b->rows == 0) {
     b->slot = slot;
     b->finished = false;
-    b->arrays.resize(params);
-    for (auto& a : b->arrays) a.assign(1, '{');
+    b->columns = params;
+    b->tuples.clear();
   }
   return *b;
 }
@@ -195,15 +237,17 @@ bool Batch::add(std::size_t slot, std::span<const Param> params, std::span<const
     }
   }
   SlotBuffer& b = buffer(phase, slot, params.size());
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    std::string& literal = b.arrays[i];
-    if (b.rows > 0) literal += ',';
-    if (params[i].is_null) {
-      literal += "NULL";
+  namespace copy = pg::copy_binary;
+  copy::append_tuple_start(b.tuples, static_cast<std::uint16_t>(params.size() + 1));
+  copy::append_int8(b.tuples, static_cast<std::int64_t>(b.rows + 1));
+  for (const auto& p : params) {
+    if (p.is_null) {
+      copy::append_null(b.tuples);
     } else {
-      append_array_element(literal, params[i].text);
+      copy::append_field(b.tuples, p.text);
     }
   }
+  b.finished = false;
   b.records.push_back(record);
   std::uint64_t row_key = 0;
   for (const auto& key : keys) {
@@ -236,13 +280,14 @@ void Batch::clear() {
   for (auto& phase : phases_) {
     for (auto& b : phase.slots) {
       if (!b) continue;
-      std::size_t capacity = 0;
+      std::size_t capacity = b->tuples.capacity();
       for (const auto& a : b->arrays) capacity += a.capacity();
       if (capacity > kKeepCapacity) {
         b.reset();  // a large value passed: give its memory back
         continue;
       }
       b->rows = b->bytes = 0;
+      b->tuples.clear();
       b->records.clear();
       b->row_keys.clear();
       b->unblocking.clear();

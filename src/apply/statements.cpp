@@ -1,6 +1,9 @@
 #include "dualwrite/apply/statements.hpp"
 
 #include <array>
+#include <cctype>
+#include <string>
+#include <vector>
 
 #include "dualwrite/apply/batch.hpp"
 #include "dualwrite/sql/apply.hpp"
@@ -37,7 +40,148 @@ constexpr std::array<Statement, kSlotCount> kSlots{{
 }};
 static_assert(static_cast<std::size_t>(OpKind::activity_put) + 1 == kLetterSlot);
 
+bool is_space(char c) {
+  return std::isspace(static_cast<unsigned char>(c)) != 0;
+}
+
+// True when `arguments` is exactly "$1::text[], $2::text[], …" (any spacing); sets `count`.
+bool numbered_text_arrays(std::string_view arguments, std::size_t& count) {
+  count = 0;
+  std::size_t pos = 0;
+  for (;;) {
+    while (pos < arguments.size() && is_space(arguments[pos])) ++pos;
+    const std::string expected = "$" + std::to_string(count + 1) + "::text[]";
+    if (arguments.substr(pos, expected.size()) != expected) return false;
+    pos += expected.size();
+    ++count;
+    while (pos < arguments.size() && is_space(arguments[pos])) ++pos;
+    if (pos == arguments.size()) return true;
+    if (arguments[pos] != ',') return false;
+    ++pos;
+  }
+}
+
+bool has_parameter(std::string_view sql) {
+  for (std::size_t i = 0; i + 1 < sql.size(); ++i) {
+    if (sql[i] == '$' && std::isdigit(static_cast<unsigned char>(sql[i + 1])) != 0) return true;
+  }
+  return false;
+}
+
+// Where the statement itself starts: past the leading comment lines and blank lines.
+std::size_t statement_start(std::string_view sql) {
+  std::size_t pos = 0;
+  while (pos < sql.size()) {
+    std::size_t line_end = sql.find('\n', pos);
+    if (line_end == std::string_view::npos) line_end = sql.size();
+    std::string_view line = sql.substr(pos, line_end - pos);
+    while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+    if (!line.empty() && !line.starts_with("--")) return pos;
+    pos = line_end + 1;
+  }
+  return sql.size();
+}
+
+constexpr std::string_view kStagedInput =
+    "dw_staged AS (DELETE FROM dualwrite.apply_stage RETURNING *)";
+
+// The staged statements, by slot (empty: none), built once from the files.
+const std::array<std::string, kSlotCount>& staged_sql_by_slot() {
+  static const auto staged = [] {
+    std::array<std::string, kSlotCount> out;
+    for (std::size_t slot = 0; slot < kSlotCount; ++slot) {
+      out[slot] = staged_sql(kSlots[slot].sql).value_or("");
+    }
+    return out;
+  }();
+  return staged;
+}
+
+// Their names: the slot's, "_staged" appended.
+const std::array<std::string, kSlotCount>& staged_names() {
+  static const auto names = [] {
+    std::array<std::string, kSlotCount> out;
+    for (std::size_t slot = 0; slot < kSlotCount; ++slot) {
+      out[slot] = std::string(kSlots[slot].name) + "_staged";
+    }
+    return out;
+  }();
+  return names;
+}
+
+const std::array<Statement, kSlotCount>& staged_statements() {
+  static const auto statements = [] {
+    std::array<Statement, kSlotCount> out{};
+    for (std::size_t slot = 0; slot < kSlotCount; ++slot) {
+      out[slot] = {staged_names()[slot], staged_sql_by_slot()[slot]};
+    }
+    return out;
+  }();
+  return statements;
+}
+
 }  // namespace
+
+std::optional<std::string> staged_sql(std::string_view sql) {
+  const std::size_t open = sql.find("unnest(");
+  if (open == std::string_view::npos) return std::nullopt;
+  const std::size_t arguments = open + std::string_view("unnest(").size();
+  const std::size_t close = sql.find(')', arguments);
+  if (close == std::string_view::npos) return std::nullopt;
+  std::size_t columns = 0;
+  if (!numbered_text_arrays(sql.substr(arguments, close - arguments), columns) ||
+      columns > kStageColumns) {
+    return std::nullopt;
+  }
+  std::size_t after = close + 1;
+  while (after < sql.size() && is_space(sql[after])) ++after;
+  constexpr std::string_view kOrdinality = "WITH ORDINALITY";
+  if (sql.substr(after, kOrdinality.size()) != kOrdinality) return std::nullopt;
+  const std::size_t input_end = after + kOrdinality.size();
+  if (has_parameter(sql.substr(0, open)) || has_parameter(sql.substr(input_end))) {
+    return std::nullopt;
+  }
+  // The rows in the order the arrays had them; `ord` last, as WITH ORDINALITY adds it.
+  std::string input = "(SELECT ";
+  for (std::size_t c = 1; c <= columns; ++c) input += "v" + std::to_string(c) + ", ";
+  input += "ord FROM dw_staged ORDER BY ord)";
+
+  const std::size_t start = statement_start(sql);
+  std::string out(sql.substr(0, start));
+  std::string_view body = sql.substr(start, open - start);
+  if (body.starts_with("WITH ")) {
+    out += "WITH ";
+    out += kStagedInput;
+    out += ",\n     ";
+    body.remove_prefix(5);
+  } else {
+    out += "WITH ";
+    out += kStagedInput;
+    out += '\n';
+  }
+  out += body;
+  out += input;
+  out += sql.substr(input_end);
+  return out;
+}
+
+const Statement* staged_statement(std::size_t slot) {
+  if (slot >= kSlotCount || staged_sql_by_slot()[slot].empty()) return nullptr;
+  return &staged_statements()[slot];
+}
+
+const std::string& stage_copy_sql(std::size_t columns) {
+  static const auto sql = [] {
+    std::array<std::string, kStageColumns + 1> out;
+    for (std::size_t n = 0; n <= kStageColumns; ++n) {
+      out[n] = "COPY dualwrite.apply_stage (ord";
+      for (std::size_t c = 1; c <= n; ++c) out[n] += ", v" + std::to_string(c);
+      out[n] += ") FROM STDIN (FORMAT binary)";
+    }
+    return out;
+  }();
+  return sql.at(columns);
+}
 
 namespace statement {
 const Statement dead_letters_insert = kSlots[kLetterSlot];
@@ -63,15 +207,17 @@ std::string_view session_setup_sql() {
 
 std::span<const Statement* const> all_statements() {
   static const auto all = [] {
-    std::array<const Statement*, kSlotCount + 8> a{};
-    std::size_t n = 0;
-    for (const auto& s : kSlots) a[n++] = &s;
+    std::vector<const Statement*> a;
+    for (const auto& s : kSlots) a.push_back(&s);
+    for (std::size_t slot = 0; slot < kSlotCount; ++slot) {
+      if (const Statement* staged = staged_statement(slot)) a.push_back(staged);
+    }
     for (const auto* s :
          {&statement::unlinked_letters_of_users, &statement::orphan_letters_of_sessions,
           &statement::supersede_letters, &statement::resolve_dead_letters, &statement::retry_failed,
           &statement::recompute_outcomes, &statement::origin_xact_setup,
           &statement::forget_deleted_links}) {
-      a[n++] = s;
+      a.push_back(s);
     }
     return a;
   }();

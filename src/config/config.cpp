@@ -304,6 +304,11 @@ void add_flow_keys(std::vector<KeyDef>& t) {
       "apply", "queue_max_bytes", "64MiB",
       "Bound on received-but-unapplied data; the stream pauses beyond it.",
       [](Config& c) -> std::uint64_t& { return c.apply.queue_max_bytes; }, 1 << 20, false));
+  t.push_back(count_key(
+      "apply", "copy_min_rows", "1000",
+      "A statement of at least this many rows sends them by binary COPY and runs a plan made "
+      "once, instead of array parameters planned on every call. 0: never.",
+      [](Config& c) -> std::uint64_t& { return c.apply.copy_min_rows; }, 0, 10'000'000, false));
   t.push_back(duration_key(
       "progress", "replay_window", "0s",
       "Keep this much applied history in the slot so `dualwrite replay` can "

@@ -64,7 +64,8 @@ struct ApplyStats {
   std::atomic<std::uint64_t> source_transactions{0};
   std::atomic<std::uint64_t> target_transactions{0};
   std::atomic<std::uint64_t> careful_retries{0};
-  std::atomic<std::uint64_t> statements{0};  // set-based statements sent
+  std::atomic<std::uint64_t> statements{0};         // set-based statements sent
+  std::atomic<std::uint64_t> staged_statements{0};  // of which their rows went by COPY
   std::atomic<std::int64_t> unresolved_dead_letters{0};
 };
 
@@ -79,6 +80,9 @@ struct ApplyOptions {
                       .max_bytes = std::size_t{16} << 20,
                       .max_phases = 32,
                       .max_statement_rows = 5'000};
+  // A statement of at least this many rows goes by binary COPY into dualwrite.apply_stage and
+  // the statement's staged form (apply/statements.hpp) instead of array parameters. 0: never.
+  std::size_t copy_min_rows = 1'000;
   // The session's timeouts (sql/apply/session_timeouts.sql), set on every connection: the
   // role's or database's settings do not apply. 0: no limit.
   std::chrono::milliseconds statement_timeout{120'000};
@@ -180,6 +184,9 @@ class Applier {
   // Execution: the batch's statements, phase by phase.
   void flush_batch();
   void send_statement(SlotBuffer& statement);
+  // The staged form of `statement` when it goes by COPY (its rows are then in the stage), else
+  // nullptr. Syncs the pipeline first (COPY is not allowed in it).
+  const Statement* stage(const SlotBuffer& statement);
   void before_statement(const SlotBuffer& statement);
   void after_statement(SlotBuffer& statement);
   void on_outcomes(std::size_t slot, const std::vector<std::uint64_t>& records,

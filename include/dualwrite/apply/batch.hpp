@@ -58,13 +58,17 @@ std::size_t rank_of(std::size_t slot);
 // A slot's name, for logs and errors ("feedback_insert", "dead_letter").
 std::string_view slot_name(std::size_t slot);
 
-// The rows of one statement: its parameters as PostgreSQL array literals, one per parameter.
+// The rows of one statement. They are kept in the binary COPY format of the stage table
+// (sql/migrations/20261205000200_apply_stage.sql: per row its `ord`, then one text field per
+// parameter), so that a large statement goes by COPY as it is; a small one takes them as one
+// PostgreSQL array literal per parameter (finish()).
 struct SlotBuffer {
   std::size_t slot = 0;
   std::size_t rows = 0;
   std::size_t bytes = 0;
-  // One array literal per parameter, without its closing brace until finish().
-  std::vector<std::string> arrays;
+  std::size_t columns = 0;  // parameters of the statement
+  // The rows as binary COPY tuples (pg/copy.hpp), without the stream's header and trailer.
+  std::string tuples;
   // Per row: what the applier needs to turn the row into a dead letter (kNoRecord: nothing).
   std::vector<std::uint64_t> records;
   // Per row: the hash of its row key (the first key the op wrote).
@@ -72,9 +76,11 @@ struct SlotBuffer {
   // Ids whose arrival may unblock dead letters (users linked, sessions created), as given.
   std::vector<std::string> unblocking;
 
-  // Closes the array literals and returns them as statement parameters, valid until the
-  // buffer is next changed.
+  // The rows as statement parameters: one array literal per parameter, valid until the buffer
+  // is next changed.
   std::vector<const char*> finish();
+  // finish()'s literals (filled by it).
+  std::vector<std::string> arrays;
   bool finished = false;
 };
 

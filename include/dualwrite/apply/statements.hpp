@@ -13,7 +13,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace dualwrite::apply {
@@ -25,6 +27,19 @@ struct Statement {
 
 // The statement of a batch slot (apply/batch.hpp: an op kind, or the dead letters).
 const Statement& slot_statement(std::size_t slot);
+
+// The staged form of a slot's statement, nullptr when it has none: the same SQL reading its rows
+// from dualwrite.apply_stage (sql/migrations/20261205000200_apply_stage.sql) instead of its
+// arrays, deleting them as it reads. Every statement whose input is
+// `unnest($1::text[], …, $N::text[]) WITH ORDINALITY AS s(…)` taking all its parameters has one.
+const Statement* staged_statement(std::size_t slot);
+// `COPY dualwrite.apply_stage (ord, v1, …, vN) FROM STDIN (FORMAT binary)` for a statement of
+// `columns` parameters.
+const std::string& stage_copy_sql(std::size_t columns);
+// The derivation behind staged_statement(), exposed for its tests: nullopt when `sql` does not
+// have that shape.
+std::optional<std::string> staged_sql(std::string_view sql);
+inline constexpr std::size_t kStageColumns = 14;  // v1..v14 of dualwrite.apply_stage
 
 // Run once per target session before anything else (several statements, not prepared).
 std::string_view session_setup_sql();
@@ -42,7 +57,7 @@ extern const Statement origin_xact_setup;
 extern const Statement forget_deleted_links;
 }  // namespace statement
 
-// Every statement to prepare: the slots' and the others.
+// Every statement to prepare: the slots', their staged forms and the others.
 std::span<const Statement* const> all_statements();
 
 }  // namespace dualwrite::apply

@@ -48,6 +48,7 @@ struct ApplyConfig {
   std::uint64_t batch_max_bytes = 0;
   Milliseconds batch_max_delay{0};
   std::uint64_t queue_max_bytes = 0;
+  std::uint64_t copy_min_rows = 0;
 };
 
 struct ProgressConfig {

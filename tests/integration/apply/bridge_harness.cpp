@@ -35,6 +35,7 @@ std::vector<std::vector<std::byte>> Bridge::peek() {
 int Bridge::pump(const std::string& origin) {
   apply::ApplyOptions options;
   options.conninfo = db_.conninfo();
+  options.copy_min_rows = copy_min_rows_;
   // Replication origins are cluster-wide: parallel tests must not share one.
   options.origin = db_.name() + "_" + origin;
   const auto messages = peek();
@@ -64,6 +65,7 @@ int Bridge::pump(const std::string& origin) {
 int Bridge::pump_grouped(std::uint32_t seed, int max_group, const std::string& origin) {
   apply::ApplyOptions options;
   options.conninfo = db_.conninfo();
+  options.copy_min_rows = copy_min_rows_;
   options.origin = db_.name() + "_" + origin;
   const auto messages = peek();
   std::mt19937 rng(seed);

@@ -37,6 +37,8 @@ class Bridge {
   int replay() { return pump("dualwrite_replay_" + std::to_string(++replays_)); }
 
   apply::ApplyStats& stats() { return stats_; }
+  // Statements of at least this many rows go by COPY (ApplyOptions::copy_min_rows).
+  void set_copy_min_rows(std::size_t rows) { copy_min_rows_ = rows; }
   // Rows of the target tables (and dead letters, without their timestamps) as text, for
   // before/after comparisons.
   std::vector<std::string> target_snapshot();
@@ -48,6 +50,7 @@ class Bridge {
   std::string proto_;
   apply::ApplyStats stats_;
   int replays_ = 0;
+  std::size_t copy_min_rows_ = apply::ApplyOptions{}.copy_min_rows;
 };
 
 }  // namespace dualwrite::testing

@@ -399,16 +399,23 @@ struct Outcome {
   std::uint64_t grouped_statements = 0, serial_statements = 0;
 };
 
-void apply_both_ways(std::uint32_t seed, std::uint32_t transactions, bool churn, Outcome& out) {
-  SCOPED_TRACE("seed " + std::to_string(seed) + (churn ? ", churn" : ", calm"));
-  out.grouped = std::make_unique<TestDatabase>(churn ? "grouped_cg" : "grouped_g");
-  out.serial = std::make_unique<TestDatabase>(churn ? "grouped_cs" : "grouped_s");
+// `copy_min_rows`: the grouped apply's (ApplyOptions): small, most of its statements go by COPY
+// and their staged form.
+void apply_both_ways(std::uint32_t seed, std::uint32_t transactions, bool churn, Outcome& out,
+                     std::size_t copy_min_rows = apply::ApplyOptions{}.copy_min_rows) {
+  const bool staged = copy_min_rows != apply::ApplyOptions{}.copy_min_rows;
+  SCOPED_TRACE("seed " + std::to_string(seed) + (churn ? ", churn" : ", calm") +
+               (staged ? ", staged" : ""));
+  const std::string name = std::string(churn ? "grouped_c" : "grouped_") + (staged ? "t" : "");
+  out.grouped = std::make_unique<TestDatabase>(name + "g");
+  out.serial = std::make_unique<TestDatabase>(name + "s");
   TestDatabase& grouped = *out.grouped;
   TestDatabase& serial = *out.serial;
   Workload workload(seed, churn);
   grouped.exec(workload.setup());
   serial.exec(workload.setup());
   Bridge g(grouped), s(serial);
+  g.set_copy_min_rows(copy_min_rows);
   // DUALWRITE_GROUPED_DUMP=FILE keeps the workload's SQL, to replay a failure by hand.
   const char* dump_path = std::getenv("DUALWRITE_GROUPED_DUMP");
   std::FILE* dump = dump_path != nullptr ? std::fopen(dump_path, "w") : nullptr;
@@ -446,11 +453,19 @@ void apply_both_ways(std::uint32_t seed, std::uint32_t transactions, bool churn,
   EXPECT_EQ(first(letters_only_serial), std::vector<std::string>{});
   EXPECT_EQ(first(letters_only_grouped), std::vector<std::string>{});
   EXPECT_EQ(g.stats().careful_retries.load(), 0u) << "no group was refused";
-  // The apply's scratch tables hold nothing between transactions (migration 20261204000700).
+  // The apply's scratch tables hold nothing between transactions (migrations 20261204000700,
+  // 20261205000200).
   for (auto* db : {out.grouped.get(), out.serial.get()}) {
     EXPECT_EQ(db->scalar("SELECT (SELECT count(*) FROM dualwrite.apply_deleted_links) + "
-                         "(SELECT count(*) FROM dualwrite.apply_outcome_keys)"),
+                         "(SELECT count(*) FROM dualwrite.apply_outcome_keys) + "
+                         "(SELECT count(*) FROM dualwrite.apply_stage)"),
               "0");
+  }
+  if (staged) {
+    EXPECT_GT(g.stats().staged_statements.load() * 2, g.stats().statements.load())
+        << "most statements went by COPY";
+  } else {
+    EXPECT_EQ(g.stats().staged_statements.load(), 0u);
   }
   EXPECT_GT(g.stats().merged[static_cast<int>(translate::LegacyTable::activity_feedback)].load(),
             0u);
@@ -478,6 +493,15 @@ TEST(GroupedApply, EqualsOneSourceTransactionAtATimeUnderChurn) {
   const std::uint32_t transactions = env_or("DUALWRITE_GROUPED_TRANSACTIONS", 1200);
   Outcome out;
   apply_both_ways(seed, transactions, /*churn=*/true, out);
+}
+
+TEST(GroupedApply, StagedByCopyEqualsOneSourceTransactionAtATime) {
+  // The same churn, the grouped side's statements of 2 rows or more going by COPY into
+  // dualwrite.apply_stage and the statements' staged forms (apply/statements.hpp).
+  const std::uint32_t seed = env_or("DUALWRITE_GROUPED_SEED", 20261204) + 2;
+  const std::uint32_t transactions = env_or("DUALWRITE_GROUPED_TRANSACTIONS", 1200);
+  Outcome out;
+  apply_both_ways(seed, transactions, /*churn=*/true, out, /*copy_min_rows=*/2);
 }
 
 }  // namespace

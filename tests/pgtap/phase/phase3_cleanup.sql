@@ -5,7 +5,7 @@
 -- and runs again cleanly.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
-SELECT plan(38);
+SELECT plan(39);
 
 SELECT current_database() AS db \gset
 \set phase3 `cat "$DW_ROOT/sql/phase3/20261125900000_phase3_cleanup.sql"`
@@ -96,6 +96,7 @@ SELECT is((SELECT count(*)::int FROM pg_proc p WHERE p.pronamespace = 'dualwrite
 SELECT hasnt_table('dualwrite', 'merged_interactions', 'merged_interactions is gone');
 SELECT hasnt_table('dualwrite', 'apply_deleted_links', 'the apply''s scratch tables are gone');
 SELECT hasnt_table('dualwrite', 'apply_outcome_keys', 'the apply''s scratch tables are gone (2)');
+SELECT hasnt_table('dualwrite', 'apply_stage', 'the apply''s scratch tables are gone (3)');
 SELECT hasnt_table('dualwrite', 'bootstrap', 'bootstrap is gone');
 SELECT hasnt_table('dualwrite', 'bootstrap_chunks', 'bootstrap_chunks is gone');
 SELECT tables_are('dualwrite', ARRAY['dead_letters', 'verify_runs', 'stream_gaps', 'schema_migrations'],

@@ -206,6 +206,34 @@ TEST_F(BatchTest, ParametersAreQuotedArrayElementsAndNullsStayNull) {
   EXPECT_EQ(batch.bytes(), std::string_view(R"(say "hi" \ there)").size() + 2);
 }
 
+TEST_F(BatchTest, RowsAreKeptAsBinaryCopyTuplesOfTheStageTable) {
+  using namespace std::string_literals;
+  const Param p[] = {Param::of("ab"), Param::null()};
+  ASSERT_TRUE(batch.add(slot_of(OpKind::link_put), p, {}, 1));
+  const Param q[] = {Param::of(""), Param::of("c")};
+  ASSERT_TRUE(batch.add(slot_of(OpKind::link_put), q, {}, 2));
+  auto statements = batch.statements(0);
+  ASSERT_EQ(statements.size(), 1u);
+  // (ord, v1, v2) per row: the stage's columns (migration 20261205000200).
+  EXPECT_EQ(statements[0]->columns, 2u);
+  EXPECT_EQ(statements[0]->tuples, "\0\3"s + "\0\0\0\x08"s + "\0\0\0\0\0\0\0\x01"s +
+                                       "\0\0\0\x02"
+                                       "ab"s +
+                                       "\xff\xff\xff\xff"s +  // row 1
+                                       "\0\3"s + "\0\0\0\x08"s + "\0\0\0\0\0\0\0\x02"s +
+                                       "\0\0\0\0"s +
+                                       "\0\0\0\x01"
+                                       "c"s);  // row 2
+  auto values = statements[0]->finish();
+  EXPECT_STREQ(values[0], R"({"ab",""})");
+  EXPECT_STREQ(values[1], R"({NULL,"c"})");
+  // A cleared batch starts its tuples again.
+  batch.clear();
+  ASSERT_TRUE(batch.add(slot_of(OpKind::link_put), q, {}, 3));
+  EXPECT_EQ(batch.statements(0)[0]->tuples.size(), 2u + 12u + 4u + 5u);
+  EXPECT_STREQ(batch.statements(0)[0]->finish()[0], R"({""})");
+}
+
 TEST_F(BatchTest, AnOpThatWouldPassALimitIsRefusedUntilTheBatchIsCleared) {
   Batch small(Batch::Limits{
       .max_rows = 100, .max_bytes = 1 << 20, .max_phases = 2, .max_statement_rows = 3});
