@@ -284,11 +284,12 @@ void Applier::send_letters(const std::vector<const Record*>& records,
   pipeline_->send_prepared(statement::dead_letters_insert.name, values, "dead letters");
 }
 
-void Applier::send_supersession(const SlotBuffer& deletes) {
+void Applier::send_supersession(SlotBuffer& deletes) {
   // A deleted row's unresolved letters are moot: retrying them later (when their user is
-  // linked, say) would bring the row back. A delete's single parameter is its key list.
+  // linked, say) would bring the row back. A delete's first parameter is its key list (as an
+  // array even when the delete itself went by COPY).
   const std::string table(translate::name_of(table_of(static_cast<OpKind>(deletes.slot))));
-  const char* values[2] = {table.c_str(), deletes.arrays[0].c_str()};
+  const char* values[2] = {table.c_str(), deletes.finish()[0]};
   pipeline_->send_prepared(statement::supersede_letters.name, values, "superseded dead letters",
                            [this](const PGresult* r) {
                              for (int i = 0; i < PQntuples(r); ++i) {

@@ -61,9 +61,15 @@ bool numbered_text_arrays(std::string_view arguments, std::size_t& count) {
   }
 }
 
+// A `$n` outside comments (the files' header comments name their parameters).
 bool has_parameter(std::string_view sql) {
   for (std::size_t i = 0; i + 1 < sql.size(); ++i) {
-    if (sql[i] == '$' && std::isdigit(static_cast<unsigned char>(sql[i + 1])) != 0) return true;
+    if (sql[i] == '-' && sql[i + 1] == '-') {
+      i = sql.find('\n', i);
+      if (i == std::string_view::npos) return false;
+    } else if (sql[i] == '$' && std::isdigit(static_cast<unsigned char>(sql[i + 1])) != 0) {
+      return true;
+    }
   }
   return false;
 }

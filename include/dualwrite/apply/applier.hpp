@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "dualwrite/apply/batch.hpp"
+#include "dualwrite/apply/statements.hpp"
 #include "dualwrite/core/context.hpp"
 #include "dualwrite/core/lsn.hpp"
 #include "dualwrite/pg/connection.hpp"
@@ -206,7 +207,7 @@ class Applier {
   void send_letters(const std::vector<const Record*>& records,
                     const std::vector<translate::DeadLetterReason>& reasons,
                     const std::vector<std::string>& details);
-  void send_supersession(const SlotBuffer& deletes);
+  void send_supersession(SlotBuffer& deletes);
   // The fallback when a letter cannot be written inside the batch (it timed out, or the batch's
   // transaction refused it): writes it in a transaction of its own on a separate connection,
   // with ten times statement_timeout (at least a minute); if the row itself cannot be stored,

@@ -43,6 +43,10 @@ TEST(StagedStatement, AStatementWithoutWithGainsOne) {
 }
 
 TEST(StagedStatement, OnlyWhenTheArraysAreAllItsParameters) {
+  // Parameters named in comments are no parameters.
+  EXPECT_TRUE(staged_sql("-- $1 the id, $2 the name\nSELECT * FROM unnest($1::text[]) WITH "
+                         "ORDINALITY AS s(a, ord) -- $3\n")
+                  .has_value());
   // A parameter outside the arrays: it would have no value.
   EXPECT_FALSE(staged_sql("SELECT * FROM unnest($1::text[]) WITH ORDINALITY AS s(a, ord) "
                           "WHERE a = $2")
@@ -72,7 +76,8 @@ TEST(StagedStatement, TheBulkKindsHaveOne) {
     const Statement* staged = staged_statement(slot_of(kind));
     ASSERT_NE(staged, nullptr) << slot_name(slot_of(kind));
     EXPECT_EQ(staged->name, std::string(slot_statement(slot_of(kind)).name) + "_staged");
-    EXPECT_EQ(staged->sql.find('$'), std::string_view::npos) << staged->name;
+    EXPECT_EQ(staged->sql.find("unnest($"), std::string_view::npos) << staged->name;
+    EXPECT_NE(staged->sql.find("FROM dw_staged ORDER BY ord"), std::string_view::npos);
   }
   EXPECT_NE(staged_statement(kLetterSlot), nullptr);
   EXPECT_EQ(staged_statement(kSlotCount), nullptr);
