@@ -1,13 +1,13 @@
 -- The apply's stage for large statements: rows arrive by binary COPY, one statement reads them.
 --
 -- Why: a set-based apply statement (sql/apply/*.sql) takes its rows as parallel text arrays,
--- and PostgreSQL plans it again on every call with those arrays as constants (a custom plan:
--- 2–3 µs a row of a 4,000-row statement), then parses the arrays. Past a number of rows
--- ([apply] copy_min_rows) the applier instead COPYs the rows here in binary format (a text
+-- which the server parses (quotes, escapes) before it unnests them. With [apply] copy_min_rows
+-- set, a statement of that many rows or more instead COPYs them here in binary format (a text
 -- field's binary form is its bytes: nothing to escape or parse) and runs the statement's staged
 -- variant, which reads and deletes them (`WITH dw_staged AS (DELETE FROM dualwrite.apply_stage
--- RETURNING *)`, apply/statements.cpp derives it from the same file): no parameters, so the
--- plan is made once per session.
+-- RETURNING *)`; apply/statements.cpp derives it from the same file), planned once per session.
+-- Off by default: on the benchmark's target the array form was faster at every size
+-- (bench/README.md, issue 10); the daemon prepares the staged variants only when it is set.
 -- One row per op: `ord` is its position in the statement (the `WITH ORDINALITY` of the array
 -- form); v1..v14 are the statement's parameters in order ($1 → v1), as the array form has them.
 -- Empty between transactions, like the scratch tables of migration 20261204000700 (and for the

@@ -174,6 +174,8 @@ void Applier::connect() {
   }
   count_unresolved_letters();
   for (const Statement* s : all_statements()) {
+    // Without COPY the stage is never read: a target not yet migrated to have it still works.
+    if (s->staged && options_.copy_min_rows == 0) continue;
     ResultPtr r(PQprepare(conn_.get(), std::string(s->name).c_str(), std::string(s->sql).c_str(), 0,
                           nullptr));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
@@ -418,9 +420,13 @@ void Applier::send_statement(SlotBuffer& statement) {
     outcome_keys_queued_ = true;  // the statement queues its items in apply_outcome_keys
   }
   if (kind == OpKind::link_delete) deleted_links_written_ = true;
+  const bool generic =
+      prefers_generic_plan(statement.slot) && statement.rows <= kGenericPlanMaxRows;
+  if (generic) pipeline_->send("SET LOCAL plan_cache_mode = force_generic_plan", "plan choice");
   pipeline_->send_prepared(s.name, values, std::string(slot_name(statement.slot)),
                            [this, slot = statement.slot, records = statement.records](
                                const PGresult* r) { on_outcomes(slot, records, r); });
+  if (generic) pipeline_->send("SET LOCAL plan_cache_mode TO DEFAULT", "plan choice");
 }
 
 const Statement* Applier::stage(const SlotBuffer& statement) {

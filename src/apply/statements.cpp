@@ -119,7 +119,7 @@ const std::array<Statement, kSlotCount>& staged_statements() {
   static const auto statements = [] {
     std::array<Statement, kSlotCount> out{};
     for (std::size_t slot = 0; slot < kSlotCount; ++slot) {
-      out[slot] = {staged_names()[slot], staged_sql_by_slot()[slot]};
+      out[slot] = {staged_names()[slot], staged_sql_by_slot()[slot], true};
     }
     return out;
   }();
@@ -169,6 +169,10 @@ std::optional<std::string> staged_sql(std::string_view sql) {
   out += input;
   out += sql.substr(input_end);
   return out;
+}
+
+bool prefers_generic_plan(std::size_t slot) {
+  return slot == slot_of(OpKind::feedback_update) || slot == slot_of(OpKind::feedback_delete);
 }
 
 const Statement* staged_statement(std::size_t slot) {

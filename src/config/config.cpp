@@ -305,9 +305,9 @@ void add_flow_keys(std::vector<KeyDef>& t) {
       "Bound on received-but-unapplied data; the stream pauses beyond it.",
       [](Config& c) -> std::uint64_t& { return c.apply.queue_max_bytes; }, 1 << 20, false));
   t.push_back(count_key(
-      "apply", "copy_min_rows", "1000",
-      "A statement of at least this many rows sends them by binary COPY and runs a plan made "
-      "once, instead of array parameters planned on every call. 0: never.",
+      "apply", "copy_min_rows", "0",
+      "A statement of at least this many rows sends them by binary COPY into a stage table "
+      "instead of array parameters. 0: never (measured slower here, bench/README.md).",
       [](Config& c) -> std::uint64_t& { return c.apply.copy_min_rows; }, 0, 10'000'000, false));
   t.push_back(duration_key(
       "progress", "replay_window", "0s",

@@ -82,8 +82,9 @@ struct ApplyOptions {
                       .max_phases = 32,
                       .max_statement_rows = 5'000};
   // A statement of at least this many rows goes by binary COPY into dualwrite.apply_stage and
-  // the statement's staged form (apply/statements.hpp) instead of array parameters. 0: never.
-  std::size_t copy_min_rows = 1'000;
+  // the statement's staged form (apply/statements.hpp) instead of array parameters. 0: never,
+  // the default: on the benchmark's target it was slower at every size (bench/README.md).
+  std::size_t copy_min_rows = 0;
   // The session's timeouts (sql/apply/session_timeouts.sql), set on every connection: the
   // role's or database's settings do not apply. 0: no limit.
   std::chrono::milliseconds statement_timeout{120'000};

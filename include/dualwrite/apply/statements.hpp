@@ -23,6 +23,7 @@ namespace dualwrite::apply {
 struct Statement {
   std::string_view name;  // of the prepared statement
   std::string_view sql;
+  bool staged = false;  // a slot statement's staged form (prepared only when it can be used)
 };
 
 // The statement of a batch slot (apply/batch.hpp: an op kind, or the dead letters).
@@ -40,6 +41,14 @@ const std::string& stage_copy_sql(std::size_t columns);
 // have that shape.
 std::optional<std::string> staged_sql(std::string_view sql);
 inline constexpr std::size_t kStageColumns = 14;  // v1..v14 of dualwrite.apply_stage
+
+// True for a slot whose statement, called with at most kGenericPlanMaxRows rows, runs with
+// plan_cache_mode = force_generic_plan (set and reset around it in its transaction): its custom
+// plan costs far more to make than to run (feedback_update: ~10 ms of planning a call against
+// ~1–2.5 ms of execution either way, bench/README.md), and PostgreSQL's own choice keeps
+// re-planning it. Larger calls keep PostgreSQL's choice, which amortises the planning.
+bool prefers_generic_plan(std::size_t slot);
+inline constexpr std::size_t kGenericPlanMaxRows = 64;
 
 // Run once per target session before anything else (several statements, not prepared).
 std::string_view session_setup_sql();

@@ -37,7 +37,7 @@ TEST(Config, DefaultsApplyWhenTheFileIsEmpty) {
   EXPECT_EQ(c.effective_target_conninfo(), c.source.conninfo);
   EXPECT_EQ(c.apply.batch_max_bytes, 16u * 1024 * 1024);
   EXPECT_EQ(c.apply.batch_max_delay, Milliseconds{100});
-  EXPECT_EQ(c.apply.copy_min_rows, 1000u);
+  EXPECT_EQ(c.apply.copy_min_rows, 0u);
   EXPECT_EQ(c.metrics.listen, "127.0.0.1:9752");
   for (const auto& v : r.values) EXPECT_EQ(v.source, ValueSource::default_value) << v.key;
 }
