@@ -78,6 +78,9 @@ void add_target(std::vector<Requirement>& out) {
       {"pg_replication_origin_oid(text)", kRun | kBootstrap},
       {"pg_replication_origin_advance(text, pg_lsn)", kRun | kBootstrap},
       {"pg_replication_origin_session_setup(text)", kRun},
+      // Given back and taken again around a transaction applied live (apply/live.hpp).
+      {"pg_replication_origin_session_reset()", kRun},
+      {"pg_replication_origin_session_is_setup()", kRun},
       {"pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone)", kRun},
       {"pg_replication_origin_progress(text, boolean)", kPositionReaders},
       {"pg_replication_origin_drop(text)", kDecommission},

@@ -163,7 +163,9 @@ void Applier::connect() {
   conn_.exec(session_setup_sql());
   set_session_timeouts(conn_, options_, options_.statement_timeout);
   origin_progress_ = Lsn{};
-  if (!options_.origin.empty()) {
+  if (!options_.origin.empty() && !options_.hold_origin) {
+    pg::create_origin_if_missing(conn_, options_.origin);
+  } else if (!options_.origin.empty()) {
     const char* origin = options_.origin.c_str();
     bool found = false;
     pg::create_origin_if_missing(conn_, options_.origin);
@@ -191,6 +193,10 @@ void Applier::connect() {
 void Applier::begin(const SourcePosition& position) {
   if (!in_txn_) {
     pipeline_->send("BEGIN");
+    if (transaction_lock_timeout_) {
+      pipeline_->send("SET LOCAL lock_timeout = " +
+                      std::to_string(transaction_lock_timeout_->count()));
+    }
     in_txn_ = true;
   }
   current_ = position;
@@ -320,6 +326,7 @@ void Applier::add_op(std::size_t slot, std::span<const Param> params,
     with_barrier[keys.size()] = {translate::KeySpace::everything, translate::Access::write, {}};
     keys = std::span<const translate::OpKey>(with_barrier.data(), keys.size() + 1);
   }
+  if (key_observer_ && slot != kLetterSlot) key_observer_(slot, keys);
   if (record != kNoRecord && slot != slot_of(OpKind::message_put) &&
       slot != slot_of(OpKind::summary_put)) {
     unlinked_in_batch_ = true;
@@ -519,7 +526,7 @@ void Applier::sync() {
     if (!careful_) {
       rollback();
       stats_.careful_retries.fetch_add(1);
-      throw ApplyRejected(error->what(), current_context());
+      throw ApplyRejected(error->what(), current_context(), error->sqlstate());
     }
     // Careful mode: the caller rolls back to the change's savepoint.
     if (!first_error_) first_error_ = error->what();
@@ -576,14 +583,15 @@ Lsn Applier::commit() {
   // between. Without such rows in flight, everything goes out in one round trip.
   if (letter_rows_in_flight_ > 0) sync();
   send_transaction_end();
-  if (last_end_ && !options_.origin.empty()) {
-    const std::string lsn = last_end_->end_lsn.to_string();
-    const std::string time = format_pg_timestamp(last_end_->commit_time_micros);
-    const char* values[2] = {lsn.c_str(), time.c_str()};
-    pipeline_->send_prepared(statement::origin_xact_setup.name, values, "origin progress");
-  }
+  if (last_end_ && !options_.origin.empty()) send_commit_origin(*last_end_);
   pipeline_->send("COMMIT");
-  sync();
+  try {
+    sync();
+  } catch (...) {
+    if (!options_.hold_origin) give_back_origin();
+    throw;
+  }
+  if (!options_.hold_origin) give_back_origin();
   if (first_error_) {
     // Careful mode: an error outside any change's savepoint (the commit itself).
     const std::string message = *first_error_;
@@ -595,6 +603,72 @@ Lsn Applier::commit() {
   origin_progress_ = applied;
   stats_.target_transactions.fetch_add(1, std::memory_order_relaxed);
   return origin_progress_;
+}
+
+void Applier::send_commit_origin(const SourcePosition& end) {
+  const std::string lsn = end.end_lsn.to_string();
+  const std::string time = format_pg_timestamp(end.commit_time_micros);
+  if (!options_.hold_origin) {
+    // Taken for this commit only; and the letters written before the commit's position existed
+    // get it now (sql/apply/live_letters_positioned.sql).
+    const char* origin[1] = {options_.origin.c_str()};
+    pipeline_->send_prepared(statement::origin_session_setup.name, origin, "origin taken");
+    const std::string xid = std::to_string(end.xid);
+    const std::string commit_lsn = end.commit_lsn.to_string();
+    const char* letters[3] = {xid.c_str(), commit_lsn.c_str(), time.c_str()};
+    pipeline_->send_prepared(statement::live_letters_positioned.name, letters,
+                             "letters positioned");
+  }
+  const char* values[2] = {lsn.c_str(), time.c_str()};
+  pipeline_->send_prepared(statement::origin_xact_setup.name, values, "origin progress");
+}
+
+void Applier::give_back_origin() {
+  // Best effort after a failure: a connection that is gone holds no origin any more.
+  if (!pipeline_ || !conn_.ok()) return;
+  pipeline_->send_prepared(statement::origin_session_reset.name, {}, "origin given back");
+  if (auto error = pipeline_->sync()) throw *error;
+}
+
+void Applier::release_origin() {
+  if (options_.origin.empty()) return;
+  give_back_origin();
+}
+
+void Applier::acquire_origin() {
+  if (options_.origin.empty()) return;
+  const char* origin[1] = {options_.origin.c_str()};
+  Lsn progress = origin_progress_;
+  pipeline_->send_prepared(statement::origin_session_setup.name, origin, "origin taken",
+                           [&progress](const PGresult* r) {
+                             if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 1)) {
+                               progress = Lsn::parse(PQgetvalue(r, 0, 1)).value_or(progress);
+                             }
+                           });
+  if (auto error = pipeline_->sync()) throw *error;
+  origin_progress_ = progress;
+}
+
+void Applier::set_transaction_lock_timeout(std::optional<std::chrono::milliseconds> timeout) {
+  transaction_lock_timeout_ = timeout;
+}
+
+void Applier::flush() {
+  if (!in_txn_) return;
+  flush_batch();
+  sync();
+}
+
+void Applier::savepoint(std::string_view name) {
+  flush_batch();
+  pipeline_->send("SAVEPOINT " + std::string(name));
+}
+
+void Applier::rollback_to_savepoint(std::string_view name) {
+  flush_batch();
+  sync();
+  pipeline_->send("ROLLBACK TO SAVEPOINT " + std::string(name));
+  sync();
 }
 
 void Applier::rollback() {

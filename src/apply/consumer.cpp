@@ -28,6 +28,13 @@ Error with_context(Error error) {
   return error;
 }
 
+bool is_change(const decode::Message& message) {
+  return std::holds_alternative<decode::Insert>(message) ||
+         std::holds_alternative<decode::Update>(message) ||
+         std::holds_alternative<decode::Delete>(message) ||
+         std::holds_alternative<decode::Truncate>(message);
+}
+
 Error spool_error(const char* what) {
   return make_error(ErrorDomain::internal,
                     std::string("spool file: ") + what + ": " + std::strerror(errno));
@@ -53,6 +60,8 @@ Consumer::~Consumer() = default;
 void Consumer::reset() {
   decoder_ = decode::Decoder{};
   spools_.clear();
+  live_candidate_.reset();
+  if (live_ != nullptr) live_->reset();
   in_txn_ = false;
   skipping_ = false;
   set_current_context(std::nullopt);
@@ -92,7 +101,20 @@ Result<Consumer::Event> Consumer::feed(std::span<const std::byte> bytes) {
         std::fwrite(bytes.data(), 1, bytes.size(), spool->file) != bytes.size()) {
       return spool_error("cannot write");
     }
+    if (live_ != nullptr && live_candidate_ == *stream_xid && is_change(message)) {
+      live_candidate_.reset();
+      if (!live_->fell_back(*stream_xid)) {
+        main_idle();
+        live_->start(*stream_xid);
+      }
+    }
+    if (live_ != nullptr && live_->is_live(*stream_xid)) {
+      if (auto s = apply_live(message, *stream_xid, sub); !s) return s.error();
+    }
     return Event::none;
+  }
+  if (in_stream && stream_xid && live_ != nullptr && live_->is_live(*stream_xid)) {
+    live_->end_block();  // a Stream Stop: the block's statements finished, the transaction idle
   }
   return dispatch(message, false);
 }
@@ -129,19 +151,23 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
                    return Event::none;
                  },
                  [&](const decode::Insert&) -> Result<Event> {
-                   if (auto s = change(message); !s) return s.error();
+                   if (auto s = change(message, applier_); !s) return s.error();
                    return Event::none;
                  },
                  [&](const decode::Update&) -> Result<Event> {
-                   if (auto s = change(message); !s) return s.error();
+                   if (auto s = change(message, applier_); !s) return s.error();
                    return Event::none;
                  },
                  [&](const decode::Delete&) -> Result<Event> {
-                   if (auto s = change(message); !s) return s.error();
+                   if (auto s = change(message, applier_); !s) return s.error();
                    return Event::none;
                  },
                  [&](const decode::Truncate& m) -> Result<Event> {
-                   if (auto s = truncate(m); !s) return s.error();
+                   if (auto s = truncate(m, applier_); !s) return s.error();
+                   return Event::none;
+                 },
+                 [&](const decode::StreamStart& m) -> Result<Event> {
+                   stream_start(m);
                    return Event::none;
                  },
                  [&](const decode::StreamCommit& m) -> Result<Event> {
@@ -153,12 +179,20 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
                    }
                    last_end_ = m.end_lsn;
                    last_commit_time_ = m.commit_time.micros_since_2000;
+                   const bool live = live_ != nullptr && live_->is_live(m.xid);
                    if (m.commit_lsn < applier_.origin_progress()) {
+                     if (live) live_->abort();
+                     if (live_ != nullptr) live_->forget(m.xid);
                      ++skipped_;
                      return Event::committed;
                    }
                    position_ = {m.commit_lsn, m.end_lsn, m.xid, m.commit_time.micros_since_2000};
                    set_current_context(transaction_context(m.commit_lsn, m.xid));
+                   if (live && commit_live(m)) {
+                     set_current_context(std::nullopt);
+                     return Event::committed;
+                   }
+                   if (live_ != nullptr) live_->forget(m.xid);
                    applier_.begin(position_);
                    if (spool) {
                      if (auto s = replay(*spool, m); !s) return s.error();
@@ -168,6 +202,15 @@ Result<Consumer::Event> Consumer::dispatch(const decode::Message& message, bool 
                    return Event::committed;
                  },
                  [&](const decode::StreamAbort& m) -> Result<Event> {
+                   if (live_ != nullptr) {
+                     if (m.subxid == m.xid) {
+                       if (live_->is_live(m.xid)) live_->abort();
+                       live_->forget(m.xid);
+                     } else if (live_->is_live(m.xid)) {
+                       main_idle();
+                       live_->abort_subtransaction(m.subxid);
+                     }
+                   }
                    auto it = spools_.find(m.xid);
                    if (it == spools_.end()) return Event::none;
                    if (m.subxid == m.xid) {
@@ -208,21 +251,21 @@ void Consumer::remember(const decode::Relation& relation, bool log) {
   }
 }
 
-void Consumer::deliver(const translate::Mapped& mapped) {
+void Consumer::deliver(const translate::Mapped& mapped, Applier& target) {
   if (const auto* c = std::get_if<translate::Change>(&mapped)) {
     const ContextScope scope(translate::name_of(c->table), translate::name_of(c->op));
     if (c->op == translate::Operation::truncate) {
-      applier_.truncate(c->table);
+      target.truncate(c->table);
     } else {
-      applier_.apply(*c);
+      target.apply(*c);
     }
   } else if (const auto* u = std::get_if<translate::Unmapped>(&mapped)) {
     const ContextScope scope(u->source_table, translate::name_of(u->op));
-    applier_.dead_letter(*u);
+    target.dead_letter(*u);
   }
 }
 
-Status Consumer::change(const decode::Message& message) {
+Status Consumer::change(const decode::Message& message, Applier& target) {
   if (skipping_) return Ok{};
   Result<translate::Mapped> mapped = std::visit(
       Overloaded{[&](const decode::Insert& m) { return relations_.map(m); },
@@ -231,16 +274,52 @@ Status Consumer::change(const decode::Message& message) {
                  [&](const auto&) -> Result<translate::Mapped> { return translate::Mapped{}; }},
       message);
   if (!mapped) return with_context(mapped.error());
-  deliver(*mapped);
+  deliver(*mapped, target);
   return Ok{};
 }
 
-Status Consumer::truncate(const decode::Truncate& message) {
+Status Consumer::truncate(const decode::Truncate& message, Applier& target) {
   if (skipping_) return Ok{};
   auto mapped = relations_.map(message);
   if (!mapped) return with_context(mapped.error());
-  for (const auto& m : *mapped) deliver(m);
+  for (const auto& m : *mapped) deliver(m, target);
   return Ok{};
+}
+
+void Consumer::main_idle() {
+  if (applier_.in_transaction() && commit_main_) commit_main_();
+}
+
+void Consumer::stream_start(const decode::StreamStart& start) {
+  if (live_ == nullptr) return;
+  if (live_->is_live(start.xid)) {
+    main_idle();  // the main connection may have begun a batch since the last block
+    return;
+  }
+  // Live from its first change on: a transaction that streams no change of the publication (the
+  // bridge's own large target transaction, in a same-database deployment) never goes live.
+  if (start.first_segment && !live_->xid()) live_candidate_ = start.xid;
+}
+
+Status Consumer::apply_live(const decode::Message& message, decode::TransactionId xid,
+                            std::optional<decode::TransactionId> sub) {
+  if (!is_change(message)) return Ok{};
+  const auto* truncation = std::get_if<decode::Truncate>(&message);
+  // Errors and letters name the transaction; its commit LSN is not known yet.
+  set_current_context(transaction_context(Lsn{}, xid));
+  Status status = Ok{};
+  live_->apply(sub.value_or(xid), [&](Applier& live) {
+    status = truncation != nullptr ? truncate(*truncation, live) : change(message, live);
+  });
+  set_current_context(std::nullopt);
+  return status;
+}
+
+bool Consumer::commit_live(const decode::StreamCommit& commit) {
+  main_idle();
+  const bool committed = live_->commit(position_);
+  live_->forget(commit.xid);
+  return committed;
 }
 
 Status Consumer::replay(Spool& spool, const decode::StreamCommit& commit) {
@@ -265,9 +344,9 @@ Status Consumer::replay(Spool& spool, const decode::StreamCommit& commit) {
       remember(*rel, false);
       continue;
     }
-    if (auto s = change(message); !s) return s.error();
+    if (auto s = change(message, applier_); !s) return s.error();
     if (const auto* t = std::get_if<decode::Truncate>(&message)) {
-      if (auto s = truncate(*t); !s) return s.error();
+      if (auto s = truncate(*t, applier_); !s) return s.error();
     }
   }
   return Ok{};

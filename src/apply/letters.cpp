@@ -67,12 +67,15 @@ struct LetterColumns {
       return s == nullptr || s->empty() ? Param::null() : Param::of(*s);
     };
     const bool positioned = context.commit_lsn.is_valid();
+    // A transaction applied live (apply/live.hpp) has its xid but no commit yet: its letters
+    // get the rest of their position at its commit (sql/apply/live_letters_positioned.sql).
+    const bool live = !positioned && context.xid != 0;
     return {Param::of(context.table),
             Param::of(context.operation),
             text(old_key),
             text(new_row),
             positioned ? Param::of(lsn) : Param::null(),
-            positioned ? Param::of(xid) : Param::null(),
+            positioned || live ? Param::of(xid) : Param::null(),
             positioned ? Param::of(time) : Param::null(),
             Param::of(reason),
             Param::of(*detail)};

@@ -309,6 +309,19 @@ void add_flow_keys(std::vector<KeyDef>& t) {
       "A statement of at least this many rows sends them by binary COPY into a stage table "
       "instead of array parameters. 0: never (measured slower here, bench/README.md).",
       [](Config& c) -> std::uint64_t& { return c.apply.copy_min_rows; }, 0, 10'000'000, false));
+  t.push_back(choice_key(
+      "apply", "streamed_transactions", "spool",
+      "A large source transaction that streams while it runs (proto_version 2): \"spool\" "
+      "applies it at its commit, \"live\" applies it as it streams on a second target "
+      "connection and commits it at its commit.",
+      [](Config& c) -> std::string& { return c.apply.streamed_transactions; }, {"spool", "live"},
+      false));
+  t.push_back(duration_key(
+      "apply", "live_lock_timeout", "1s",
+      "While a transaction is applied live, how long the main apply connection waits for a "
+      "lock before the live transaction gives way (it is then applied at its commit).",
+      [](Config& c) -> Milliseconds& { return c.apply.live_lock_timeout; }, Milliseconds{10},
+      false));
   t.push_back(duration_key(
       "progress", "replay_window", "0s",
       "Keep this much applied history in the slot so `dualwrite replay` can "

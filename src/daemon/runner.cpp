@@ -7,6 +7,7 @@
 
 #include "dualwrite/admin/bridge.hpp"
 #include "dualwrite/apply/consumer.hpp"
+#include "dualwrite/apply/live.hpp"
 #include "dualwrite/apply/pg.hpp"
 #include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/daemon/buffer_release.hpp"
@@ -176,6 +177,10 @@ class Daemon {
         probe_(probe),
         supervisor_(supervisor),
         applier_(apply_options(config), stats),
+        live_(config.apply.streamed_transactions == "live"
+                  ? std::make_unique<apply::LiveApply>(apply_options(config), stats, applier_,
+                                                       config.apply.live_lock_timeout)
+                  : nullptr),
         target_backoff_({config.reconnect.initial_backoff, config.reconnect.max_backoff}),
         attempt_backoff_({config.reconnect.initial_backoff, config.reconnect.max_backoff}),
         source_(admin::source_conninfo(config)),
@@ -269,6 +274,7 @@ class Daemon {
     spdlog::info("target origin {} at {}; streaming slot {}", config_.source.origin,
                  origin.to_string(), config_.source.slot);
     Attempt a(*this, origin);
+    a.consumer.set_live(live_.get(), [this, &a] { commit_batch(a); });
     lag_.on_applied(origin);
     supervisor_.attach(a.driver, a.tracker);
     std::thread stream_thread([&a] { a.stream_status = a.driver.run(); });
@@ -289,12 +295,20 @@ class Daemon {
     } catch (const apply::ApplyRejected& e) {
       // Every failed attempt is counted (also a careful-mode one, which can fail again).
       if (observers_.metrics != nullptr) observers_.metrics->count_error("apply");
-      careful_until_ = std::max(careful_until_, a.consumer.last_end_lsn() + 1);
-      Error rejected = make_error(ErrorDomain::target, e.what());
-      rejected.context = e.context;
-      ops::log_error(spdlog::level::warn,
-                     "target rejected a batch (re-applying it change by change)", rejected);
-      outcome = Outcome::restart;
+      if (live_conflict(e)) {
+        // A transaction committed before the live one waited for a row the live one holds,
+        // while the live one waits for it to commit: the live one gives way, and the stream
+        // starts again from the origin (the live transaction is then spooled).
+        live_->fall_back(e.what());
+        outcome = Outcome::restart;
+      } else {
+        careful_until_ = std::max(careful_until_, a.consumer.last_end_lsn() + 1);
+        Error rejected = make_error(ErrorDomain::target, e.what());
+        rejected.context = e.context;
+        ops::log_error(spdlog::level::warn,
+                       "target rejected a batch (re-applying it change by change)", rejected);
+        outcome = Outcome::restart;
+      }
     } catch (const std::exception& e) {
       // Anything else is a bug or a broken invariant: stop cleanly (the stream thread is joined
       // and nothing uncommitted is confirmed) and let the service manager restart us.
@@ -303,6 +317,11 @@ class Daemon {
       outcome = Outcome::fatal;
     }
 
+    if (live_) {
+      // Whatever was applied live and not committed is streamed again.
+      auto call = probe_.target_call();
+      live_->reset();
+    }
     a.driver.stop();
     stream_thread.join();
     supervisor_.detach();
@@ -315,6 +334,12 @@ class Daemon {
       }
     }
     return outcome;
+  }
+
+  // A lock timeout of the main connection while a transaction is applied live: the conflict
+  // apply/live.hpp describes (lock_not_available, 55P03).
+  bool live_conflict(const apply::ApplyRejected& e) const {
+    return live_ && live_->xid() && e.sqlstate == "55P03";
   }
 
   // Commits the open target transaction (the batch) and moves every position past it.
@@ -441,6 +466,7 @@ class Daemon {
   ApplyProbe& probe_;
   Supervisor& supervisor_;
   apply::Applier applier_;
+  std::unique_ptr<apply::LiveApply> live_;  // [apply] streamed_transactions = "live"
   stream::Backoff target_backoff_;
   // Between failed attempts at applying (a refused change, a timeout, a lock): reset by a commit.
   stream::Backoff attempt_backoff_;

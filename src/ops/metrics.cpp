@@ -162,6 +162,14 @@ void Metrics::add_apply_metrics() {
                               "target transaction that applied it")
                           .Register(r)
                           .Add({}, kCommitToApplyBuckets);
+  live_transactions_ = &counter(r, "dualwrite_live_transactions_total",
+                                "Streamed source transactions applied while they streamed and "
+                                "committed by the live connection ([apply] streamed_transactions "
+                                "= \"live\")");
+  live_fallbacks_ = &counter(r, "dualwrite_live_fallbacks_total",
+                             "Streamed source transactions that began live and gave way to "
+                             "the spool (a lock conflict with the main connection, a refused "
+                             "statement, a lost live connection)");
   dead_letters_unresolved_ = &gauge(r, "dualwrite_dead_letters_unresolved",
                                     "Dead letters neither retried successfully nor resolved");
   errors_family_ = &counters(r, "dualwrite_errors_total",
@@ -229,6 +237,8 @@ void Metrics::refresh(const apply::ApplyStats& apply, const stream::StreamStats&
     advance(*rows_written_[k], &apply.rows_written[k], apply.rows_written[k].load());
   }
   advance(*transactions_, &apply.source_transactions, apply.source_transactions.load());
+  advance(*live_transactions_, &apply.live_transactions, apply.live_transactions.load());
+  advance(*live_fallbacks_, &apply.live_fallbacks, apply.live_fallbacks.load());
   // StreamStats is a copy: key its counters by the field's identity within this object.
   static const char stream_reconnects_key = 0;
   static const char stream_errors_key = 0;

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -67,6 +68,10 @@ struct ApplyStats {
   std::atomic<std::uint64_t> careful_retries{0};
   std::atomic<std::uint64_t> statements{0};         // set-based statements sent
   std::atomic<std::uint64_t> staged_statements{0};  // of which their rows went by COPY
+  // Streamed transactions committed by the live applier (apply/live.hpp), and those that gave
+  // way to the spool.
+  std::atomic<std::uint64_t> live_transactions{0};
+  std::atomic<std::uint64_t> live_fallbacks{0};
   std::atomic<std::int64_t> unresolved_dead_letters{0};
 };
 
@@ -76,6 +81,10 @@ struct ApplyOptions {
   // The replication origin recording progress; empty for tools that apply outside the stream
   // (dead-letter retries), which must not compete with the daemon for it.
   std::string origin;
+  // Whether connect() takes the origin for the session (the main apply connection). false: the
+  // origin is taken only for the COMMIT and given back after it (the live applier, apply/live.hpp:
+  // PostgreSQL 15 lets one session hold an origin at a time).
+  bool hold_origin = true;
   // What one batch buffers before its statements are sent (apply/batch.hpp).
   Batch::Limits batch{.max_rows = 10'000,
                       .max_bytes = std::size_t{16} << 20,
@@ -97,9 +106,11 @@ struct ApplyOptions {
 // worked on when it was rejected (core/context.hpp), when the batch stopped inside one.
 class ApplyRejected : public std::runtime_error {
  public:
-  ApplyRejected(const std::string& message, std::optional<ChangeContext> where)
-      : std::runtime_error(message), context(std::move(where)) {}
+  ApplyRejected(const std::string& message, std::optional<ChangeContext> where,
+                std::string state = {})
+      : std::runtime_error(message), context(std::move(where)), sqlstate(std::move(state)) {}
   std::optional<ChangeContext> context;
+  std::string sqlstate;  // of the statement the target refused ("" when not the server's)
 };
 
 class Applier {
@@ -139,6 +150,28 @@ class Applier {
   Lsn commit();
   // Abandons the open target transaction (e.g. the stream restarted mid-transaction).
   void rollback();
+
+  // Sends what the batch holds and waits for every result: the target transaction then holds
+  // no lock that a statement still being run could add (apply/live.hpp applies a streamed
+  // chunk this way before it goes idle). Throws as commit() does.
+  void flush();
+  // A savepoint in the open target transaction, after the ops buffered so far; and the way back
+  // to it, which also drops what the batch buffered since (a source subtransaction aborted).
+  // Throw as commit() does.
+  void savepoint(std::string_view name);
+  void rollback_to_savepoint(std::string_view name);
+  // Gives the session's origin back / takes it again (outside a target transaction), so that
+  // the live applier can commit with it in between. Taking it reads its progress again.
+  // Throw DbError.
+  void release_origin();
+  void acquire_origin();
+  // Called with the keys (translate/ops.hpp) of every op added from now on (letters aside),
+  // before it is buffered: how apply/live.hpp sees which ops of two connections do not commute.
+  using KeyObserver = std::function<void(std::size_t slot, std::span<const translate::OpKey>)>;
+  void observe_keys(KeyObserver observer) { key_observer_ = std::move(observer); }
+  // lock_timeout for the target transactions begun from now on (SET LOCAL at their BEGIN);
+  // nullopt: the session's ([target] lock_timeout).
+  void set_transaction_lock_timeout(std::optional<std::chrono::milliseconds> timeout);
 
   bool in_transaction() const { return in_txn_; }
 
@@ -198,6 +231,10 @@ class Applier {
   // What every apply transaction sends before its COMMIT: the outcomes it may have changed, and
   // its scratch rows gone.
   void send_transaction_end();
+  // The origin's part of COMMIT: its progress, and when the session does not hold it
+  // (hold_origin = false), taking it and positioning the transaction's letters.
+  void send_commit_origin(const translate::SourcePosition& end);
+  void give_back_origin();
 
   // Dead letters (letters.cpp).
   Record record_of(const translate::Change& change) const;
@@ -259,6 +296,8 @@ class Applier {
   std::optional<translate::SourcePosition> current_;   // the source transaction being applied
   std::optional<translate::SourcePosition> last_end_;  // the last ended in this target txn
   Lsn origin_progress_;
+  std::optional<std::chrono::milliseconds> transaction_lock_timeout_;
+  KeyObserver key_observer_;
   bool in_txn_ = false;
   bool careful_ = false;
   int refusals_logged_ = 0;  // in this careful pass: the first few are logged, all are counted

@@ -64,6 +64,11 @@ extern const Statement retry_failed;
 extern const Statement recompute_outcomes;
 extern const Statement origin_xact_setup;
 extern const Statement forget_deleted_links;
+// The origin taken and given back around a transaction applied live (apply/live.hpp), and that
+// transaction's letters positioned at its commit.
+extern const Statement origin_session_setup;
+extern const Statement origin_session_reset;
+extern const Statement live_letters_positioned;
 }  // namespace statement
 
 // Every statement to prepare: the slots', their staged forms and the others.

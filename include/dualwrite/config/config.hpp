@@ -49,6 +49,12 @@ struct ApplyConfig {
   Milliseconds batch_max_delay{0};
   std::uint64_t queue_max_bytes = 0;
   std::uint64_t copy_min_rows = 0;
+  // "spool": a streamed (protocol 2) transaction is applied at its commit; "live": while it
+  // streams, on a second target connection (apply/live.hpp).
+  std::string streamed_transactions = "spool";
+  // While a transaction is applied live, the main apply connection waits this long for a lock
+  // before it counts as a conflict with it (the live transaction then falls back to the spool).
+  Milliseconds live_lock_timeout{1000};
 };
 
 struct ProgressConfig {

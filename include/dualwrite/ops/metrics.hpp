@@ -145,6 +145,8 @@ class Metrics {
   prometheus::Counter* changes_[apply::ApplyStats::kTables][apply::ApplyStats::kOps];
   std::vector<prometheus::Counter*> rows_written_;  // by OpKind (kinds share a table's series)
   prometheus::Counter* transactions_;
+  prometheus::Counter* live_transactions_;
+  prometheus::Counter* live_fallbacks_;
   prometheus::Histogram* apply_duration_;
   prometheus::Histogram* commit_to_apply_;
   prometheus::Counter* dead_letters_[apply::ApplyStats::kTables][apply::ApplyStats::kReasons];

@@ -7,12 +7,15 @@
 // everything again under a second origin to prove idempotency.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dualwrite/apply/applier.hpp"
 #include "dualwrite/apply/consumer.hpp"
+#include "dualwrite/apply/live.hpp"
 #include "support/pg_test.hpp"
 
 namespace dualwrite::testing {
@@ -39,6 +42,10 @@ class Bridge {
   apply::ApplyStats& stats() { return stats_; }
   // Statements of at least this many rows go by COPY (ApplyOptions::copy_min_rows).
   void set_copy_min_rows(std::size_t rows) { copy_min_rows_ = rows; }
+  // Streamed transactions are applied live (apply/live.hpp) by pump(), the main connection
+  // waiting at most `lock_timeout` for a lock while one is; a lock conflict makes the live one
+  // give way and the messages are fed again from the start, as the daemon re-streams them.
+  void set_live(std::chrono::milliseconds lock_timeout) { live_lock_timeout_ = lock_timeout; }
   // Rows of the target tables (and dead letters, without their timestamps) as text, for
   // before/after comparisons.
   std::vector<std::string> target_snapshot();
@@ -51,6 +58,7 @@ class Bridge {
   apply::ApplyStats stats_;
   int replays_ = 0;
   std::size_t copy_min_rows_ = apply::ApplyOptions{}.copy_min_rows;
+  std::optional<std::chrono::milliseconds> live_lock_timeout_;
 };
 
 }  // namespace dualwrite::testing

@@ -67,6 +67,8 @@ const std::vector<Expected> kExpected = {
     {"dualwrite_changes_total", "counter", {"table", "operation"}},
     {"dualwrite_rows_written_total", "counter", {"table"}},
     {"dualwrite_transactions_total", "counter", {}},
+    {"dualwrite_live_transactions_total", "counter", {}},
+    {"dualwrite_live_fallbacks_total", "counter", {}},
     {"dualwrite_apply_duration_seconds", "histogram", {}},
     {"dualwrite_commit_to_apply_seconds", "histogram", {}},
     {"dualwrite_dead_letters_total", "counter", {"table", "reason"}},
@@ -156,12 +158,16 @@ TEST(Metrics, CountersMoveByDeltasAndNeverGoDown) {
   const std::string key = R"(dualwrite_changes_total{operation="insert",table="account_linkages"})";
   stats.changes[0][0] = 5;
   stats.source_transactions = 2;
+  stats.live_transactions = 3;
+  stats.live_fallbacks = 1;
   stream.reconnects = 1;
   m.refresh(stats, stream, snapshot(100, 100));
   m.refresh(stats, stream, snapshot(100, 100));  // no change: no increment
   auto p = parse(m.exposition());
   EXPECT_EQ(p.samples.at(key), 5);
   EXPECT_EQ(p.samples.at("dualwrite_transactions_total"), 2);
+  EXPECT_EQ(p.samples.at("dualwrite_live_transactions_total"), 3);
+  EXPECT_EQ(p.samples.at("dualwrite_live_fallbacks_total"), 1);
   EXPECT_EQ(p.samples.at("dualwrite_reconnects_total"), 1);
   EXPECT_EQ(p.samples.at(R"(dualwrite_errors_total{stage="stream"})"), 1);
 

@@ -1,0 +1,241 @@
+#include "dualwrite/apply/live.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace dualwrite::apply {
+
+namespace {
+
+ApplyOptions live_options(ApplyOptions options) {
+  options.hold_origin = false;
+  return options;
+}
+
+std::string savepoint_name(std::uint32_t subxid) {
+  return "dw_live_" + std::to_string(subxid);
+}
+
+}  // namespace
+
+LiveApply::LiveApply(ApplyOptions options, ApplyStats& stats, Applier& main,
+                     std::chrono::milliseconds lock_timeout)
+    : stats_(stats),
+      main_(main),
+      lock_timeout_(lock_timeout),
+      applier_(live_options(std::move(options)), stats) {
+  // Both stay installed; they record nothing while no transaction is live.
+  applier_.observe_keys([this](std::size_t slot, std::span<const translate::OpKey> keys) {
+    if (xid_ && !record_live(slot, keys)) conflict_ = true;
+  });
+  main_.observe_keys([this](std::size_t slot, std::span<const translate::OpKey> keys) {
+    // The main side's op runs first: the live transaction gives way before its statement is
+    // sent (so it never waits for the live one's locks).
+    if (xid_ && !record_main(slot, keys)) {
+      fall_back("a transaction committed before it touches the same rows");
+    }
+  });
+}
+
+namespace {
+
+bool touches_everything(std::size_t slot, std::span<const translate::OpKey> keys) {
+  if (static_cast<translate::OpKind>(slot) == translate::OpKind::activity_put) return true;
+  return std::any_of(keys.begin(), keys.end(), [](const translate::OpKey& k) {
+    return k.space == translate::KeySpace::everything;
+  });
+}
+
+}  // namespace
+
+std::uint64_t LiveApply::KeyFilter::probe(std::uint64_t hash, int i) {
+  // Double hashing; the second hash is the first mixed (splitmix64's finaliser), odd.
+  std::uint64_t h2 = hash;
+  h2 = (h2 ^ (h2 >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h2 = (h2 ^ (h2 >> 27)) * 0x94d049bb133111ebULL;
+  h2 = (h2 ^ (h2 >> 31)) | 1;
+  return (hash + static_cast<std::uint64_t>(i) * h2) & (kBits - 1);
+}
+
+void LiveApply::KeyFilter::add(std::uint64_t hash) {
+  if (bits_.empty()) bits_.assign(kWords, 0);
+  for (int i = 0; i < kProbes; ++i) {
+    const std::uint64_t bit = probe(hash, i);
+    bits_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
+  }
+}
+
+bool LiveApply::KeyFilter::may_contain(std::uint64_t hash) const {
+  if (bits_.empty()) return false;
+  for (int i = 0; i < kProbes; ++i) {
+    const std::uint64_t bit = probe(hash, i);
+    if ((bits_[bit >> 6] & (std::uint64_t{1} << (bit & 63))) == 0) return false;
+  }
+  return true;
+}
+
+void LiveApply::KeyFilter::clear() {
+  bits_.clear();
+  bits_.shrink_to_fit();  // 8 MiB each: given back between live transactions
+}
+
+bool LiveApply::record_live(std::size_t slot, std::span<const translate::OpKey> keys) {
+  bool ok = !main_everything_;
+  live_any_ = true;
+  if (touches_everything(slot, keys)) {
+    live_everything_ = true;
+    ok = ok && !main_any_;
+  }
+  for (const auto& key : keys) {
+    if (key.space == translate::KeySpace::everything) continue;
+    const std::uint64_t h = Batch::hash(key);
+    if (key.access == translate::Access::read) {
+      live_reads_.add(h);
+      ok = ok && main_writes_.count(h) == 0;
+    } else {
+      live_writes_.add(h);
+      ok = ok && main_writes_.count(h) == 0 && main_reads_.count(h) == 0;
+    }
+  }
+  return ok;
+}
+
+bool LiveApply::record_main(std::size_t slot, std::span<const translate::OpKey> keys) {
+  bool ok = !live_everything_;
+  main_any_ = true;
+  if (touches_everything(slot, keys)) {
+    main_everything_ = true;
+    ok = ok && !live_any_;
+  }
+  for (const auto& key : keys) {
+    if (key.space == translate::KeySpace::everything) continue;
+    const std::uint64_t h = Batch::hash(key);
+    if (key.access == translate::Access::read) {
+      main_reads_.insert(h);
+      ok = ok && !live_writes_.may_contain(h);
+    } else {
+      main_writes_.insert(h);
+      ok = ok && !live_writes_.may_contain(h) && !live_reads_.may_contain(h);
+    }
+  }
+  return ok;
+}
+
+bool LiveApply::start(std::uint32_t xid) {
+  if (xid_ || fell_back(xid) || main_.careful()) return false;
+  try {
+    if (!applier_.connected()) applier_.connect();
+    applier_.begin(translate::SourcePosition{Lsn{}, Lsn{}, xid, 0});
+  } catch (const std::exception& e) {
+    spdlog::warn("live apply: transaction {} is spooled instead: {}", xid, e.what());
+    fallen_back_.insert(xid);
+    stats_.live_fallbacks.fetch_add(1, std::memory_order_relaxed);
+    applier_.rollback();
+    return false;
+  }
+  xid_ = xid;
+  savepoints_.clear();
+  // From now on a lock wait of the main connection may be a wait for this transaction.
+  main_.set_transaction_lock_timeout(lock_timeout_);
+  spdlog::info("live apply: transaction {} is applied as it streams", xid);
+  return true;
+}
+
+void LiveApply::apply(std::uint32_t subxid, const std::function<void(Applier&)>& deliver) {
+  if (!xid_) return;
+  try {
+    if (subxid != *xid_ &&
+        std::find(savepoints_.begin(), savepoints_.end(), subxid) == savepoints_.end()) {
+      applier_.savepoint(savepoint_name(subxid));
+      savepoints_.push_back(subxid);
+    }
+    deliver(applier_);
+  } catch (const std::exception& e) {
+    fall_back(e.what());
+    return;
+  }
+  if (conflict_) fall_back("it touches rows of a transaction committed before it");
+}
+
+void LiveApply::end_block() {
+  if (!xid_) return;
+  try {
+    applier_.flush();
+  } catch (const std::exception& e) {
+    fall_back(e.what());
+  }
+}
+
+void LiveApply::abort_subtransaction(std::uint32_t subxid) {
+  if (!xid_) return;
+  const auto it = std::find(savepoints_.begin(), savepoints_.end(), subxid);
+  if (it == savepoints_.end()) return;  // it changed nothing here
+  try {
+    applier_.rollback_to_savepoint(savepoint_name(subxid));
+    // Savepoints taken after it are gone with it, as its changes are.
+    savepoints_.erase(it, savepoints_.end());
+  } catch (const std::exception& e) {
+    fall_back(e.what());
+  }
+}
+
+void LiveApply::abort() {
+  if (!xid_) return;
+  applier_.rollback();
+  stop_live();
+}
+
+bool LiveApply::commit(const translate::SourcePosition& position) {
+  if (!xid_) return false;
+  applier_.end(position);
+  main_.release_origin();
+  std::optional<std::string> failure;
+  try {
+    applier_.commit();
+  } catch (const std::exception& e) {
+    failure = e.what();
+    applier_.rollback();
+  }
+  stop_live();
+  // Taking the origin back reads its progress: it also tells whether a commit whose answer was
+  // lost went through.
+  main_.acquire_origin();
+  if (main_.origin_progress() >= position.end_lsn) {
+    stats_.live_transactions.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  spdlog::warn("live apply: transaction {} is applied from its spool: {}", position.xid,
+               failure.value_or("its commit did not move the origin"));
+  fallen_back_.insert(position.xid);
+  stats_.live_fallbacks.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void LiveApply::fall_back(const std::string& why) {
+  if (!xid_) return;
+  spdlog::warn("live apply: transaction {} gives way and is applied at its commit: {}", *xid_, why);
+  fallen_back_.insert(*xid_);
+  stats_.live_fallbacks.fetch_add(1, std::memory_order_relaxed);
+  applier_.rollback();
+  stop_live();
+}
+
+void LiveApply::reset() {
+  if (!xid_) return;
+  applier_.rollback();
+  stop_live();
+}
+
+void LiveApply::stop_live() {
+  xid_.reset();
+  savepoints_.clear();
+  live_reads_.clear();
+  live_writes_.clear();
+  main_reads_.clear();
+  main_writes_.clear();
+  live_any_ = live_everything_ = main_any_ = main_everything_ = conflict_ = false;
+  main_.set_transaction_lock_timeout(std::nullopt);
+}
+
+}  // namespace dualwrite::apply
