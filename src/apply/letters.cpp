@@ -129,11 +129,23 @@ translate::LegacyTable table_of(OpKind kind) {
 
 void Applier::count_unresolved_letters() {
   auto rows = conn_.query(sql::apply::unresolved_letters);
+  take_letter_counts(rows.get());
+}
+
+void Applier::refresh_letter_counts() {
+  // Other sessions (the main apply connection, a retry) write and resolve letters too: their
+  // count decides whether this session's links and sessions look for letters to apply.
+  pipeline_->send(sql::apply::unresolved_letters, "unresolved letters",
+                  [this](const PGresult* r) { take_letter_counts(r); });
+  if (auto error = pipeline_->sync()) throw *error;
+}
+
+void Applier::take_letter_counts(const PGresult* rows) {
   std::int64_t total = 0;
   unresolved_unlinked_ = unresolved_missing_parent_ = 0;
-  for (int i = 0; i < PQntuples(rows.get()); ++i) {
-    const std::string_view reason = PQgetvalue(rows.get(), i, 0);
-    const std::int64_t n = std::stoll(PQgetvalue(rows.get(), i, 1));
+  for (int i = 0; i < PQntuples(rows); ++i) {
+    const std::string_view reason = PQgetvalue(rows, i, 0);
+    const std::int64_t n = std::stoll(PQgetvalue(rows, i, 1));
     total += n;
     if (reason == "unlinked_user") unresolved_unlinked_ = n;
     if (reason == "missing_parent") unresolved_missing_parent_ = n;

@@ -125,7 +125,11 @@ bool LiveApply::record_main(std::size_t slot, std::span<const translate::OpKey> 
 bool LiveApply::start(std::uint32_t xid) {
   if (xid_ || fell_back(xid) || main_.careful()) return false;
   try {
-    if (!applier_.connected()) applier_.connect();
+    if (applier_.connected()) {
+      applier_.refresh_letter_counts();
+    } else {
+      applier_.connect();
+    }
     applier_.begin(translate::SourcePosition{Lsn{}, Lsn{}, xid, 0});
   } catch (const std::exception& e) {
     spdlog::warn("live apply: transaction {} is spooled instead: {}", xid, e.what());
@@ -202,7 +206,12 @@ bool LiveApply::commit(const translate::SourcePosition& position) {
   // lost went through.
   main_.acquire_origin();
   if (main_.origin_progress() >= position.end_lsn) {
+    // Its letters are the main connection's business from now on (a link of a later
+    // transaction applies them).
+    main_.refresh_letter_counts();
     stats_.live_transactions.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("live apply: transaction {} committed live at {}", position.xid,
+                 position.end_lsn.to_string());
     return true;
   }
   spdlog::warn("live apply: transaction {} is applied from its spool: {}", position.xid,

@@ -37,12 +37,12 @@ void Pipeline::send_prepared(std::string_view name, std::span<const char* const>
   sent_.push_back({std::move(what), std::move(on_result)});
 }
 
-void Pipeline::send(std::string_view sql, std::string what) {
+void Pipeline::send(std::string_view sql, std::string what, Handler on_result) {
   const std::string text(sql);
   if (PQsendQueryParams(conn_.get(), text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
     lost("cannot send " + (what.empty() ? text : what));
   }
-  sent_.push_back({what.empty() ? text : std::move(what), {}});
+  sent_.push_back({what.empty() ? text : std::move(what), std::move(on_result)});
 }
 
 std::optional<DbError> Pipeline::sync() {

@@ -169,6 +169,9 @@ class Applier {
   // before it is buffered: how apply/live.hpp sees which ops of two connections do not commute.
   using KeyObserver = std::function<void(std::size_t slot, std::span<const translate::OpKey>)>;
   void observe_keys(KeyObserver observer) { key_observer_ = std::move(observer); }
+  // Reads the unresolved letters' counts again (between target transactions): a session that
+  // was idle while others wrote letters (the live applier) must know they may be waiting.
+  void refresh_letter_counts();
   // lock_timeout for the target transactions begun from now on (SET LOCAL at their BEGIN);
   // nullopt: the session's ([target] lock_timeout).
   void set_transaction_lock_timeout(std::optional<std::chrono::milliseconds> timeout);
@@ -203,6 +206,7 @@ class Applier {
 
   void reset_state();
   void count_unresolved_letters();
+  void take_letter_counts(const PGresult* rows);
 
   // Translation: a change's ops into the batch of the current nesting level.
   void translate_change(const translate::Change& change, std::optional<std::int64_t> letter);

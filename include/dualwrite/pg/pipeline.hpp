@@ -39,7 +39,7 @@ class Pipeline {
   void send_prepared(std::string_view name, std::span<const char* const> values, std::string what,
                      Handler on_result = {});
   // Sends a statement without parameters (BEGIN, SAVEPOINT, COMMIT, …).
-  void send(std::string_view sql, std::string what = {});
+  void send(std::string_view sql, std::string what = {}, Handler on_result = {});
 
   // Statements sent and not synced yet.
   std::size_t unsynced() const { return sent_.size(); }

@@ -38,6 +38,8 @@ TEST(Config, DefaultsApplyWhenTheFileIsEmpty) {
   EXPECT_EQ(c.apply.batch_max_bytes, 16u * 1024 * 1024);
   EXPECT_EQ(c.apply.batch_max_delay, Milliseconds{100});
   EXPECT_EQ(c.apply.copy_min_rows, 0u);
+  EXPECT_EQ(c.apply.streamed_transactions, "spool");
+  EXPECT_EQ(c.apply.live_lock_timeout, Milliseconds{1000});
   EXPECT_EQ(c.metrics.listen, "127.0.0.1:9752");
   for (const auto& v : r.values) EXPECT_EQ(v.source, ValueSource::default_value) << v.key;
 }
@@ -98,6 +100,7 @@ sloth = 1
 [apply]
 batch_max_changes = 0
 batch_max_delay = "soon"
+streamed_transactions = "parallel"
 [metrics]
 listen = "localhost"
 [log]
@@ -105,7 +108,7 @@ level = "chatty"
 [bogus]
 x = 1
 )");
-  ASSERT_EQ(problems.size(), 7u) << ::testing::PrintToString(problems);
+  ASSERT_EQ(problems.size(), 8u) << ::testing::PrintToString(problems);
   auto has = [&](std::string_view needle) {
     for (const auto& p : problems) {
       if (p.find(needle) != std::string::npos) return true;
@@ -116,6 +119,7 @@ x = 1
   EXPECT_TRUE(has("unknown key [source] sloth (known in [source]: conninfo"));
   EXPECT_TRUE(has("[apply] batch_max_changes must be between 1 and"));
   EXPECT_TRUE(has("[apply] batch_max_delay must be a duration such as 250ms"));
+  EXPECT_TRUE(has("[apply] streamed_transactions must be one of spool, live, got 'parallel'"));
   EXPECT_TRUE(has("[metrics] listen must be host:port"));
   EXPECT_TRUE(has("[log] level must be one of trace, debug, info, warn, error, critical"));
   EXPECT_TRUE(has("unknown section [bogus]"));

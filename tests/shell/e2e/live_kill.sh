@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# End-to-end: [apply] streamed_transactions = "live" (apply/live.hpp). Large source
+# transactions stream while the mixed workload commits around them; the daemon is killed with
+# SIGKILL while they are applied live, right after their commits (at Stream Commit), and while
+# they are applied from their spools after giving way (the workload's links and likes make them
+# give way now and then); one large transaction rolls back, one rolls a savepoint back. Then a
+# large transaction alone must be committed live, and the new tables must equal what mapping.md
+# computes from the legacy tables.
+#
+#   tests/shell/e2e/live_kill.sh BUILD_DIR [KILLS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+source "$root/scripts/lib/common.sh"
+source "$root/tests/shell/lib/children.sh"
+build=${1:?usage: live_kill.sh BUILD_DIR [KILLS]}
+kills=${2:-12}
+bin=$build/dualwrite
+bindir=$(dw_pg_bindir)
+
+export DUALWRITE_DEVDB_DIR=$(mktemp -d /tmp/dw-e2e-live.XXXXXX)
+work=$(mktemp -d /tmp/dw-e2e-live-work.XXXXXX)
+daemon_pid=""
+bench_pid=""
+big_pid=""
+cleanup() {
+  signal_child KILL "$daemon_pid" || true
+  signal_child TERM "$bench_pid" || true
+  signal_child TERM "$big_pid" || true
+  if [ -n "${DUALWRITE_E2E_KEEP:-}" ]; then
+    echo "kept: DUALWRITE_DEVDB_DIR=$DUALWRITE_DEVDB_DIR, logs in $work"
+  else
+    "$root/scripts/dev-db" down >/dev/null 2>&1 || true
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- daemon log (last 40 lines)"; tail -40 "$work/daemon.log" || true; exit 1; }
+
+conn=$("$root/scripts/dev-db" up --scale 0 2>/dev/null | tail -n 1)
+sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
+# Large transactions stream after 1MB of decoded changes instead of 64MB: they stream (and go
+# live) within a second of starting.
+sql -c "ALTER SYSTEM SET logical_decoding_work_mem = '1MB'" -c "SELECT pg_reload_conf()" >/dev/null
+
+export DUALWRITE_SOURCE_CONNINFO=$conn
+export DUALWRITE_METRICS_LISTEN=""
+export DUALWRITE_RECONNECT_INITIAL_BACKOFF=50ms
+export DUALWRITE_RECONNECT_MAX_BACKOFF=1s
+export DUALWRITE_APPLY_STREAMED_TRANSACTIONS=live
+export DUALWRITE_APPLY_LIVE_LOCK_TIMEOUT=500ms
+start_daemon() {
+  "$bin" run >>"$work/daemon.log" 2>&1 &
+  daemon_pid=$!
+}
+workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 150 transactions/s
+  "$bindir/pgbench" -n -c 4 -j 2 -T "$1" -R 150 --max-tries=20 \
+    -f "$root/bench/workload/feedback.sql@10" -f "$root/bench/workload/suggestion.sql@2" \
+    -f "$root/bench/workload/chat.sql@3" -f "$root/bench/workload/profile.sql@1" \
+    -f "$root/bench/workload/offline.sql@2" -f "$root/bench/workload/link.sql@1" \
+    "$conn" >>"$work/pgbench.log" 2>&1
+}
+# One large transaction: STATEMENTS statements of 4000 activity_feedback rows of the workload's
+# users, 0.3 s apart, ended by END (COMMIT or ROLLBACK); FROM offsets the rows' n.
+large() {
+  local statements=$1 end=$2 from=$3 k body=""
+  for k in $(seq 0 $((statements - 1))); do
+    [ "$k" = 2 ] && body+="SAVEPOINT s; "
+    body+="INSERT INTO public.activity_feedback (user_id, activity_slug, feedback_type, score, metadata)
+SELECT md5('user' || (g % 2000 + 1 - CASE WHEN (g % 2000 + 1) % 10 = 0 THEN 1 ELSE 0 END))::uuid,
+       'act-' || (g % 400 + 1),
+       (ARRAY['view','skip','dislike','booked','shared','view','like','save','view','view'])[1 + g % 10],
+       (g % 100) / 10.0, jsonb_build_object('large', $from, 'n', g)
+  FROM generate_series($((from + k * 4000 + 1)), $((from + (k + 1) * 4000))) g;
+DO 'BEGIN PERFORM pg_sleep(0.3); END';
+"
+    [ "$k" = 3 ] && body+="ROLLBACK TO SAVEPOINT s; "
+  done
+  sql <<SQL
+BEGIN;
+$body
+$end;
+SQL
+}
+
+start_daemon
+for _ in $(seq 1 100); do
+  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dualwrite' AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && break
+  sleep 0.1
+done
+sql -f "$root/bench/workload/setup.sql" >/dev/null
+
+echo "phase 1: large transactions (one rolled back) under the workload, $kills kills -9"
+workload $((kills * 2 + 10)) &
+bench_pid=$!
+( large 12 COMMIT 0 && large 10 ROLLBACK 100000 && large 12 COMMIT 200000 && large 12 COMMIT 300000 ) &
+big_pid=$!
+for i in $(seq 1 "$kills"); do
+  sleep "1.$(( RANDOM % 9 ))"
+  kill -9 "$daemon_pid" 2>/dev/null || true
+  wait "$daemon_pid" 2>/dev/null || true
+  start_daemon
+done
+wait "$big_pid" || fail "a large transaction failed"
+big_pid=""
+# Right after a commit: the daemon dies at (or just before or after) Stream Commit.
+large 8 COMMIT 400000
+kill -9 "$daemon_pid" 2>/dev/null || true
+wait "$daemon_pid" 2>/dev/null || true
+start_daemon
+wait "$bench_pid" || fail "the workload failed (see $work/pgbench.log)"
+bench_pid=""
+
+echo "phase 2: a large transaction alone is committed live"
+before=$(grep -c "committed live" "$work/daemon.log" || true)
+large 8 COMMIT 500000
+for _ in $(seq 1 600); do
+  [ "$(grep -c "committed live" "$work/daemon.log" || true)" -gt "$before" ] && break
+  sleep 0.1
+done
+[ "$(grep -c "committed live" "$work/daemon.log" || true)" -gt "$before" ] \
+  || fail "the last large transaction was not committed live"
+
+# Catch up: a marker row is the last change; once it is applied, everything before it is.
+sql -c "INSERT INTO offline_likes (user_id, activity_slug) VALUES (md5('user1')::uuid, 'marker')"
+marker_id=$(sql -c "SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'offline_likes:' || md5('user1')::uuid || ':marker')")
+for _ in $(seq 1 1500); do
+  [ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] && break
+  sleep 0.2
+done
+[ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] \
+  || fail "the daemon did not catch up within 300 s"
+
+kill -TERM "$daemon_pid"
+status=0
+wait "$daemon_pid" || status=$?
+daemon_pid=""
+[ "$status" = 0 ] || fail "SIGTERM: exit status $status, expected 0"
+
+rolled_back=$(sql -c "SELECT count(*) FROM activity_interactions WHERE metadata ->> 'large' = '100000'")
+[ "$rolled_back" = 0 ] || fail "$rolled_back rows of the rolled-back large transaction were applied"
+echo "dead letters: $(sql -c "SELECT coalesce(string_agg(reason || '=' || n, ' '), 'none') FROM (SELECT reason, count(*) n FROM dualwrite.dead_letters WHERE resolved_at IS NULL GROUP BY reason) d")"
+unpositioned=$(sql -c "SELECT count(*) FROM dualwrite.dead_letters WHERE lsn IS NULL AND xid IS NOT NULL")
+[ "$unpositioned" = 0 ] || fail "$unpositioned dead letters of live transactions have no position"
+diff=$(sql -c "SELECT table_name || ' ' || key || ' ' || problem FROM dualwrite_expected.diff_all(20)")
+if [ -n "$diff" ]; then
+  echo "$diff"
+  fail "the new tables differ from what mapping.md computes from the legacy tables"
+fi
+went_live=$(grep -c "is applied as it streams" "$work/daemon.log" || true)
+committed=$(grep -c "committed live" "$work/daemon.log" || true)
+gave_way=$(grep -c "gives way\|is applied from its spool" "$work/daemon.log" || true)
+echo "ok: new tables equal the mapping after $kills kills; $went_live transactions went live, $committed committed live, $gave_way gave way"
