@@ -159,6 +159,8 @@ void Applier::reset_state() {
 void Applier::connect() {
   reset_state();
   pipeline_.reset();
+  // The old session goes first: it may hold the replication origin, which the new one takes.
+  conn_ = Connection{};
   conn_ = Connection::open(options_.conninfo, options_.password);
   conn_.exec(session_setup_sql());
   set_session_timeouts(conn_, options_, options_.statement_timeout);
@@ -612,7 +614,7 @@ void Applier::send_commit_origin(const SourcePosition& end) {
     // Taken for this commit only; and the letters written before the commit's position existed
     // get it now (sql/apply/live_letters_positioned.sql).
     const char* origin[1] = {options_.origin.c_str()};
-    pipeline_->send_prepared(statement::origin_session_setup.name, origin, "origin taken");
+    pipeline_->send_prepared(statement::take_origin.name, origin, "origin taken");
     const std::string xid = std::to_string(end.xid);
     const std::string commit_lsn = end.commit_lsn.to_string();
     const char* letters[3] = {xid.c_str(), commit_lsn.c_str(), time.c_str()};
@@ -626,7 +628,7 @@ void Applier::send_commit_origin(const SourcePosition& end) {
 void Applier::give_back_origin() {
   // Best effort after a failure: a connection that is gone holds no origin any more.
   if (!pipeline_ || !conn_.ok()) return;
-  pipeline_->send_prepared(statement::origin_session_reset.name, {}, "origin given back");
+  pipeline_->send_prepared(statement::give_back_origin.name, {}, "origin given back");
   if (auto error = pipeline_->sync()) throw *error;
 }
 
@@ -639,7 +641,7 @@ void Applier::acquire_origin() {
   if (options_.origin.empty()) return;
   const char* origin[1] = {options_.origin.c_str()};
   Lsn progress = origin_progress_;
-  pipeline_->send_prepared(statement::origin_session_setup.name, origin, "origin taken",
+  pipeline_->send_prepared(statement::take_origin.name, origin, "origin taken",
                            [&progress](const PGresult* r) {
                              if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 1)) {
                                progress = Lsn::parse(PQgetvalue(r, 0, 1)).value_or(progress);

@@ -205,8 +205,8 @@ const Statement retry_failed{"dw_retry_failed", files::retry_failed};
 const Statement recompute_outcomes{"dw_recompute_outcomes", files::recompute_outcomes};
 const Statement origin_xact_setup{"dw_origin_xact_setup", files::origin_xact_setup};
 const Statement forget_deleted_links{"dw_forget_deleted_links", files::forget_deleted_links};
-const Statement origin_session_setup{"dw_origin_session_setup", files::origin_session_setup};
-const Statement origin_session_reset{"dw_origin_session_reset", files::origin_session_reset};
+const Statement take_origin{"dw_take_origin", files::take_origin};
+const Statement give_back_origin{"dw_give_back_origin", files::give_back_origin};
 const Statement live_letters_positioned{"dw_live_letters_positioned",
                                         files::live_letters_positioned};
 }  // namespace statement
@@ -230,8 +230,8 @@ std::span<const Statement* const> all_statements() {
          {&statement::unlinked_letters_of_users, &statement::orphan_letters_of_sessions,
           &statement::supersede_letters, &statement::resolve_dead_letters, &statement::retry_failed,
           &statement::recompute_outcomes, &statement::origin_xact_setup,
-          &statement::forget_deleted_links, &statement::origin_session_setup,
-          &statement::origin_session_reset, &statement::live_letters_positioned}) {
+          &statement::forget_deleted_links, &statement::take_origin, &statement::give_back_origin,
+          &statement::live_letters_positioned}) {
       a.push_back(s);
     }
     return a;

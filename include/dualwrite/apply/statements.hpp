@@ -66,8 +66,8 @@ extern const Statement origin_xact_setup;
 extern const Statement forget_deleted_links;
 // The origin taken and given back around a transaction applied live (apply/live.hpp), and that
 // transaction's letters positioned at its commit.
-extern const Statement origin_session_setup;
-extern const Statement origin_session_reset;
+extern const Statement take_origin;
+extern const Statement give_back_origin;
 extern const Statement live_letters_positioned;
 }  // namespace statement
 

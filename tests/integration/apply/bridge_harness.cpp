@@ -50,7 +50,8 @@ int Bridge::pump(const std::string& origin) {
   // Each attempt starts from the first message again, as the daemon restarts from the origin
   // (which skips what the attempts before committed).
   for (int attempt = 0; attempt < 4; ++attempt) {
-    applier.connect();
+    // A rejected attempt rolled back; the session (which holds the origin) carries on.
+    if (!applier.connected()) applier.connect();
     applier.set_careful(careful);
     applied = 0;
     apply::Consumer consumer(applier);

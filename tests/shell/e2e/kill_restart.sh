@@ -18,34 +18,9 @@ kills=${2:-20}
 bin=$build/dualwrite
 bindir=$(dw_pg_bindir)
 
-export DUALWRITE_DEVDB_DIR=$(mktemp -d /tmp/dw-e2e.XXXXXX)
-work=$(mktemp -d /tmp/dw-e2e-work.XXXXXX)
-daemon_pid=""
-bench_pid=""
-cleanup() {
-  signal_child KILL "$daemon_pid" || true
-  signal_child TERM "$bench_pid" || true
-  if [ -n "${DUALWRITE_E2E_KEEP:-}" ]; then
-    echo "kept: DUALWRITE_DEVDB_DIR=$DUALWRITE_DEVDB_DIR, logs in $work"
-  else
-    "$root/scripts/dev-db" down >/dev/null 2>&1 || true
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- daemon log (last 40 lines)"; tail -40 "$work/daemon.log" || true; exit 1; }
+source "$root/tests/shell/e2e/lib.sh"
+e2e_setup e2e
 
-conn=$("$root/scripts/dev-db" up --scale 0 2>/dev/null | tail -n 1)
-sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
-
-export DUALWRITE_SOURCE_CONNINFO=$conn
-export DUALWRITE_METRICS_LISTEN=""
-export DUALWRITE_RECONNECT_INITIAL_BACKOFF=50ms
-export DUALWRITE_RECONNECT_MAX_BACKOFF=1s
-start_daemon() {
-  "$bin" run >>"$work/daemon.log" 2>&1 &
-  daemon_pid=$!
-}
 workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 200 transactions/s
   # (bounded so that the test measures correctness, not whether this machine keeps up)
   "$bindir/pgbench" -n -c 4 -j 2 -T "$1" -R 200 --max-tries=20 \
@@ -59,12 +34,7 @@ workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 200 tran
 # The daemon starts on an empty database and creates its slot: everything after is streamed
 # (a populated database is `dualwrite bootstrap`'s job).
 start_daemon
-# A slot being created is listed (and active) while it still waits for its consistent point, and
-# what commits before that point is not streamed: wait for the point (confirmed_flush_lsn).
-for _ in $(seq 1 100); do
-  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dualwrite' AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && break
-  sleep 0.1
-done
+e2e_wait_slot
 sql -f "$root/bench/workload/setup.sql" >/dev/null
 
 echo "phase 1: workload with $kills kills -9 of the daemon"
@@ -106,20 +76,9 @@ bench_pid=""
 kill -0 "$daemon_pid" 2>/dev/null || fail "the daemon died when its target connection was cut"
 
 # Catch up: a marker row is the last change; once it is applied, everything before it is.
-sql -c "INSERT INTO offline_likes (user_id, activity_slug) VALUES (md5('user1')::uuid, 'marker')"
-marker_id=$(sql -c "SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'offline_likes:' || md5('user1')::uuid || ':marker')")
-for _ in $(seq 1 1500); do
-  [ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] && break
-  sleep 0.2
-done
-[ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] \
-  || fail "the daemon did not catch up within 300 s"
+e2e_catch_up
 
-kill -TERM "$daemon_pid"
-status=0
-wait "$daemon_pid" || status=$?
-daemon_pid=""
-[ "$status" = 0 ] || fail "SIGTERM: exit status $status, expected 0"
+e2e_stop_daemon
 
 echo "legacy rows: $(sql -c "SELECT (SELECT count(*) FROM activity_feedback) || ' feedback, ' || (SELECT count(*) FROM ai_suggestions) || ' suggestions, ' || (SELECT count(*) FROM chatbot_messages) || ' messages'")"
 echo "dead letters: $(sql -c "SELECT coalesce(string_agg(reason || '=' || n, ' '), 'none') FROM (SELECT reason, count(*) n FROM dualwrite.dead_letters WHERE resolved_at IS NULL GROUP BY reason) d")"

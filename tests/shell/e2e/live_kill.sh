@@ -17,41 +17,14 @@ kills=${2:-12}
 bin=$build/dualwrite
 bindir=$(dw_pg_bindir)
 
-export DUALWRITE_DEVDB_DIR=$(mktemp -d /tmp/dw-e2e-live.XXXXXX)
-work=$(mktemp -d /tmp/dw-e2e-live-work.XXXXXX)
-daemon_pid=""
-bench_pid=""
-big_pid=""
-cleanup() {
-  signal_child KILL "$daemon_pid" || true
-  signal_child TERM "$bench_pid" || true
-  signal_child TERM "$big_pid" || true
-  if [ -n "${DUALWRITE_E2E_KEEP:-}" ]; then
-    echo "kept: DUALWRITE_DEVDB_DIR=$DUALWRITE_DEVDB_DIR, logs in $work"
-  else
-    "$root/scripts/dev-db" down >/dev/null 2>&1 || true
-    rm -rf "$work"
-  fi
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- daemon log (last 40 lines)"; tail -40 "$work/daemon.log" || true; exit 1; }
-
-conn=$("$root/scripts/dev-db" up --scale 0 2>/dev/null | tail -n 1)
-sql() { psql -X -qtA -v ON_ERROR_STOP=1 "$conn" "$@"; }
+source "$root/tests/shell/e2e/lib.sh"
+e2e_setup e2e-live
 # Large transactions stream after 1MB of decoded changes instead of 64MB: they stream (and go
 # live) within a second of starting.
 sql -c "ALTER SYSTEM SET logical_decoding_work_mem = '1MB'" -c "SELECT pg_reload_conf()" >/dev/null
 
-export DUALWRITE_SOURCE_CONNINFO=$conn
-export DUALWRITE_METRICS_LISTEN=""
-export DUALWRITE_RECONNECT_INITIAL_BACKOFF=50ms
-export DUALWRITE_RECONNECT_MAX_BACKOFF=1s
 export DUALWRITE_APPLY_STREAMED_TRANSACTIONS=live
 export DUALWRITE_APPLY_LIVE_LOCK_TIMEOUT=500ms
-start_daemon() {
-  "$bin" run >>"$work/daemon.log" 2>&1 &
-  daemon_pid=$!
-}
 workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 150 transactions/s
   "$bindir/pgbench" -n -c 4 -j 2 -T "$1" -R 150 --max-tries=20 \
     -f "$root/bench/workload/feedback.sql@10" -f "$root/bench/workload/suggestion.sql@2" \
@@ -83,10 +56,7 @@ SQL
 }
 
 start_daemon
-for _ in $(seq 1 100); do
-  [ "$(sql -c "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dualwrite' AND confirmed_flush_lsn IS NOT NULL")" = 1 ] && break
-  sleep 0.1
-done
+e2e_wait_slot
 sql -f "$root/bench/workload/setup.sql" >/dev/null
 
 echo "phase 1: large transactions (one rolled back) under the workload, $kills kills -9"
@@ -121,20 +91,9 @@ done
   || fail "the last large transaction was not committed live"
 
 # Catch up: a marker row is the last change; once it is applied, everything before it is.
-sql -c "INSERT INTO offline_likes (user_id, activity_slug) VALUES (md5('user1')::uuid, 'marker')"
-marker_id=$(sql -c "SELECT uuid_generate_v5('b8d3c6a2-5f1e-4c07-9e3a-6d2f1a0b7c45', 'offline_likes:' || md5('user1')::uuid || ':marker')")
-for _ in $(seq 1 1500); do
-  [ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] && break
-  sleep 0.2
-done
-[ "$(sql -c "SELECT count(*) FROM offline_interactions WHERE id = '$marker_id'")" = 1 ] \
-  || fail "the daemon did not catch up within 300 s"
+e2e_catch_up
 
-kill -TERM "$daemon_pid"
-status=0
-wait "$daemon_pid" || status=$?
-daemon_pid=""
-[ "$status" = 0 ] || fail "SIGTERM: exit status $status, expected 0"
+e2e_stop_daemon
 
 rolled_back=$(sql -c "SELECT count(*) FROM activity_interactions WHERE metadata ->> 'large' = '100000'")
 [ "$rolled_back" = 0 ] || fail "$rolled_back rows of the rolled-back large transaction were applied"
