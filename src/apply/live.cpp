@@ -27,12 +27,12 @@ LiveApply::LiveApply(ApplyOptions options, ApplyStats& stats, Applier& main,
       applier_(live_options(std::move(options)), stats) {
   // Both stay installed; they record nothing while no transaction is live.
   applier_.observe_keys([this](std::size_t slot, std::span<const translate::OpKey> keys) {
-    if (xid_ && !record_live(slot, keys)) conflict_ = true;
+    if (xid_ && !record(live_keys_, main_keys_, slot, keys)) conflict_ = true;
   });
   main_.observe_keys([this](std::size_t slot, std::span<const translate::OpKey> keys) {
     // The main side's op runs first: the live transaction gives way before its statement is
     // sent (so it never waits for the live one's locks).
-    if (xid_ && !record_main(slot, keys)) {
+    if (xid_ && !record(main_keys_, live_keys_, slot, keys)) {
       fall_back("a transaction committed before it touches the same rows");
     }
   });
@@ -80,43 +80,25 @@ void LiveApply::KeyFilter::clear() {
   bits_.shrink_to_fit();  // 8 MiB each: given back between live transactions
 }
 
-bool LiveApply::record_live(std::size_t slot, std::span<const translate::OpKey> keys) {
-  bool ok = !main_everything_;
-  live_any_ = true;
+template <class Mine, class Other>
+bool LiveApply::record(Touched<Mine>& mine, const Touched<Other>& other, std::size_t slot,
+                       std::span<const translate::OpKey> keys) {
+  bool ok = !other.everything;
+  mine.any = true;
   if (touches_everything(slot, keys)) {
-    live_everything_ = true;
-    ok = ok && !main_any_;
+    mine.everything = true;
+    ok = ok && !other.any;
   }
   for (const auto& key : keys) {
     if (key.space == translate::KeySpace::everything) continue;
     const std::uint64_t h = Batch::hash(key);
+    // Two ops conflict when they share a key and one of them writes it.
+    ok = ok && !other.writes.may_contain(h);
     if (key.access == translate::Access::read) {
-      live_reads_.add(h);
-      ok = ok && main_writes_.count(h) == 0;
+      mine.reads.add(h);
     } else {
-      live_writes_.add(h);
-      ok = ok && main_writes_.count(h) == 0 && main_reads_.count(h) == 0;
-    }
-  }
-  return ok;
-}
-
-bool LiveApply::record_main(std::size_t slot, std::span<const translate::OpKey> keys) {
-  bool ok = !live_everything_;
-  main_any_ = true;
-  if (touches_everything(slot, keys)) {
-    main_everything_ = true;
-    ok = ok && !live_any_;
-  }
-  for (const auto& key : keys) {
-    if (key.space == translate::KeySpace::everything) continue;
-    const std::uint64_t h = Batch::hash(key);
-    if (key.access == translate::Access::read) {
-      main_reads_.insert(h);
-      ok = ok && !live_writes_.may_contain(h);
-    } else {
-      main_writes_.insert(h);
-      ok = ok && !live_writes_.may_contain(h) && !live_reads_.may_contain(h);
+      mine.writes.add(h);
+      ok = ok && !other.reads.may_contain(h);
     }
   }
   return ok;
@@ -239,11 +221,9 @@ void LiveApply::reset() {
 void LiveApply::stop_live() {
   xid_.reset();
   savepoints_.clear();
-  live_reads_.clear();
-  live_writes_.clear();
-  main_reads_.clear();
-  main_writes_.clear();
-  live_any_ = live_everything_ = main_any_ = main_everything_ = conflict_ = false;
+  live_keys_.clear();
+  main_keys_.clear();
+  conflict_ = false;
   main_.set_transaction_lock_timeout(std::nullopt);
 }
 

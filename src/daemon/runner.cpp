@@ -237,7 +237,8 @@ class Daemon {
 
   // In live mode the apply is the slow side while a large transaction streams (it applies
   // instead of spooling), so the queue fills to its bound: held at 16 MiB there, which keeps the
-  // daemon's peak under 64 MiB over a 1M-row transaction (bench/README.md) and costs no speed.
+  // daemon under 64 MiB over a 1M-row transaction (58 MiB, bench/README.md; the same speed in
+  // the measured pair).
   static std::size_t queue_bound(const config::Config& config) {
     constexpr std::uint64_t kLiveQueueMax = std::uint64_t{16} << 20;
     if (config.apply.streamed_transactions != "live") return config.apply.queue_max_bytes;

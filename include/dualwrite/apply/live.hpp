@@ -99,11 +99,8 @@ class LiveApply {
 
  private:
   void stop_live();
-  // An op's keys, of the live side or of the main side: false when it conflicts with the other.
-  bool record_live(std::size_t slot, std::span<const translate::OpKey> keys);
-  bool record_main(std::size_t slot, std::span<const translate::OpKey> keys);
-
-  // A Bloom filter of key hashes.
+  // A Bloom filter of key hashes: the live side's keys (a 1M-row transaction's would not fit
+  // an exact set in the daemon's memory bound).
   class KeyFilter {
    public:
     void add(std::uint64_t hash);
@@ -117,6 +114,32 @@ class LiveApply {
     static std::uint64_t probe(std::uint64_t hash, int i);
     std::vector<std::uint64_t> bits_;  // allocated at the first add
   };
+  // An exact set of key hashes: the main side's keys while a transaction is live (few).
+  class KeySet {
+   public:
+    void add(std::uint64_t hash) { hashes_.insert(hash); }
+    bool may_contain(std::uint64_t hash) const { return hashes_.count(hash) != 0; }
+    void clear() { hashes_.clear(); }
+
+   private:
+    std::unordered_set<std::uint64_t> hashes_;
+  };
+  // What one side's ops touched since the transaction went live.
+  template <class Set>
+  struct Touched {
+    Set reads, writes;
+    bool any = false;
+    bool everything = false;  // an op that touches every key
+    void clear() {
+      reads.clear();
+      writes.clear();
+      any = everything = false;
+    }
+  };
+  // Records an op's keys on `mine`: false when one of them conflicts with `other`'s.
+  template <class Mine, class Other>
+  static bool record(Touched<Mine>& mine, const Touched<Other>& other, std::size_t slot,
+                     std::span<const translate::OpKey> keys);
 
   ApplyStats& stats_;
   Applier& main_;
@@ -125,14 +148,8 @@ class LiveApply {
   std::optional<std::uint32_t> xid_;
   std::vector<std::uint32_t> savepoints_;  // subtransactions with a savepoint, oldest first
   std::set<std::uint32_t> fallen_back_;
-  // The live transaction's keys, and whether any op of it touches everything.
-  KeyFilter live_reads_, live_writes_;
-  bool live_any_ = false;
-  bool live_everything_ = false;
-  // The main connection's keys since the live transaction started.
-  std::unordered_set<std::uint64_t> main_reads_, main_writes_;
-  bool main_any_ = false;
-  bool main_everything_ = false;
+  Touched<KeyFilter> live_keys_;
+  Touched<KeySet> main_keys_;
   bool conflict_ = false;  // the live side met a key of the main side
 };
 

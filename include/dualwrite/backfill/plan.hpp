@@ -73,7 +73,7 @@ std::uint64_t chunk_count(std::uint64_t estimated_rows, std::uint64_t chunk_rows
 
 // The SQL condition selecting `chunk` of `column` ("true" when unbounded on both sides).
 std::string range_predicate(const std::string& column, KeyKind key, const Chunk& chunk);
-// `reader` with its :range placeholder replaced by `(predicate)`.
+// `reader` with its :range psql variable replaced by `(predicate)`.
 std::string with_range(std::string_view reader, const std::string& predicate);
 
 // What copy_rows_staged (backfill.cpp) runs for `target` ("schema.table"): COPY writes into

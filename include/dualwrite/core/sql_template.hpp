@@ -1,7 +1,7 @@
 // Statement files that are templates: psql variables the program fills.
 //
 // For: a file under sql/<stage>/ that serves several tables, or takes a condition the program
-// builds, and still runs in psql as it is (psql -v name=value -f file), since its placeholders
+// builds, and still runs in psql as it is (psql -v name=value -f file), since what it leaves open
 // are psql's own variable references:
 //   :"name"  an identifier: with_identifier() puts quote_identifier(value) there;
 //   :'name'  a literal: with_literal() puts quote_literal(value) there. Only where the statement
