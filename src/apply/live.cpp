@@ -38,6 +38,20 @@ LiveApply::LiveApply(ApplyOptions options, ApplyStats& stats, Applier& main,
   });
 }
 
+LiveApply::~LiveApply() {
+  // The connection closes with the applier: no one may end a wait on its socket after.
+  if (socket_listener_) socket_listener_(-1);
+}
+
+void LiveApply::on_socket(std::function<void(int socket)> listener) {
+  socket_listener_ = std::move(listener);
+  report_socket();
+}
+
+void LiveApply::report_socket() {
+  if (socket_listener_) socket_listener_(applier_.connected() ? applier_.socket() : -1);
+}
+
 namespace {
 
 bool touches_everything(std::size_t slot, std::span<const translate::OpKey> keys) {
@@ -107,17 +121,13 @@ bool LiveApply::record(Touched<Mine>& mine, const Touched<Other>& other, std::si
 bool LiveApply::start(std::uint32_t xid) {
   if (xid_ || fell_back(xid) || main_.careful()) return false;
   try {
-    if (applier_.connected()) {
-      applier_.refresh_letter_counts();
-    } else {
-      applier_.connect();
-    }
-    applier_.begin(translate::SourcePosition{Lsn{}, Lsn{}, xid, 0});
+    open_transaction(xid);
   } catch (const std::exception& e) {
     spdlog::warn("live apply: transaction {} is spooled instead: {}", xid, e.what());
     fallen_back_.insert(xid);
     stats_.live_fallbacks.fetch_add(1, std::memory_order_relaxed);
     applier_.rollback();
+    report_socket();
     return false;
   }
   xid_ = xid;
@@ -126,6 +136,26 @@ bool LiveApply::start(std::uint32_t xid) {
   main_.set_transaction_lock_timeout(lock_timeout_);
   spdlog::info("live apply: transaction {} is applied as it streams", xid);
   return true;
+}
+
+void LiveApply::open_transaction(std::uint32_t xid) {
+  bool answers = false;
+  if (applier_.connected()) {
+    // The connection waited idle since the last live transaction: the server may have ended
+    // it meanwhile (a restart, idle_session_timeout, a wait the supervisor ended), which
+    // shows only now. Such a connection is replaced, not a reason to give way.
+    try {
+      applier_.refresh_letter_counts();
+      answers = true;
+    } catch (const std::exception& e) {
+      spdlog::info("live apply: replacing the live connection: {}", e.what());
+    }
+  }
+  if (!answers) {
+    applier_.connect();  // closes the old session first
+    report_socket();
+  }
+  applier_.begin(translate::SourcePosition{Lsn{}, Lsn{}, xid, 0});
 }
 
 void LiveApply::apply(std::uint32_t subxid, const std::function<void(Applier&)>& deliver) {
@@ -219,6 +249,8 @@ void LiveApply::reset() {
 }
 
 void LiveApply::stop_live() {
+  // A rollback or commit that failed dropped the connection.
+  report_socket();
   xid_.reset();
   savepoints_.clear();
   live_keys_.clear();

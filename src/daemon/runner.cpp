@@ -185,7 +185,10 @@ class Daemon {
         target_backoff_({config.reconnect.initial_backoff, config.reconnect.max_backoff}),
         attempt_backoff_({config.reconnect.initial_backoff, config.reconnect.max_backoff}),
         source_(admin::source_conninfo(config)),
-        readiness_(observers, supervisor, config.source.slot) {}
+        readiness_(observers, supervisor, config.source.slot) {
+    // The apply thread waits on the live connection too: the supervisor's deadline covers it.
+    if (live_) live_->on_socket([this](int socket) { probe_.set_live_target(socket); });
+  }
 
   // Until SIGTERM or a fatal failure; returns the exit status.
   int loop() {

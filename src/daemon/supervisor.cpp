@@ -53,6 +53,11 @@ void ApplyProbe::set_target(int socket, bool connected) {
   target_connected_.store(connected);
 }
 
+void ApplyProbe::set_live_target(int socket) {
+  std::lock_guard lock(mu_);
+  live_socket_ = socket;
+}
+
 void ApplyProbe::new_attempt(std::uint64_t changes) {
   attempt_base_.store(changes);
 }
@@ -69,8 +74,9 @@ ops::ApplyActivity ApplyProbe::activity(std::uint64_t activity_counter) const {
 
 bool ApplyProbe::end_target_wait() {
   std::lock_guard lock(mu_);
-  if (socket_ < 0) return false;
-  pg::shut_down(socket_);
+  if (socket_ < 0 && live_socket_ < 0) return false;
+  if (socket_ >= 0) pg::shut_down(socket_);
+  if (live_socket_ >= 0) pg::shut_down(live_socket_);
   return true;
 }
 

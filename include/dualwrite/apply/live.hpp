@@ -61,8 +61,14 @@ class LiveApply {
   // main connection's while a transaction is live.
   LiveApply(ApplyOptions options, ApplyStats& stats, Applier& main,
             std::chrono::milliseconds lock_timeout);
+  ~LiveApply();
   LiveApply(const LiveApply&) = delete;
   LiveApply& operator=(const LiveApply&) = delete;
+
+  // Told the live connection's socket whenever it may have changed (-1: none), so that a
+  // supervisor can end a wait on it (daemon/supervisor.hpp): the apply thread waits on this
+  // connection too.
+  void on_socket(std::function<void(int socket)> listener);
 
   // The transaction applied live, if any.
   std::optional<std::uint32_t> xid() const { return xid_; }
@@ -72,8 +78,9 @@ class LiveApply {
 
   // The first streamed block of `xid`: true when it goes live (none is live, it has not given
   // way, the main applier is not in careful mode). The main applier must have no open
-  // transaction. Connects the
-  // live applier on first use; a failure to connect is a fallback, not an error.
+  // transaction. Connects the live applier on first use, and again when its idle connection
+  // turns out to be gone (a target restart, an ended wait); a failure to connect is a
+  // fallback, not an error.
   bool start(std::uint32_t xid);
   // Runs `deliver` (which feeds the live applier one change) for the live transaction; a
   // failure falls back. `subxid`: the (sub)transaction the change belongs to: its first change
@@ -99,6 +106,9 @@ class LiveApply {
 
  private:
   void stop_live();
+  // Opens the live target transaction of `xid`, on a connection that answers.
+  void open_transaction(std::uint32_t xid);
+  void report_socket();
   // A Bloom filter of key hashes: the live side's keys (a 1M-row transaction's would not fit
   // an exact set in the daemon's memory bound).
   class KeyFilter {
@@ -145,6 +155,7 @@ class LiveApply {
   Applier& main_;
   std::chrono::milliseconds lock_timeout_;
   Applier applier_;
+  std::function<void(int)> socket_listener_;
   std::optional<std::uint32_t> xid_;
   std::vector<std::uint32_t> savepoints_;  // subtransactions with a savepoint, oldest first
   std::set<std::uint32_t> fallen_back_;

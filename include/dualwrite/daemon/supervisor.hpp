@@ -66,6 +66,9 @@ class ApplyProbe {
 
   // The apply connection: its socket (-1: none) and whether it is up.
   void set_target(int socket, bool connected);
+  // The live applier's connection (apply/live.hpp), which the apply thread also waits on
+  // inside its target calls: its socket, or -1 when it has none.
+  void set_live_target(int socket);
   // A new attempt at the open position starts (after a (re)connect or a commit); `changes` is
   // the total of ApplyStats::changes now.
   void new_attempt(std::uint64_t changes);
@@ -74,7 +77,9 @@ class ApplyProbe {
   ops::ApplyActivity activity(std::uint64_t activity_counter) const;
   bool target_connected() const { return target_connected_.load(); }
   std::uint64_t attempt_base() const { return attempt_base_.load(); }
-  // Ends the wait on the target connection (shutdown(2) of its socket); false when none.
+  // Ends the wait on the target (shutdown(2) of the apply connection's socket and of the live
+  // applier's: the probe does not know which of the two the thread waits on; ending an idle
+  // one costs a reconnect); false when there is none.
   bool end_target_wait();
 
  private:
@@ -83,8 +88,9 @@ class ApplyProbe {
   std::atomic<std::int64_t> call_since_{0};  // 0: not in a call
   std::atomic<bool> target_connected_{false};
   std::atomic<std::uint64_t> attempt_base_{0};
-  std::mutex mu_;  // guards socket_ against end_target_wait racing a reconnect
+  std::mutex mu_;  // guards the sockets against end_target_wait racing a reconnect
   int socket_ = -1;
+  int live_socket_ = -1;
 };
 
 struct SupervisorConfig {

@@ -224,5 +224,47 @@ TEST(LiveApply, ALockConflictWithTheMainConnectionMakesItGiveWay) {
   EXPECT_GE(live.fallbacks, 1u);
 }
 
+TEST(LiveApply, AnIdleLiveConnectionTheServerEndedIsReplacedNotGivenWayFor) {
+  // Between two large transactions the live connection waits idle; a target restart or a wait
+  // the supervisor ended (it shuts both apply sockets) ends it unseen. The next large
+  // transaction replaces it and still goes live; the supervisor is told each socket.
+  TestDatabase db("live_reconnect");
+  const std::string origin = db.name() + "_o";
+  const std::string others =
+      "SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity "
+      "WHERE datname = current_database() AND backend_type = 'client backend' "
+      "AND pid <> pg_backend_pid()";
+  {
+    apply::ApplyStats stats;
+    apply::ApplyOptions options;
+    options.conninfo = db.conninfo();
+    options.origin = origin;
+    apply::Applier main(options, stats);
+    main.connect();
+    const std::string main_pid = db.scalar(others);
+    int socket = -2;
+    {
+      apply::LiveApply live(options, stats, main, 300ms);
+      live.on_socket([&](int s) { socket = s; });
+      EXPECT_EQ(socket, -1) << "no live connection before the first live transaction";
+      ASSERT_TRUE(live.start(100));
+      EXPECT_GE(socket, 0);
+      live.abort();
+      const std::string live_pid = db.scalar(others + " AND pid::text <> '" + main_pid + "'");
+      ASSERT_FALSE(live_pid.empty());
+      ASSERT_EQ(db.scalar("SELECT pg_terminate_backend(" + live_pid + ", 10000)"), "t");
+
+      ASSERT_TRUE(live.start(101)) << "the ended connection is replaced";
+      EXPECT_GE(socket, 0);
+      EXPECT_EQ(stats.live_fallbacks.load(), 0u);
+      EXPECT_NE(db.scalar(others + " AND pid::text <> '" + main_pid + "'"), "")
+          << "a new live session";
+      live.abort();
+    }
+    EXPECT_EQ(socket, -1) << "the socket is withdrawn before it closes";
+  }
+  db.exec("SELECT pg_replication_origin_drop('" + origin + "')");
+}
+
 }  // namespace
 }  // namespace dualwrite::testing

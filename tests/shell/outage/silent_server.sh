@@ -4,7 +4,9 @@
 #      (connect_timeout, 10 s by default), is logged, and retried; SIGTERM ends the wait within
 #      a few seconds (exit 0);
 #   2. as the target while the daemon streams (a proxy that goes silent mid-stream): SIGTERM
-#      ends the wait on the silent target within a few seconds.
+#      ends the wait on the silent target within a few seconds;
+#   3. the same while a large transaction is applied live (streamed_transactions = "live"), so
+#      that the apply thread waits on the live applier's own connection, not the main one.
 #   tests/shell/outage/silent_server.sh BUILD_DIR
 source "$(dirname "$0")/lib.sh" "$1" silent
 start_silent
@@ -43,4 +45,31 @@ write_row >/dev/null
 sleep 5  # the apply now waits on a target that does not answer
 stop_within 8
 grep -q "ending a wait on the target" "$log" || fail "the ended wait was not logged"
+
+echo "3: the target goes silent while a large transaction is applied live"
+: >"$log"
+proxy_mode target up
+# The walsender streams a transaction once its changes pass 64kB: it goes live at once.
+export DUALWRITE_APPLY_STREAMED_TRANSACTIONS=live
+export DUALWRITE_SOURCE_CONNINFO="$conn options='-c logical_decoding_work_mem=64kB'"
+run_daemon
+wait_streaming "$conn" "$db" || fail "the daemon did not start streaming (live)"
+wait_caught_up 20 || fail "not caught up before the large transaction"
+rows="WITH u AS (INSERT INTO auth.users (id) SELECT gen_random_uuid() FROM generate_series(1, 3000)
+                RETURNING id)
+      INSERT INTO public.activity_feedback (user_id, activity_slug, feedback_type)
+      SELECT id, 'surf', 'view' FROM u;"
+# Rows, a pause (the proxy goes silent), rows again (the live applier now waits on it), and an
+# open transaction until the test ends.
+sql -c "BEGIN" -c "$rows" -c "SELECT pg_sleep(4)" -c "$rows" -c "SELECT pg_sleep(60)" \
+    -c "ROLLBACK" >/dev/null 2>&1 &
+writer_pid=$!
+for _ in $(seq 1 40); do grep -q "is applied as it streams" "$log" && break; sleep 0.1; done
+grep -q "is applied as it streams" "$log" || fail "the large transaction did not go live"
+sleep 1
+proxy_mode target silent
+sleep 6  # the second block arrives; the live applier waits on a target that does not answer
+stop_within 8
+grep -q "ending a wait on the target" "$log" || fail "the ended wait was not logged (live)"
+stop_writer
 echo "ok: a silent server was logged and waited out, and SIGTERM ended every wait within seconds"
