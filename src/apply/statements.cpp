@@ -172,7 +172,16 @@ std::optional<std::string> staged_sql(std::string_view sql) {
 }
 
 bool prefers_generic_plan(std::size_t slot) {
-  return slot == slot_of(OpKind::feedback_update) || slot == slot_of(OpKind::feedback_delete);
+  // Measured one by one (bench/README.md, 2026-12-05 and 2026-12-06): each of these is
+  // re-planned on nearly every small call on tables of the size a migration starts with.
+  static constexpr OpKind kGeneric[] = {
+      OpKind::feedback_update, OpKind::feedback_delete, OpKind::suggestion_put, OpKind::session_put,
+      OpKind::message_put,     OpKind::summary_put,     OpKind::offline_put,    OpKind::profile_put,
+  };
+  for (const OpKind kind : kGeneric) {
+    if (slot == slot_of(kind)) return true;
+  }
+  return false;
 }
 
 const Statement* staged_statement(std::size_t slot) {

@@ -44,9 +44,14 @@ inline constexpr std::size_t kStageColumns = 14;  // v1..v14 of dualwrite.apply_
 
 // True for a slot whose statement, called with at most kGenericPlanMaxRows rows, runs with
 // plan_cache_mode = force_generic_plan (set and reset around it in its transaction): its custom
-// plan costs far more to make than to run (feedback_update: ~10 ms of planning a call against
-// ~1–2.5 ms of execution either way, bench/README.md), and PostgreSQL's own choice keeps
-// re-planning it. Larger calls keep PostgreSQL's choice, which amortises the planning.
+// plan costs more to make than the generic one costs to run (feedback_update: ~10 ms of
+// planning a call against ~1–2.5 ms of execution either way; the puts of suggestions,
+// sessions, messages, summaries, offline likes and profiles: 0.3–3 ms of planning on ~90 % of
+// their calls on small tables, bench/README.md), and PostgreSQL's own choice keeps re-planning
+// it while the tables are small. Larger calls keep PostgreSQL's choice, which amortises the
+// planning. The other statements keep it always: PostgreSQL settles on generic plans for the
+// heavy ones itself (feedback_insert), and generic plans for every statement of the session
+// were measured slower on filled tables (bench/README.md).
 bool prefers_generic_plan(std::size_t slot);
 inline constexpr std::size_t kGenericPlanMaxRows = 64;
 
