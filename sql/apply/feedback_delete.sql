@@ -43,6 +43,8 @@ WITH ids AS MATERIALIZED (
     FROM (SELECT source_session_id, activity_slug FROM gone
           UNION ALL
           SELECT source_session_id, activity_slug FROM gone_merged) k
-    JOIN public.interaction_sources s ON s.id = k.source_session_id
+    -- each source probed by its key (as in feedback_update.sql's old_outcomes)
+    CROSS JOIN LATERAL (SELECT src.source_id FROM public.interaction_sources src
+                         WHERE src.id = k.source_session_id OFFSET 0) s
 )
 SELECT NULL::bigint AS ord, NULL::text AS outcome WHERE false;

@@ -34,11 +34,16 @@ WITH src AS (
   ON CONFLICT (id) DO NOTHING
 )
 , old_outcomes AS (
-  -- the outcome of the item the row counted for before (its suggestion or slug may change)
+  -- the outcome of the item the row counted for before (its suggestion or slug may change).
+  -- Each row's source is probed by its key, in a lateral subquery the planner cannot flatten
+  -- (OFFSET 0): as a plain join, a plan made while interaction_sources was small scanned all of
+  -- it first and probed the interactions of every source, 4 of 6 ms a call once the tables had
+  -- filled (bench/README.md, 2026-12-06).
   INSERT INTO dualwrite.apply_outcome_keys (run_id, slug)
   SELECT s.source_id, x.activity_slug
     FROM ok JOIN public.activity_interactions x ON x.id = ok.id
-    JOIN public.interaction_sources s ON s.id = x.source_session_id
+    CROSS JOIN LATERAL (SELECT src.source_id FROM public.interaction_sources src
+                         WHERE src.id = x.source_session_id OFFSET 0) s
 )
 , unique_put AS (
   SELECT ord, dualwrite.put_unique_interaction(
