@@ -98,6 +98,14 @@ TestDatabase::~TestDatabase() {
     run(admin.get(),
         "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '" +
             name_ + "' AND NOT active");
+    // A session that held an origin gives it back when its backend exits, a moment after the
+    // client closed it (PQfinish does not wait): wait for this database's sessions to end.
+    for (int i = 0; i < 100; ++i) {
+      const auto left = run(admin.get(), "SELECT count(*) FROM pg_stat_activity WHERE datname = '" +
+                                             name_ + "' AND backend_type = 'client backend'");
+      if (std::string(PQgetvalue(left.get(), 0, 0)) == "0") break;
+      ::usleep(100'000);
+    }
     run(admin.get(),
         "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE '" +
             name_ + "%' OR roname = '" + name_ + "'");

@@ -228,7 +228,7 @@ TEST(LiveApply, AnIdleLiveConnectionTheServerEndedIsReplacedNotGivenWayFor) {
   // Between two large transactions the live connection waits idle; a target restart or a wait
   // the supervisor ended (it shuts both apply sockets) ends it unseen. The next large
   // transaction replaces it and still goes live; the supervisor is told each socket.
-  TestDatabase db("live_reconnect");
+  TestDatabase db("live_reconnect");  // drops the origin named after it
   const std::string origin = db.name() + "_o";
   const std::string others =
       "SELECT coalesce(string_agg(pid::text, ','), '') FROM pg_stat_activity "
@@ -263,7 +263,6 @@ TEST(LiveApply, AnIdleLiveConnectionTheServerEndedIsReplacedNotGivenWayFor) {
     }
     EXPECT_EQ(socket, -1) << "the socket is withdrawn before it closes";
   }
-  db.exec("SELECT pg_replication_origin_drop('" + origin + "')");
 }
 
 }  // namespace
