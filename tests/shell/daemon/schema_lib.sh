@@ -18,11 +18,8 @@ wait_for() {
 
 # stop_daemon: SIGTERM, exit status 0, and the slot released (peek needs it idle).
 stop_daemon() {
-  kill -TERM "$daemon_pid"
-  local status=0
-  wait "$daemon_pid" || status=$?
-  daemon_pid=""
-  [ "$status" = 0 ] || fail "the daemon exited with status $status on SIGTERM"
+  terminate_daemon
+  [ "$daemon_status" = 0 ] || fail "the daemon exited with status $daemon_status on SIGTERM"
   for _ in $(seq 1 100); do
     [ "$(sql -c "SELECT active FROM pg_replication_slots WHERE slot_name = '$db'")" = f ] && return 0
     sleep 0.1

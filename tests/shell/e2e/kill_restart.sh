@@ -11,24 +11,15 @@
 # disturb the tests that share the main test server.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-source "$root/scripts/lib/common.sh"
-source "$root/tests/shell/lib/children.sh"
 build=${1:?usage: kill_restart.sh BUILD_DIR [KILLS]}
 kills=${2:-20}
 bin=$build/dualwrite
-bindir=$(dw_pg_bindir)
 
 source "$root/tests/shell/e2e/lib.sh"
 e2e_setup e2e
 
-workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 200 transactions/s
-  # (bounded so that the test measures correctness, not whether this machine keeps up)
-  "$bindir/pgbench" -n -c 4 -j 2 -T "$1" -R 200 --max-tries=20 \
-    -f "$root/bench/workload/feedback.sql@10" -f "$root/bench/workload/suggestion.sql@2" \
-    -f "$root/bench/workload/chat.sql@3" -f "$root/bench/workload/profile.sql@1" \
-    -f "$root/bench/workload/offline.sql@2" -f "$root/bench/workload/link.sql@1" \
-    -f "$root/bench/workload/catalog.sql@1" \
-    "$conn" >>"$work/pgbench.log" 2>&1
+workload() {  # workload SECONDS: the mixed workload with catalog changes, 200 transactions/s
+  e2e_workload "$1" 200 -f "$root/bench/workload/catalog.sql@1"
 }
 
 # The daemon starts on an empty database and creates its slot: everything after is streamed
@@ -45,9 +36,7 @@ sql -v scale=0.02 -f "$root/sql/fixture/synthetic_data.sql" >/dev/null &
 big_pid=$!
 for i in $(seq 1 "$kills"); do
   sleep "0.$(( RANDOM % 9 + 2 ))"
-  kill -9 "$daemon_pid" 2>/dev/null || true
-  wait "$daemon_pid" 2>/dev/null || true
-  start_daemon
+  e2e_kill_restart
 done
 wait "$big_pid" || fail "the synthetic data load failed"
 wait "$bench_pid" || fail "the workload failed (see $work/pgbench.log)"
@@ -81,13 +70,8 @@ e2e_catch_up
 e2e_stop_daemon
 
 echo "legacy rows: $(sql -c "SELECT (SELECT count(*) FROM activity_feedback) || ' feedback, ' || (SELECT count(*) FROM ai_suggestions) || ' suggestions, ' || (SELECT count(*) FROM chatbot_messages) || ' messages'")"
-echo "dead letters: $(sql -c "SELECT coalesce(string_agg(reason || '=' || n, ' '), 'none') FROM (SELECT reason, count(*) n FROM dualwrite.dead_letters WHERE resolved_at IS NULL GROUP BY reason) d")"
 sql -c "SELECT table_name || ': expected ' || expected || ', actual ' || actual FROM dualwrite_expected.counts()"
-diff=$(sql -c "SELECT table_name || ' ' || key || ' ' || problem FROM dualwrite_expected.diff_all(20)")
-if [ -n "$diff" ]; then
-  echo "$diff"
-  fail "the new tables differ from what mapping.md computes from the legacy tables"
-fi
+e2e_expect_mapping
 healed=$(sql -c "SELECT count(*) FROM activity_interactions i JOIN activities a ON a.id = i.activity_id
                   WHERE a.title LIKE 'Late activity %' AND i.created_at < a.created_at")
 [ "$healed" -gt 0 ] || fail "the workload's catalog changes healed no earlier row (catalog.sql did not run?)"

@@ -10,12 +10,9 @@
 #   tests/shell/e2e/live_kill.sh BUILD_DIR [KILLS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-source "$root/scripts/lib/common.sh"
-source "$root/tests/shell/lib/children.sh"
 build=${1:?usage: live_kill.sh BUILD_DIR [KILLS]}
 kills=${2:-12}
 bin=$build/dualwrite
-bindir=$(dw_pg_bindir)
 
 source "$root/tests/shell/e2e/lib.sh"
 e2e_setup e2e-live
@@ -25,12 +22,8 @@ sql -c "ALTER SYSTEM SET logical_decoding_work_mem = '1MB'" -c "SELECT pg_reload
 
 export DUALWRITE_APPLY_STREAMED_TRANSACTIONS=live
 export DUALWRITE_APPLY_LIVE_LOCK_TIMEOUT=500ms
-workload() {  # workload SECONDS: the mixed legacy workload, 4 clients, 150 transactions/s
-  "$bindir/pgbench" -n -c 4 -j 2 -T "$1" -R 150 --max-tries=20 \
-    -f "$root/bench/workload/feedback.sql@10" -f "$root/bench/workload/suggestion.sql@2" \
-    -f "$root/bench/workload/chat.sql@3" -f "$root/bench/workload/profile.sql@1" \
-    -f "$root/bench/workload/offline.sql@2" -f "$root/bench/workload/link.sql@1" \
-    "$conn" >>"$work/pgbench.log" 2>&1
+workload() {  # workload SECONDS: the mixed workload, 150 transactions/s
+  e2e_workload "$1" 150
 }
 # One large transaction: STATEMENTS statements of 4000 activity_feedback rows of the workload's
 # users, 0.3 s apart, ended by END (COMMIT or ROLLBACK); FROM offsets the rows' n.
@@ -66,17 +59,13 @@ bench_pid=$!
 big_pid=$!
 for i in $(seq 1 "$kills"); do
   sleep "1.$(( RANDOM % 9 ))"
-  kill -9 "$daemon_pid" 2>/dev/null || true
-  wait "$daemon_pid" 2>/dev/null || true
-  start_daemon
+  e2e_kill_restart
 done
 wait "$big_pid" || fail "a large transaction failed"
 big_pid=""
 # Right after a commit: the daemon dies at (or just before or after) Stream Commit.
 large 8 COMMIT 400000
-kill -9 "$daemon_pid" 2>/dev/null || true
-wait "$daemon_pid" 2>/dev/null || true
-start_daemon
+e2e_kill_restart
 wait "$bench_pid" || fail "the workload failed (see $work/pgbench.log)"
 bench_pid=""
 
@@ -97,14 +86,9 @@ e2e_stop_daemon
 
 rolled_back=$(sql -c "SELECT count(*) FROM activity_interactions WHERE metadata ->> 'large' = '100000'")
 [ "$rolled_back" = 0 ] || fail "$rolled_back rows of the rolled-back large transaction were applied"
-echo "dead letters: $(sql -c "SELECT coalesce(string_agg(reason || '=' || n, ' '), 'none') FROM (SELECT reason, count(*) n FROM dualwrite.dead_letters WHERE resolved_at IS NULL GROUP BY reason) d")"
 unpositioned=$(sql -c "SELECT count(*) FROM dualwrite.dead_letters WHERE lsn IS NULL AND xid IS NOT NULL")
 [ "$unpositioned" = 0 ] || fail "$unpositioned dead letters of live transactions have no position"
-diff=$(sql -c "SELECT table_name || ' ' || key || ' ' || problem FROM dualwrite_expected.diff_all(20)")
-if [ -n "$diff" ]; then
-  echo "$diff"
-  fail "the new tables differ from what mapping.md computes from the legacy tables"
-fi
+e2e_expect_mapping
 went_live=$(grep -c "is applied as it streams" "$work/daemon.log" || true)
 committed=$(grep -c "committed live" "$work/daemon.log" || true)
 gave_way=$(grep -c "gives way\|is applied from its spool" "$work/daemon.log" || true)

@@ -12,3 +12,12 @@ signal_child() {
   [ "${2:-}" = "$$" ] || return 1
   kill "-$signal" "$pid" 2>/dev/null
 }
+
+# terminate_daemon: SIGTERM to $daemon_pid, as systemctl stop does, and the wait for it; its exit
+# status in $daemon_status (0 is what every test requires), daemon_pid cleared.
+terminate_daemon() {
+  daemon_status=0
+  kill -TERM "$daemon_pid"
+  wait "$daemon_pid" || daemon_status=$?
+  daemon_pid=""
+}

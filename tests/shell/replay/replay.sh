@@ -76,11 +76,8 @@ start_daemon() {
   echo "the daemon did not start:"; tail -20 "$tmp/daemon.log"; exit 1
 }
 stop_daemon() {
-  kill -TERM "$daemon_pid"
-  local status=0
-  wait "$daemon_pid" || status=$?
-  daemon_pid=""
-  [ "$status" = 0 ] || { echo "the daemon exited with $status:"; tail -20 "$tmp/daemon.log"; exit 1; }
+  terminate_daemon
+  [ "$daemon_status" = 0 ] || { echo "the daemon exited with $daemon_status:"; tail -20 "$tmp/daemon.log"; exit 1; }
 }
 # Until the daemon reports (replay_lsn: walEnd once idle) everything written so far as applied.
 wait_applied() {

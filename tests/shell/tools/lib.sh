@@ -76,11 +76,8 @@ start_daemon() {
 
 # stop_daemon: SIGTERM, as systemctl stop does; it must exit 0.
 stop_daemon() {
-  kill -TERM "$daemon_pid"
-  local status=0
-  wait "$daemon_pid" || status=$?
-  daemon_pid=""
-  [ "$status" = 0 ] || { echo "the daemon exited with $status; its log:"; cat "$tmp/daemon.log"; return 1; }
+  terminate_daemon
+  [ "$daemon_status" = 0 ] || { echo "the daemon exited with $daemon_status; its log:"; cat "$tmp/daemon.log"; return 1; }
 }
 
 finish() {
