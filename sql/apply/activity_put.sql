@@ -18,22 +18,24 @@
 -- that renamed nothing reads nothing (migration 20261205000100).
 -- Returns no rows.
 WITH activity AS MATERIALIZED (
+  -- locked as the foreign keys of the rows given its id would lock it (their checks may not
+  -- run: session_replication_role = replica, migration 20261206000100); the other catalog
+  -- lookups below lock theirs for the same reason
   SELECT a.id, a.slug
-    FROM public.activities a
-   WHERE a.id IN (SELECT DISTINCT i::uuid FROM unnest($1::text[]) AS i)
+    FROM dualwrite.lock_activities(NULL, ARRAY(SELECT DISTINCT i::uuid FROM unnest($1::text[]) AS i)) a
 ), interaction_fix AS MATERIALIZED (
   SELECT x.id, x.account_id, a.id AS activity_id
     FROM activity a
     JOIN public.activity_interactions x ON x.activity_slug = a.slug AND x.activity_id IS NULL
   UNION ALL
   SELECT x.id, x.account_id,
-         (SELECT c.id FROM public.activities c WHERE c.slug = x.activity_slug)
+         (SELECT c.id FROM dualwrite.lock_activities(ARRAY[x.activity_slug]) c)
     FROM activity a
     JOIN public.activity_interactions x
       ON x.activity_id = a.id AND x.activity_id IS NOT NULL AND x.activity_slug < a.slug
   UNION ALL
   SELECT x.id, x.account_id,
-         (SELECT c.id FROM public.activities c WHERE c.slug = x.activity_slug)
+         (SELECT c.id FROM dualwrite.lock_activities(ARRAY[x.activity_slug]) c)
     FROM activity a
     JOIN public.activity_interactions x
       ON x.activity_id = a.id AND x.activity_id IS NOT NULL AND x.activity_slug > a.slug
@@ -47,12 +49,12 @@ WITH activity AS MATERIALIZED (
     FROM activity a
     JOIN public.recommendation_items i ON i.activity_slug = a.slug AND i.activity_id IS NULL
   UNION ALL
-  SELECT i.id, i.run_id, (SELECT c.id FROM public.activities c WHERE c.slug = i.activity_slug)
+  SELECT i.id, i.run_id, (SELECT c.id FROM dualwrite.lock_activities(ARRAY[i.activity_slug]) c)
     FROM activity a
     JOIN public.recommendation_items i
       ON i.activity_id = a.id AND i.activity_id IS NOT NULL AND i.activity_slug < a.slug
   UNION ALL
-  SELECT i.id, i.run_id, (SELECT c.id FROM public.activities c WHERE c.slug = i.activity_slug)
+  SELECT i.id, i.run_id, (SELECT c.id FROM dualwrite.lock_activities(ARRAY[i.activity_slug]) c)
     FROM activity a
     JOIN public.recommendation_items i
       ON i.activity_id = a.id AND i.activity_id IS NOT NULL AND i.activity_slug > a.slug

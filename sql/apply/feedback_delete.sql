@@ -32,7 +32,8 @@ WITH ids AS MATERIALIZED (
                                             metadata, created_at)
   -- the catalog id as it is now: the one the row was parked with may have been renamed or
   -- deleted since (dualwrite.merged_interactions has no foreign key to keep it current)
-  SELECT id, account_id, (SELECT a.id FROM public.activities a WHERE a.slug = n.activity_slug),
+  SELECT id, account_id,
+         (SELECT a.id FROM dualwrite.lock_activities(ARRAY[n.activity_slug]) a),
          activity_slug, interaction_type, source_session_id, score_delta, metadata, created_at
     FROM successors n
    -- after the kept ones are gone (the unique index), which `gone` run to completion ensures

@@ -6,11 +6,12 @@
 -- bookmarks that were not kept.
 -- $12: the source transaction (xid) of each op: a link deleted in the same source transaction
 -- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
+-- Parents: locked and checked here, as in feedback_insert.sql ((ord, 'missing_account') for rows
+-- whose account does not exist).
 WITH src AS (
   SELECT s.ord, s.id::uuid AS id,
          coalesce(s.account_id::uuid, l.account_id, d.account_id) AS account_id,
-         act.id AS activity_id, s.activity_slug,
-         s.interaction_type::public.interaction_type AS interaction_type,
+         s.activity_slug, s.interaction_type::public.interaction_type AS interaction_type,
          s.source_id::uuid AS source_id, s.suggestion_id::uuid AS suggestion_id,
          s.score::numeric AS score, s.metadata::jsonb AS metadata,
          s.created_at::timestamptz AS created_at, s.legacy_type
@@ -23,9 +24,17 @@ WITH src AS (
     LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
-    LEFT JOIN public.activities act ON act.slug = s.activity_slug
+), parents AS MATERIALIZED (
+  SELECT a.id FROM public.accounts a
+   WHERE a.id IN (SELECT account_id FROM src)
+     FOR KEY SHARE OF a
+), catalog AS MATERIALIZED (
+  SELECT c.id, c.slug
+    FROM dualwrite.lock_activities(ARRAY(SELECT DISTINCT activity_slug FROM src)) c
 ), ok AS (
-  SELECT * FROM src WHERE account_id IS NOT NULL
+  SELECT src.*, c.id AS activity_id
+    FROM src LEFT JOIN catalog c ON c.slug = src.activity_slug
+   WHERE src.account_id IN (SELECT id FROM parents)
 )
 , sources AS (
   INSERT INTO public.interaction_sources (id, source_type, source_id, context, created_at)
@@ -80,5 +89,8 @@ WITH src AS (
   ON CONFLICT DO NOTHING
 )
 SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
+UNION ALL
+SELECT ord, 'missing_account' FROM src
+ WHERE account_id IS NOT NULL AND account_id NOT IN (SELECT id FROM parents)
 UNION ALL
 SELECT ord, outcome FROM unique_put WHERE outcome = 'merged';

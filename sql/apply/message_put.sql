@@ -2,20 +2,24 @@
 -- $5 tool_calls, $6 latency_ms, $7 metadata (NULL: keep, and keep tool_calls and latency_ms),
 -- $8 created_at. A new message's sequence is 1 + the session's highest, counting the new
 -- messages of the statement in stream order (ord). Returns (ord, 'missing_parent') for rows
--- whose session does not exist.
+-- whose session does not exist. The sessions are locked as the foreign key's check would lock
+-- them (FOR KEY SHARE; the apply session may run with session_replication_role = replica, where
+-- the key checks nothing: migration 20261206000100).
 WITH src AS (
   SELECT s.ord, s.id::uuid AS id, s.session_id::uuid AS session_id,
          s.role::public.chat_role AS role, s.content, s.tool_calls::jsonb AS tool_calls,
          s.latency_ms::int AS latency_ms, s.metadata::jsonb AS metadata,
-         s.created_at::timestamptz AS created_at,
-         EXISTS (SELECT 1 FROM public.chat_sessions cs WHERE cs.id = s.session_id::uuid)
-           AS has_parent
+         s.created_at::timestamptz AS created_at
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[])
          WITH ORDINALITY AS s(id, session_id, role, content, tool_calls, latency_ms, metadata,
                               created_at, ord)
+), parents AS MATERIALIZED (
+  SELECT cs.id FROM public.chat_sessions cs
+   WHERE cs.id IN (SELECT session_id FROM src)
+     FOR KEY SHARE OF cs
 ), ok AS (
-  SELECT * FROM src WHERE has_parent
+  SELECT * FROM src WHERE session_id IN (SELECT id FROM parents)
 ), upd AS (
   UPDATE public.chat_messages m
      SET role = o.role, content = coalesce(o.content, m.content),
@@ -37,4 +41,5 @@ WITH src AS (
     FROM fresh f
   ON CONFLICT (id, session_id) DO NOTHING
 )
-SELECT ord, 'missing_parent'::text AS outcome FROM src WHERE NOT has_parent;
+SELECT ord, 'missing_parent'::text AS outcome FROM src
+ WHERE session_id IS NULL OR session_id NOT IN (SELECT id FROM parents);

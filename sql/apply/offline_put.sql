@@ -1,5 +1,6 @@
 -- offline_likes INSERT/UPDATE. $1 id, $2 user_id, $3 account_id (NULL: resolve), $4 activity_slug,
--- $5 payload (NULL: keep), $6 updated_at. Returns (ord, 'unlinked_user') for rows with no account.
+-- $5 payload (NULL: keep), $6 updated_at. Returns (ord, 'unlinked_user') for rows with no account and (ord,
+-- 'missing_account') for rows whose account does not exist.
 -- $7: the source transaction (xid) of each op: a link deleted in the same source transaction
 -- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
 WITH src AS (
@@ -13,8 +14,13 @@ WITH src AS (
     LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
+), parents AS MATERIALIZED (
+  -- the rows' accounts, locked as their foreign key's check would lock them (feedback_insert.sql)
+  SELECT a.id FROM public.accounts a
+   WHERE a.id IN (SELECT account_id FROM src)
+     FOR KEY SHARE OF a
 ), ok AS (
-  SELECT * FROM src WHERE account_id IS NOT NULL
+  SELECT * FROM src WHERE account_id IN (SELECT id FROM parents)
 ), upd AS (
   UPDATE public.offline_interactions t
      SET account_id = o.account_id, activity_slug = o.activity_slug, interaction_type = 'like',
@@ -28,4 +34,7 @@ WITH src AS (
     FROM ok WHERE id NOT IN (SELECT id FROM upd)
   ON CONFLICT (id) DO NOTHING
 )
-SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL;
+SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
+UNION ALL
+SELECT ord, 'missing_account' FROM src
+ WHERE account_id IS NOT NULL AND account_id NOT IN (SELECT id FROM parents);

@@ -2,7 +2,8 @@
 -- $1 user_id, $2 account_id (NULL: resolve from the user's link), $3..$8 display_name, locale,
 -- timezone, country, age_range, travel_style, $9 updated_at, $10 keep mask (bits 0..5: those six
 -- columns unchanged), $11 notifications (NULL: preferences unchanged), $12 feature_flags,
--- $13 the other preferences. Returns (ord, 'unlinked_user') for rows with no account.
+-- $13 the other preferences. Returns (ord, 'unlinked_user') for rows with no account and (ord,
+-- 'missing_account') for rows whose account does not exist.
 -- $14: the source transaction (xid) of each op: a link deleted in the same source transaction
 -- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
 WITH src AS (
@@ -24,8 +25,13 @@ WITH src AS (
     LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
+), parents AS MATERIALIZED (
+  -- the rows' accounts, locked as their foreign key's check would lock them (feedback_insert.sql)
+  SELECT a.id FROM public.accounts a
+   WHERE a.id IN (SELECT account_id FROM src)
+     FOR KEY SHARE OF a
 ), ok AS (
-  SELECT * FROM src WHERE account_id IS NOT NULL
+  SELECT * FROM src WHERE account_id IN (SELECT id FROM parents)
 ), profile_upd AS (
   UPDATE public.account_profiles p
      SET display_name = CASE WHEN o.keep & 1 <> 0 THEN p.display_name ELSE o.display_name END,
@@ -58,5 +64,16 @@ WITH src AS (
     FROM ok
    WHERE notifications IS NOT NULL AND account_id NOT IN (SELECT account_id FROM settings_upd)
   ON CONFLICT (account_id) DO NOTHING
+), account_touch AS (
+  -- What touch_account_profile() does (migration 20261125000300), which the apply session's
+  -- session_replication_role = replica skips: accounts.updated_at := max(it, the profile's
+  -- updated_at). Done for every profile put, changed or not: a profile's updated_at is already
+  -- in its account's (the touch never moves it back), so an unchanged one changes nothing.
+  UPDATE public.accounts a SET updated_at = t.updated_at
+    FROM (SELECT account_id, max(updated_at) AS updated_at FROM ok GROUP BY account_id) t
+   WHERE a.id = t.account_id AND a.updated_at < t.updated_at
 )
-SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL;
+SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
+UNION ALL
+SELECT ord, 'missing_account' FROM src
+ WHERE account_id IS NOT NULL AND account_id NOT IN (SELECT id FROM parents);

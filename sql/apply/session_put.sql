@@ -1,6 +1,7 @@
 -- chatbot_conversations INSERT/UPDATE. $1 id, $2 user_id, $3 account_id (NULL: resolve),
 -- $4 session_type, $5 state (NULL: keep), $6 created_by, $7 metadata (NULL: keep), $8 started_at,
--- $9 last_activity_at, $10 closed_at. Returns (ord, 'unlinked_user') for rows with no account.
+-- $9 last_activity_at, $10 closed_at. Returns (ord, 'unlinked_user') for rows with no account and (ord,
+-- 'missing_account') for rows whose account does not exist.
 -- $11: the source transaction (xid) of each op: a link deleted in the same source transaction
 -- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
 WITH src AS (
@@ -20,8 +21,13 @@ WITH src AS (
     LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
+), parents AS MATERIALIZED (
+  -- the rows' accounts, locked as their foreign key's check would lock them (feedback_insert.sql)
+  SELECT a.id FROM public.accounts a
+   WHERE a.id IN (SELECT account_id FROM src)
+     FOR KEY SHARE OF a
 ), ok AS (
-  SELECT * FROM src WHERE account_id IS NOT NULL
+  SELECT * FROM src WHERE account_id IN (SELECT id FROM parents)
 ), upd AS (
   UPDATE public.chat_sessions t
      SET account_id = o.account_id, session_type = coalesce(o.session_type, t.session_type),
@@ -38,4 +44,7 @@ WITH src AS (
     FROM ok WHERE id NOT IN (SELECT id FROM upd)
   ON CONFLICT (id) DO NOTHING
 )
-SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL;
+SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
+UNION ALL
+SELECT ord, 'missing_account' FROM src
+ WHERE account_id IS NOT NULL AND account_id NOT IN (SELECT id FROM parents);

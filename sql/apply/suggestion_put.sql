@@ -4,7 +4,8 @@
 -- {id, position, activity_slug, ranking_features}; NULL: an unchanged TOASTed suggestions, items
 -- left alone), $11 item count, $12 model unchanged (true: keep the model).
 -- Items 1..n are upserted keeping their outcome columns; items past n are removed.
--- Returns (ord, 'unlinked_user') for rows with no account.
+-- Returns (ord, 'unlinked_user') for rows with no account and (ord,
+-- 'missing_account') for rows whose account does not exist.
 -- $13: the source transaction (xid) of each op: a link deleted in the same source transaction
 -- still resolves its user (mapping.md rule 4; dualwrite.apply_deleted_links, link_delete.sql).
 WITH src AS (
@@ -25,8 +26,13 @@ WITH src AS (
     LEFT JOIN dualwrite.apply_deleted_links d
            ON s.account_id IS NULL AND d.supabase_user_id = s.user_id::uuid
           AND d.xid = s.xid::bigint
+), parents AS MATERIALIZED (
+  -- the rows' accounts, locked as their foreign key's check would lock them (feedback_insert.sql)
+  SELECT a.id FROM public.accounts a
+   WHERE a.id IN (SELECT account_id FROM src)
+     FOR KEY SHARE OF a
 ), ok AS (
-  SELECT * FROM src WHERE account_id IS NOT NULL
+  SELECT * FROM src WHERE account_id IN (SELECT id FROM parents)
 ), upd AS (
   UPDATE public.recommendation_runs r
      SET account_id = o.account_id,
@@ -53,11 +59,16 @@ WITH src AS (
          jsonb_to_recordset(o.items) AS e(id uuid, position int, activity_slug text,
                                          ranking_features jsonb)
    WHERE o.items IS NOT NULL
+), catalog AS MATERIALIZED (
+  -- the items' activities, locked as their foreign key's check would lock them
+  -- (feedback_insert.sql); the run, their other parent, is written by this statement
+  SELECT c.id, c.slug
+    FROM dualwrite.lock_activities(ARRAY(SELECT DISTINCT activity_slug FROM items)) c
 ), items_put AS (
   INSERT INTO public.recommendation_items (id, run_id, activity_id, activity_slug,
                                            ranking_features, position)
   SELECT i.id, i.run_id, a.id, i.activity_slug, i.ranking_features, i.position
-    FROM items i LEFT JOIN public.activities a ON a.slug = i.activity_slug
+    FROM items i LEFT JOIN catalog a ON a.slug = i.activity_slug
   ON CONFLICT (id, run_id) DO UPDATE
      SET activity_id = EXCLUDED.activity_id, activity_slug = EXCLUDED.activity_slug,
          ranking_features = EXCLUDED.ranking_features, position = EXCLUDED.position
@@ -70,4 +81,7 @@ WITH src AS (
    WHERE ri.run_id = ANY (ARRAY(SELECT id FROM trimmed))
      AND ri.run_id = t.id AND ri.position > t.item_count
 )
-SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL;
+SELECT ord, 'unlinked_user'::text AS outcome FROM src WHERE account_id IS NULL
+UNION ALL
+SELECT ord, 'missing_account' FROM src
+ WHERE account_id IS NOT NULL AND account_id NOT IN (SELECT id FROM parents);

@@ -54,6 +54,7 @@ apply::ApplyOptions target_apply_options(const config::Config& config) {
   options.lock_timeout = config.target.lock_timeout;
   options.idle_in_transaction_session_timeout = config.target.idle_in_transaction_session_timeout;
   options.copy_min_rows = config.apply.copy_min_rows;
+  options.replica_role = config.apply.session_replication_role == "replica";
   return options;
 }
 

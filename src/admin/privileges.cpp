@@ -35,6 +35,12 @@ void add_target(std::vector<Requirement>& out) {
     out.push_back(need(T, ObjectKind::table, std::string("public.") + table,
                        {"SELECT", "INSERT", "UPDATE", "DELETE"}, kAppliers | kVerify, privileges));
   }
+  // The children the apply deletes with a chat session or a recommendation run, as the foreign
+  // keys' cascades would (sql/apply/session_delete.sql, suggestion_delete.sql; migration
+  // 20261206000100).
+  for (const char* table : {"public.chat_session_metrics", "public.recommendation_feedback"}) {
+    out.push_back(need(T, ObjectKind::table, table, {"SELECT", "DELETE"}, kAppliers, privileges));
+  }
   // A change names its activity by slug; the apply looks the catalog id up (mapping.md).
   out.push_back(need(T, ObjectKind::table, "public.activities", {"SELECT"}, kAppliers, privileges));
   // Letters are resolved, never deleted: no DELETE.
@@ -58,6 +64,10 @@ void add_target(std::vector<Requirement>& out) {
   // plain set-based SQL (outcomes and unlikes no longer go through functions).
   out.push_back(need(T, ObjectKind::function,
                      "dualwrite.put_unique_interaction(public.activity_interactions, boolean)",
+                     {"EXECUTE"}, kAppliers, privileges));
+  // The catalog rows the apply's rows name, locked as their foreign keys would lock them
+  // (migration 20261206000100).
+  out.push_back(need(T, ObjectKind::function, "dualwrite.lock_activities(text[], uuid[])",
                      {"EXECUTE"}, kAppliers, privileges));
   // The apply's scratch tables, empty between its transactions (migration 20261204000700: not
   // temporary tables, whose drop at a backend's exit would move the replication origin).

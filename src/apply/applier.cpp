@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "applier_internal.hpp"
+#include "dualwrite/apply/session_role.hpp"
 #include "dualwrite/apply/statements.hpp"
 #include "dualwrite/core/pg_time.hpp"
 #include "dualwrite/pg/attempt.hpp"
@@ -25,24 +26,31 @@ std::size_t table_index(LegacyTable t) {
 }
 
 // Ops whose statement may turn them into a dead letter need the change kept until the results
-// are read: those resolving an account they do not carry (parameter 3, index 2 — or 2 for
-// user_attributes), and chat rows that may miss their session.
-bool may_dead_letter(OpKind kind, std::span<const Param> params) {
+// are read: those whose account the statement resolves (unlinked_user) or checks
+// (missing_account: the foreign key's check, which the statement makes itself), and chat rows
+// that may miss their session.
+bool may_dead_letter(OpKind kind) {
   switch (kind) {
     case OpKind::profile_put:
-      return params[1].is_null;
     case OpKind::feedback_insert:
     case OpKind::feedback_update:
     case OpKind::suggestion_put:
     case OpKind::offline_put:
     case OpKind::session_put:
-      return params[2].is_null;
     case OpKind::message_put:
     case OpKind::summary_put:
       return true;
     default:
       return false;
   }
+}
+
+// The detail of the apply_error letter of a row whose account does not exist: what the foreign
+// key's check would have said, had the statement not made it itself (feedback_insert.sql).
+std::string missing_account_detail(OpKind kind) {
+  return "account_id names no account: the foreign key of " +
+         std::string(translate::info(kind).target_table) +
+         " to accounts refuses the row (checked by the apply statement)";
 }
 
 // The statements that take each op's source transaction as a last parameter (see add_op).
@@ -113,7 +121,7 @@ class Applier::BatchSink : public translate::OpSink {
   explicit BatchSink(Applier& applier) : a_(applier) {}
   void op(OpKind kind, std::span<const Param> params,
           std::span<const translate::OpKey> keys) override {
-    a_.add_op(slot_of(kind), params, keys, may_dead_letter(kind, params) ? record : kNoRecord,
+    a_.add_op(slot_of(kind), params, keys, may_dead_letter(kind) ? record : kNoRecord,
               unblocks_of(kind, params));
   }
   std::uint64_t record = kNoRecord;
@@ -164,6 +172,7 @@ void Applier::connect() {
   conn_ = Connection::open(options_.conninfo, options_.password);
   conn_.exec(session_setup_sql());
   set_session_timeouts(conn_, options_, options_.statement_timeout);
+  replica_role_ = options_.replica_role && enter_replica_role(conn_);
   origin_progress_ = Lsn{};
   if (!options_.origin.empty() && !options_.hold_origin) {
     pg::create_origin_if_missing(conn_, options_.origin);
@@ -260,8 +269,8 @@ void Applier::log_refusal(const std::string& message) {
 void Applier::translate_change(const Change& change, std::optional<std::int64_t> letter) {
   // The legacy row is rendered as JSON (the letter's content) only for changes whose statement
   // may turn them into a letter: chat rows (their session may be missing) and rows without an
-  // account_id (their user may be unlinked). Rendering it for every change would cost the bulk
-  // path.
+  // account_id (their user may be unlinked), or in careful mode with one (it may name no
+  // account). Rendering it for every change would cost the bulk path.
   bool eager = letter.has_value();
   switch (change.table) {
     case LegacyTable::chatbot_messages:
@@ -275,7 +284,11 @@ void Applier::translate_change(const Change& change, std::optional<std::int64_t>
     case LegacyTable::chatbot_conversations: {
       // account_id is the second column of user_attributes, the third of the others.
       const std::size_t account_col = change.table == LegacyTable::user_attributes ? 1 : 2;
-      eager = eager || (change.op != Operation::delete_ && !change.new_row[account_col].is_text());
+      // In careful mode, every row: one that names its account may name one that does not
+      // exist (the statement's check, 'missing_account'), which in fast mode is rare enough to
+      // refuse the batch for (on_outcomes) and be found again here.
+      eager = eager || (change.op != Operation::delete_ &&
+                        (careful_ || !change.new_row[account_col].is_text()));
       break;
     }
     default:
@@ -504,6 +517,18 @@ void Applier::on_outcomes(std::size_t slot, const std::vector<std::uint64_t>& re
       stats_.merged[table_index(table)].fetch_add(1);
       continue;
     }
+    if (outcome == "missing_account") {
+      // the account check the statement makes in place of the foreign key's (feedback_insert.sql)
+      if (ord > 0 && ord <= records.size() && records[ord - 1] != kNoRecord) {
+        result_letters_.push_back({records[ord - 1], DeadLetterReason::apply_error,
+                                   missing_account_detail(static_cast<OpKind>(slot))});
+      } else if (!first_error_) {
+        // a row that named its account, whose change fast mode did not keep: careful mode
+        // keeps every one (translate_change)
+        first_error_ = missing_account_detail(static_cast<OpKind>(slot));
+      }
+      continue;
+    }
     const auto reason = translate::parse_dead_letter_reason(outcome);
     if (ord == 0 || ord > records.size() || records[ord - 1] == kNoRecord || !reason) {
       if (!first_error_) {
@@ -512,7 +537,7 @@ void Applier::on_outcomes(std::size_t slot, const std::vector<std::uint64_t>& re
       }
       continue;
     }
-    result_letters_.emplace_back(records[ord - 1], *reason);
+    result_letters_.push_back({records[ord - 1], *reason, {}});
   }
 }
 

@@ -252,22 +252,21 @@ void Applier::write_result_letters() {
   auto letters = std::exchange(result_letters_, {});
   // Records are numbered in stream order: letters are written in it.
   std::stable_sort(letters.begin(), letters.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+                   [](const auto& a, const auto& b) { return a.record < b.record; });
   std::vector<const Record*> records;
   std::vector<DeadLetterReason> reasons;
-  for (const auto& [index, reason] : letters) {
-    const Record& r = record_at(index);
+  std::vector<std::string> details;
+  for (auto& letter : letters) {
+    const Record& r = record_at(letter.record);
     if (r.letter) {
       failed_retries_.push_back(*r.letter);  // a retried letter that still cannot apply
       continue;
     }
     records.push_back(&r);
-    reasons.push_back(reason);
+    reasons.push_back(letter.reason);
+    details.push_back(letter.detail.empty() ? detail_of(letter.reason) : std::move(letter.detail));
   }
   if (records.empty()) return;
-  std::vector<std::string> details;
-  details.reserve(records.size());
-  for (auto reason : reasons) details.push_back(detail_of(reason));
   send_letters(records, reasons, details);
 }
 

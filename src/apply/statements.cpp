@@ -228,6 +228,14 @@ std::string_view session_setup_sql() {
   return files::session_setup;
 }
 
+std::string_view replica_role_blockers_sql() {
+  return files::replica_role_blockers;
+}
+
+std::string_view replica_role_session_setup_sql() {
+  return files::replica_role_session_setup;
+}
+
 std::span<const Statement* const> all_statements() {
   static const auto all = [] {
     std::vector<const Statement*> a;

@@ -310,6 +310,14 @@ void add_flow_keys(std::vector<KeyDef>& t) {
       "instead of array parameters. 0: never (measured slower here, bench/README.md).",
       [](Config& c) -> std::uint64_t& { return c.apply.copy_min_rows; }, 0, 10'000'000, false));
   t.push_back(choice_key(
+      "apply", "session_replication_role", "replica",
+      "\"replica\": apply sessions run with session_replication_role = replica, as "
+      "PostgreSQL's apply worker does, where the role may set it and the target has no trigger "
+      "or foreign key the apply statements do not stand in for (else the default role, and the "
+      "log says why); \"origin\": always the default role.",
+      [](Config& c) -> std::string& { return c.apply.session_replication_role; },
+      {"replica", "origin"}, false));
+  t.push_back(choice_key(
       "apply", "streamed_transactions", "spool",
       "A large source transaction that streams while it runs (proto_version 2): \"spool\" "
       "applies it at its commit, \"live\" applies it as it streams on a second target "

@@ -99,6 +99,10 @@ struct ApplyOptions {
   std::chrono::milliseconds statement_timeout{120'000};
   std::chrono::milliseconds lock_timeout{30'000};
   std::chrono::milliseconds idle_in_transaction_session_timeout{300'000};
+  // Run the session with session_replication_role = replica where the target allows it and
+  // has no trigger or foreign key the statements do not stand in for (migration
+  // 20261206000100, apply/session_role.hpp). false: always the default role.
+  bool replica_role = true;
 };
 
 // The target rejected a statement of the open batch (not a lost connection). The batch was
@@ -124,6 +128,8 @@ class Applier {
   // progress. Throws DbError.
   void connect();
   bool connected() const;
+  // Whether the session runs with session_replication_role = replica (apply/session_role.hpp).
+  bool replica_role() const { return replica_role_; }
   // The target connection's socket (-1 when none), so that a supervisor can end a wait on it
   // that outlived its deadline (pg::shut_down).
   int socket() const { return conn_.get() != nullptr ? PQsocket(conn_.get()) : -1; }
@@ -264,6 +270,7 @@ class Applier {
   ApplyOptions options_;
   ApplyStats& stats_;
   Connection conn_;
+  bool replica_role_ = false;
   std::unique_ptr<pg::Pipeline> pipeline_;
   // Level 0 applies the stream; level n+1 the dead letters that an op of level n unblocked
   // (a link, a session), while level n's batch is half sent: each has its own translator
@@ -284,7 +291,12 @@ class Applier {
   bool unlinked_in_batch_ = false;  // an op that may become an unlinked_user letter is buffered
   bool orphans_in_flight_ = false;
   // Letters the results read so far asked for, written at the next opportunity, in order.
-  std::vector<std::pair<std::uint64_t, translate::DeadLetterReason>> result_letters_;
+  struct ResultLetter {
+    std::uint64_t record;
+    translate::DeadLetterReason reason;
+    std::string detail;  // empty: the reason's own
+  };
+  std::vector<ResultLetter> result_letters_;
   std::int64_t unresolved_unlinked_ = 0;
   std::int64_t unresolved_missing_parent_ = 0;
   // (run id, slug) of recommendation items whose outcome the open transaction may change;

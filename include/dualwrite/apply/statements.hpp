@@ -57,6 +57,10 @@ inline constexpr std::size_t kGenericPlanMaxRows = 64;
 
 // Run once per target session before anything else (several statements, not prepared).
 std::string_view session_setup_sql();
+// What keeps a session from session_replication_role = replica (one row per blocker), and the
+// statement that enters it (sql/apply/replica_role_*.sql).
+std::string_view replica_role_blockers_sql();
+std::string_view replica_role_session_setup_sql();
 
 // The statements besides the slots', prepared once per session.
 namespace statement {

@@ -49,6 +49,9 @@ struct ApplyConfig {
   Milliseconds batch_max_delay{0};
   std::uint64_t queue_max_bytes = 0;
   std::uint64_t copy_min_rows = 0;
+  // "replica": apply sessions run with session_replication_role = replica where allowed and
+  // safe (apply/session_role.hpp); "origin": never.
+  std::string session_replication_role = "replica";
   // "spool": a streamed (protocol 2) transaction is applied at its commit; "live": while it
   // streams, on a second target connection (apply/live.hpp).
   std::string streamed_transactions = "spool";

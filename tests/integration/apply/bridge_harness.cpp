@@ -37,6 +37,7 @@ int Bridge::pump(const std::string& origin) {
   apply::ApplyOptions options;
   options.conninfo = db_.conninfo();
   options.copy_min_rows = copy_min_rows_;
+  options.replica_role = replica_role_;
   // Replication origins are cluster-wide: parallel tests must not share one.
   options.origin = db_.name() + "_" + origin;
   const auto messages = peek();
@@ -52,6 +53,7 @@ int Bridge::pump(const std::string& origin) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     // A rejected attempt rolled back; the session (which holds the origin) carries on.
     if (!applier.connected()) applier.connect();
+    replica_role_seen_ = applier.replica_role();
     applier.set_careful(careful);
     applied = 0;
     apply::Consumer consumer(applier);
@@ -86,12 +88,14 @@ int Bridge::pump_grouped(std::uint32_t seed, int max_group, const std::string& o
   apply::ApplyOptions options;
   options.conninfo = db_.conninfo();
   options.copy_min_rows = copy_min_rows_;
+  options.replica_role = replica_role_;
   options.origin = db_.name() + "_" + origin;
   const auto messages = peek();
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> group_size(1, max_group);
   apply::Applier applier(options, stats_);
   applier.connect();
+  replica_role_seen_ = applier.replica_role();
   apply::Consumer consumer(applier);
   // A rejected group is applied again in careful mode from its first message, as the daemon
   // re-streams it from the origin.

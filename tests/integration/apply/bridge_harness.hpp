@@ -42,6 +42,10 @@ class Bridge {
   apply::ApplyStats& stats() { return stats_; }
   // Statements of at least this many rows go by COPY (ApplyOptions::copy_min_rows).
   void set_copy_min_rows(std::size_t rows) { copy_min_rows_ = rows; }
+  // Whether the appliers may run with session_replication_role = replica
+  // (ApplyOptions::replica_role), and whether the last one connected did.
+  void set_replica_role(bool replica_role) { replica_role_ = replica_role; }
+  bool replica_role_seen() const { return replica_role_seen_; }
   // Streamed transactions are applied live (apply/live.hpp) by pump(), the main connection
   // waiting at most `lock_timeout` for a lock while one is; a lock conflict makes the live one
   // give way and the messages are fed again from the start, as the daemon re-streams them.
@@ -58,6 +62,8 @@ class Bridge {
   apply::ApplyStats stats_;
   int replays_ = 0;
   std::size_t copy_min_rows_ = apply::ApplyOptions{}.copy_min_rows;
+  bool replica_role_ = apply::ApplyOptions{}.replica_role;
+  bool replica_role_seen_ = false;
   std::optional<std::chrono::milliseconds> live_lock_timeout_;
 };
 

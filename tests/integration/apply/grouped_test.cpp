@@ -416,6 +416,11 @@ void apply_both_ways(std::uint32_t seed, std::uint32_t transactions, bool churn,
   serial.exec(workload.setup());
   Bridge g(grouped), s(serial);
   g.set_copy_min_rows(copy_min_rows);
+  // The serial side keeps the default session_replication_role: the database runs the foreign
+  // keys' checks and cascades and the triggers. The grouped side runs as the daemon does, with
+  // replica, where the statements do what those did (migration 20261206000100): equal results
+  // hold the statements to it.
+  s.set_replica_role(false);
   // DUALWRITE_GROUPED_DUMP=FILE keeps the workload's SQL, to replay a failure by hand.
   const char* dump_path = std::getenv("DUALWRITE_GROUPED_DUMP");
   std::FILE* dump = dump_path != nullptr ? std::fopen(dump_path, "w") : nullptr;
@@ -430,6 +435,9 @@ void apply_both_ways(std::uint32_t seed, std::uint32_t transactions, bool churn,
   const int serial_commits = s.pump();
   const int grouped_commits = g.pump_grouped(seed, 400);
   EXPECT_LT(grouped_commits * 10, serial_commits) << "the groups are not grouping";
+  EXPECT_TRUE(g.replica_role_seen())
+      << "the grouped side ran with session_replication_role = replica";
+  EXPECT_FALSE(s.replica_role_seen());
 
   auto serial_rows = target_table_rows(serial);
   auto grouped_rows = target_table_rows(grouped);

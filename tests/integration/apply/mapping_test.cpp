@@ -517,16 +517,20 @@ TEST_F(Mapping, TargetErrorsBecomeApplyErrorDeadLettersAlone) {
   const auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", capture));
   link(kL1, kU1, kA1);
-  // An account_id that names no account: the interaction's foreign key refuses it.
+  // A constraint of the target that the mapping knows nothing of refuses one change.
+  db_.exec(
+      "ALTER TABLE public.activity_interactions ADD CONSTRAINT no_hiking "
+      "CHECK (activity_slug <> 'hike')");
   db_.exec(
       "INSERT INTO activity_feedback (user_id, account_id, activity_slug, feedback_type) VALUES "
       "('" +
-      s(kU1) + "', NULL, 'surf', 'like'), ('" + s(kU1) + "', '" + s(kA2) + "', 'hike', 'like')");
+      s(kU1) + "', NULL, 'surf', 'like'), ('" + s(kU1) + "', NULL, 'hike', 'like')");
   pump_and_replay();
   EXPECT_EQ(q("SELECT count(*) FROM activity_interactions"), "1")
       << "the good change of the same transaction applies";
-  EXPECT_EQ(q("SELECT reason || ' ' || (detail LIKE '%foreign key%') FROM dualwrite.dead_letters"),
+  EXPECT_EQ(q("SELECT reason || ' ' || (detail LIKE '%no_hiking%') FROM dualwrite.dead_letters"),
             "apply_error true");
+  EXPECT_GT(bridge_.stats().careful_retries.load(), 0u) << "the batch was refused, then retried";
 
   // The refusal's log line is about the same change as its letter: one context for both.
   spdlog::set_default_logger(previous);
@@ -538,6 +542,74 @@ TEST_F(Mapping, TargetErrorsBecomeApplyErrorDeadLettersAlone) {
   EXPECT_EQ(describe(*logged),
             q("SELECT source_table || ' ' || operation || ', xid ' || xid || ', commit ' || lsn "
               "FROM dualwrite.dead_letters"));
+}
+
+// An account_id that names no account: the foreign key's check refuses the row, made by the
+// statement itself (the session runs with session_replication_role = replica, where the key
+// checks nothing: migration 20261206000100). The batch is re-applied in careful mode, where
+// such a row becomes its letter alone.
+TEST_F(Mapping, ARowWhoseAccountDoesNotExistIsAnApplyErrorAlone) {
+  link(kL1, kU1, kA1);
+  db_.exec(
+      "INSERT INTO activity_feedback (user_id, account_id, activity_slug, feedback_type) VALUES "
+      "('" +
+      s(kU1) + "', NULL, 'surf', 'like'), ('" + s(kU1) + "', '" + s(kA2) + "', 'hike', 'like')");
+  db_.exec("INSERT INTO offline_likes (user_id, account_id, activity_slug) VALUES ('" + s(kU1) +
+           "', '" + s(kA2) + "', 'surf')");
+  db_.exec(
+      "INSERT INTO chatbot_conversations (id, user_id, account_id, conversation_type) "
+      "VALUES ('" +
+      s(kConv) + "', '" + s(kU1) + "', '" + s(kA2) + "', 'support')");
+  pump_and_replay();
+  EXPECT_TRUE(bridge_.replica_role_seen());
+  EXPECT_EQ(q("SELECT count(*) FROM activity_interactions"), "1")
+      << "the good change of the same transaction applies";
+  EXPECT_EQ(q("SELECT (SELECT count(*) FROM offline_interactions) + "
+              "(SELECT count(*) FROM chat_sessions)"),
+            "0");
+  EXPECT_EQ(q("SELECT string_agg(source_table || ' ' || reason || ' ' || (detail LIKE "
+              "'%foreign key%'), ', ' ORDER BY id) FROM dualwrite.dead_letters"),
+            "activity_feedback apply_error true, offline_likes apply_error true, "
+            "chatbot_conversations apply_error true");
+}
+
+// The children the target's foreign keys cascade to go with a deleted chat session or
+// recommendation run, those the application writes included: the statements delete them
+// (the cascades do not run under session_replication_role = replica).
+TEST_F(Mapping, ADeletedSessionOrRunTakesItsChildrenWithIt) {
+  link(kL1, kU1, kA1);
+  db_.exec("INSERT INTO chatbot_conversations (id, user_id, conversation_type) VALUES ('" +
+           s(kConv) + "', '" + s(kU1) + "', 'support')");
+  db_.exec("INSERT INTO chatbot_messages (conversation_id, role, content) VALUES ('" + s(kConv) +
+           "', 'user', 'hi')");
+  db_.exec("INSERT INTO conversation_context (conversation_id, summary) VALUES ('" + s(kConv) +
+           "', 'x')");
+  db_.exec("INSERT INTO ai_suggestions (id, user_id, source, suggestions, status) VALUES ('" +
+           s(kRun) + "', '" + s(kU1) + "', 'chat', '[{\"slug\": \"surf\"}]', 'completed')");
+  bridge_.pump();
+  // What the application writes beside the bridge.
+  db_.exec("INSERT INTO public.chat_session_metrics (session_id) VALUES ('" + s(kConv) + "')");
+  db_.exec(
+      "INSERT INTO public.recommendation_feedback (run_id, account_id, feedback_type) "
+      "VALUES ('" +
+      s(kRun) + "', '" + s(kA1) + "', 'helpful')");
+  const std::string children =
+      "SELECT (SELECT count(*) FROM chat_messages) || ' ' || (SELECT count(*) FROM "
+      "chat_summaries) || ' ' || (SELECT count(*) FROM chat_session_metrics) || ' ' || (SELECT "
+      "count(*) FROM recommendation_items) || ' ' || (SELECT count(*) FROM "
+      "recommendation_feedback)";
+  ASSERT_EQ(q(children), "1 1 1 1 1");
+  // Only the parents: the legacy foreign keys would delete the legacy children first.
+  db_.exec(
+      "SET session_replication_role = replica; "
+      "DELETE FROM chatbot_conversations; DELETE FROM ai_suggestions; "
+      "RESET session_replication_role");
+  pump_and_replay();
+  EXPECT_TRUE(bridge_.replica_role_seen());
+  EXPECT_EQ(q("SELECT (SELECT count(*) FROM chat_sessions) + (SELECT count(*) FROM "
+              "recommendation_runs)"),
+            "0");
+  EXPECT_EQ(q(children), "0 0 0 0 0");
 }
 
 TEST_F(Mapping, ADeletedUsersCascadeFindsItsAccountWhateverTheOrder) {

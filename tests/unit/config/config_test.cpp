@@ -39,6 +39,7 @@ TEST(Config, DefaultsApplyWhenTheFileIsEmpty) {
   EXPECT_EQ(c.apply.batch_max_delay, Milliseconds{100});
   EXPECT_EQ(c.apply.copy_min_rows, 0u);
   EXPECT_EQ(c.apply.streamed_transactions, "spool");
+  EXPECT_EQ(c.apply.session_replication_role, "replica");
   EXPECT_EQ(c.apply.live_lock_timeout, Milliseconds{1000});
   EXPECT_EQ(c.metrics.listen, "127.0.0.1:9752");
   for (const auto& v : r.values) EXPECT_EQ(v.source, ValueSource::default_value) << v.key;
