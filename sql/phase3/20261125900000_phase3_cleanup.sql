@@ -215,6 +215,7 @@ END
 $bridge$;
 
 DROP FUNCTION IF EXISTS dualwrite.put_unique_interaction(public.activity_interactions, boolean),
+                        dualwrite.lock_activities(text[], uuid[]),
                         dualwrite.delete_interactions(uuid[]),
                         dualwrite.recompute_outcomes(uuid[], text[]);
 DROP TABLE IF EXISTS dualwrite.merged_interactions, dualwrite.bootstrap_chunks, dualwrite.bootstrap,
@@ -258,6 +259,12 @@ BEGIN
             WHERE a.grantee = role_oid LOOP
     EXECUTE format('REVOKE ALL ON SCHEMA %I FROM dualwrite', r.nspname);
   END LOOP;
+  -- migration 20261206000100's parameter privilege (a grant on a cluster-wide object)
+  BEGIN
+    REVOKE SET ON PARAMETER session_replication_role FROM dualwrite;
+  EXCEPTION WHEN insufficient_privilege OR undefined_object THEN
+    NULL;
+  END;
   BEGIN
     DROP ROLE dualwrite;
   EXCEPTION WHEN dependent_objects_still_exist OR insufficient_privilege THEN
